@@ -1,0 +1,101 @@
+package dev.streamtrain.ingest;
+
+import io.smallrye.common.annotation.Blocking;
+import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.eclipse.microprofile.reactive.messaging.Incoming;
+import org.eclipse.microprofile.reactive.messaging.Message;
+import org.jboss.logging.Logger;
+
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.telemetry.RejectionMeter;
+import dev.streamtrain.training.ExampleBatcher;
+import dev.streamtrain.training.RecordHandle;
+
+/**
+ * Reads training records from the {@code examples} channel (topic {@code streamtrain.examples}), decodes and
+ * validates them, and hands them to the trainer. A record is acknowledged only once all its examples are
+ * trained, so the committed offset never runs ahead of the model; a bad one is nacked with its reason and
+ * SmallRye's dead-letter strategy sends it, unchanged, to {@code streamtrain.examples.dlq}.
+ * Runs on a worker thread, one record at a time: blocking here while the trainer's buffer is full is what
+ * stops the consumer from fetching more (the connector pauses the partitions).
+ */
+@ApplicationScoped
+public class ExampleConsumer {
+
+    private static final Logger LOG = Logger.getLogger(ExampleConsumer.class);
+    private static final String JSON = "application/json";
+
+    private final ExampleDecoder decoder;
+    private final ExampleBatcher batcher;
+    private final RejectionMeter rejections;
+
+    ExampleConsumer(ModelSpec spec, IngestConfig config, ExampleBatcher batcher, RejectionMeter rejections) {
+        this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord());
+        this.batcher = batcher;
+        this.rejections = rejections;
+    }
+
+    @Incoming("examples")
+    @Blocking
+    public CompletionStage<Void> consume(Message<byte[]> message) {
+        KafkaRecord record = new KafkaRecord(message);
+        try {
+            checkContentType(record.metadata);
+            batcher.submit(decoder.decode(message.getPayload(), record));
+            return CompletableFuture.completedFuture(null);
+        } catch (RejectedRecordException e) {
+            rejections.rejected(e.reason().code());
+            LOG.debugf("Dead-lettering %s@%d: %s (%s)", record.partition(), record.offset(), e.getMessage(), e.detail());
+            return message.nack(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            // stopping: leave the record unacknowledged so that it is read again
+            return CompletableFuture.completedFuture(null);
+        }
+    }
+
+    private static void checkContentType(IncomingKafkaRecordMetadata<?, ?> metadata) {
+        var header = metadata == null ? null : metadata.getHeaders().lastHeader("content-type");
+        if (header == null) {
+            return;
+        }
+        String type = new String(header.value(), StandardCharsets.UTF_8).trim();
+        if (!type.isEmpty() && !type.regionMatches(true, 0, JSON, 0, JSON.length())) {
+            throw new RejectedRecordException(RejectReason.MALFORMED,
+                    "content-type " + type + " is not supported; send application/json");
+        }
+    }
+
+    /** The Kafka record behind a block: acknowledging it lets the commit strategy commit its offset. */
+    private static final class KafkaRecord implements RecordHandle {
+
+        private final Message<byte[]> message;
+        private final IncomingKafkaRecordMetadata<?, ?> metadata;
+
+        @SuppressWarnings("unchecked")
+        KafkaRecord(Message<byte[]> message) {
+            this.message = message;
+            this.metadata = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
+        }
+
+        @Override
+        public String partition() {
+            return metadata == null ? "unknown" : metadata.getTopic() + "-" + metadata.getPartition();
+        }
+
+        @Override
+        public long offset() {
+            return metadata == null ? -1 : metadata.getOffset();
+        }
+
+        @Override
+        public void trained() {
+            message.ack();
+        }
+    }
+}

@@ -1,0 +1,20 @@
+package dev.streamtrain.ingest;
+
+/** Why a record went to the dead-letter topic; the codes are part of the public contract. */
+public enum RejectReason {
+    MALFORMED("malformed"),
+    WRONG_SHAPE("wrong-shape"),
+    NON_FINITE("non-finite"),
+    BAD_LABEL("bad-label"),
+    TOO_LARGE("too-large");
+
+    private final String code;
+
+    RejectReason(String code) {
+        this.code = code;
+    }
+
+    public String code() {
+        return code;
+    }
+}

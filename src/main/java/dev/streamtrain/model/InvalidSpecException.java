@@ -1,0 +1,16 @@
+package dev.streamtrain.model;
+
+/** A model spec that cannot be used; the message names the field and what is allowed. */
+public class InvalidSpecException extends RuntimeException {
+
+    private final String field;
+
+    public InvalidSpecException(String field, String problem) {
+        super("model spec field '" + field + "': " + problem);
+        this.field = field;
+    }
+
+    public String field() {
+        return field;
+    }
+}

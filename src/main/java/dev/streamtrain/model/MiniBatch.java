@@ -1,0 +1,86 @@
+package dev.streamtrain.model;
+
+import java.util.Arrays;
+
+/**
+ * A reusable mini-batch buffer: row-major features and label rows plus per-example loss weights. The trainer
+ * fills it in place, so the hot path allocates nothing per example.
+ */
+public final class MiniBatch {
+
+    private final int inputs;
+    private final int labelWidth;
+    private final float[] features;
+    private final float[] labels;
+    private final float[] weights;
+    private int size;
+    private boolean weighted;
+
+    public MiniBatch(int capacity, int inputs, int labelWidth) {
+        this.inputs = inputs;
+        this.labelWidth = labelWidth;
+        this.features = new float[capacity * inputs];
+        this.labels = new float[capacity * labelWidth];
+        this.weights = new float[capacity];
+    }
+
+    /** Appends one example, copied from row {@code row} of the given arrays. */
+    public void add(float[] x, float[] y, float weight, int row) {
+        System.arraycopy(x, row * inputs, features, size * inputs, inputs);
+        System.arraycopy(y, row * labelWidth, labels, size * labelWidth, labelWidth);
+        weights[size] = weight;
+        weighted |= weight != 1f;
+        size++;
+    }
+
+    public void clear() {
+        size = 0;
+        weighted = false;
+    }
+
+    public int size() {
+        return size;
+    }
+
+    public int capacity() {
+        return weights.length;
+    }
+
+    public boolean isFull() {
+        return size == weights.length;
+    }
+
+    public boolean isEmpty() {
+        return size == 0;
+    }
+
+    public boolean weighted() {
+        return weighted;
+    }
+
+    public int inputs() {
+        return inputs;
+    }
+
+    public int labelWidth() {
+        return labelWidth;
+    }
+
+    /** The feature buffer; rows beyond {@link #size()} are stale. */
+    public float[] features() {
+        return features;
+    }
+
+    public float[] labels() {
+        return labels;
+    }
+
+    public float[] weights() {
+        return weights;
+    }
+
+    /** A copy of the filled part, for a batch that is kept (e.g. quarantined) beyond the step. */
+    public float[] featureRows() {
+        return Arrays.copyOf(features, size * inputs);
+    }
+}

@@ -1,0 +1,62 @@
+package dev.streamtrain.model;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.time.Instant;
+
+/**
+ * An immutable copy of the model at one training step: what serving answers from. The trainer never touches
+ * it after publishing, so a request is answered wholly by one version of the weights.
+ */
+public final class ModelSnapshot {
+
+    private final ModelSpec spec;
+    private final ComputationGraph graph;
+    private final OnlineNormalizer normalizer;
+    private final long step;
+    private final Instant createdAt;
+
+    ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step) {
+        this.spec = spec;
+        this.graph = graph;
+        this.normalizer = normalizer;
+        this.step = step;
+        this.createdAt = Instant.now();
+    }
+
+    /**
+     * Predicts {@code rows} examples given row-major in {@code features} (raw, un-normalised); returns the
+     * row-major outputs (class probabilities or regression values). Thread-safe.
+     */
+    public float[] predict(float[] features, int rows) {
+        float[] x = features.clone();
+        if (spec.normalize()) {
+            normalizer.apply(x, rows);
+        }
+        INDArray input = Nd4j.create(x, new long[] {rows, spec.inputs()}, DataType.FLOAT);
+        // DL4J layers keep per-call state, so one graph answers one request at a time
+        synchronized (graph) {
+            return graph.outputSingle(false, input).data().asFloat();
+        }
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public long step() {
+        return step;
+    }
+
+    public Instant createdAt() {
+        return createdAt;
+    }
+
+    /** The version string of the V2 protocol: the training step this snapshot was taken at. */
+    public String version() {
+        return Long.toString(step);
+    }
+}

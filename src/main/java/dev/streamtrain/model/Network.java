@@ -1,0 +1,101 @@
+package dev.streamtrain.model;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.dataset.MultiDataSet;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * The network being trained: a DL4J computation graph built from the spec, its online input normaliser and
+ * its optimizer state. Owned by the training thread alone; serving reads {@link ModelSnapshot}s of it.
+ */
+public final class Network {
+
+    private final ModelSpec spec;
+    private final ComputationGraph graph;
+    private final OnlineNormalizer normalizer;
+    private final ExampleScorer scorer;
+    private final GlobalNormClipping clipping;
+    private final INDArray fullFeatures;
+    private final INDArray fullLabels;
+
+    public Network(ModelSpec spec) {
+        this.spec = spec;
+        this.graph = new ComputationGraph(NetworkBuilder.configuration(spec));
+        graph.init();
+        this.normalizer = new OnlineNormalizer(spec.inputs());
+        this.scorer = new ExampleScorer(spec.loss(), spec.outputs());
+        this.clipping = spec.clipping().type().equals("global-norm")
+                ? new GlobalNormClipping(spec.clipping().threshold()) : null;
+        if (clipping != null) {
+            graph.addListeners(clipping);
+        }
+        this.fullFeatures = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.inputs());
+        this.fullLabels = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.outputs());
+    }
+
+    /**
+     * Test-then-train on one mini-batch: normalise it (after folding it into the running statistics), score
+     * it with the current weights in inference mode, then take one optimizer step on it.
+     */
+    public BatchScore trainStep(MiniBatch batch) {
+        int n = batch.size();
+        float[] x = batch.features();
+        if (spec.normalize()) {
+            normalizer.update(x, n);
+            normalizer.apply(x, n);
+        }
+        INDArray features = toArray(x, n, spec.inputs(), fullFeatures);
+        INDArray labels = toArray(batch.labels(), n, spec.outputs(), fullLabels);
+        float[] out = graph.outputSingle(false, features).data().asFloat();
+
+        double lossSum = 0;
+        double weightSum = 0;
+        int correct = 0;
+        float[] y = batch.labels();
+        float[] w = batch.weights();
+        for (int i = 0; i < n; i++) {
+            lossSum += w[i] * scorer.loss(out, y, i);
+            weightSum += w[i];
+            if (spec.isClassification() && scorer.correct(out, y, i)) {
+                correct++;
+            }
+        }
+        INDArray[] masks = batch.weighted()
+                ? new INDArray[] {Nd4j.createFromArray(java.util.Arrays.copyOf(w, n)).reshape(n, 1)} : null;
+        graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
+        return new BatchScore(lossSum, weightSum, correct, n, graph.score());
+    }
+
+    /** Copies the current weights and normaliser into an immutable snapshot for serving. */
+    public ModelSnapshot snapshot(long step) {
+        return new ModelSnapshot(spec, graph.clone(), normalizer.copy(), step);
+    }
+
+    /** The learning rate the optimizer uses at its current step. */
+    public double learningRate() {
+        return graph.getLearningRate(NetworkBuilder.OUTPUT);
+    }
+
+    public long parameterCount() {
+        return graph.numParams();
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    /** The parameters as a flat copy, for comparisons (tests, checkpoints). */
+    public float[] parameters() {
+        return graph.params().dup().data().asFloat();
+    }
+
+    private static INDArray toArray(float[] data, int rows, int cols, INDArray full) {
+        if (rows == full.rows()) {
+            full.data().setData(data);
+            return full;
+        }
+        return Nd4j.create(java.util.Arrays.copyOf(data, rows * cols), new long[] {rows, cols}, DataType.FLOAT);
+    }
+}

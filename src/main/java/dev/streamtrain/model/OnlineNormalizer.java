@@ -1,0 +1,98 @@
+package dev.streamtrain.model;
+
+import java.util.Arrays;
+
+/**
+ * Online standardisation of the inputs: per-feature running mean and variance (Welford's algorithm, with
+ * Chan et al.'s batch update), learned from the stream and applied the same way in training and inference.
+ * Not thread-safe: the trainer owns it; serving gets an immutable {@link #copy()}.
+ */
+public final class OnlineNormalizer {
+
+    /** Below this standard deviation a feature is only centred, never blown up. */
+    private static final double MIN_STD = 1e-6;
+
+    private final int features;
+    private long count;
+    private final double[] mean;
+    private final double[] m2;
+    private final float[] shift;
+    private final float[] scale;
+
+    public OnlineNormalizer(int features) {
+        this.features = features;
+        this.mean = new double[features];
+        this.m2 = new double[features];
+        this.shift = new float[features];
+        this.scale = new float[features];
+        Arrays.fill(scale, 1f);
+    }
+
+    private OnlineNormalizer(OnlineNormalizer other) {
+        this.features = other.features;
+        this.count = other.count;
+        this.mean = other.mean.clone();
+        this.m2 = other.m2.clone();
+        this.shift = other.shift.clone();
+        this.scale = other.scale.clone();
+    }
+
+    /** Folds {@code rows} examples of {@code x} (row-major) into the running statistics. */
+    public void update(float[] x, int rows) {
+        if (rows == 0) {
+            return;
+        }
+        for (int j = 0; j < features; j++) {
+            double batchMean = 0;
+            for (int i = 0; i < rows; i++) {
+                batchMean += x[i * features + j];
+            }
+            batchMean /= rows;
+            double batchM2 = 0;
+            for (int i = 0; i < rows; i++) {
+                double d = x[i * features + j] - batchMean;
+                batchM2 += d * d;
+            }
+            long total = count + rows;
+            double delta = batchMean - mean[j];
+            mean[j] += delta * rows / total;
+            m2[j] += batchM2 + delta * delta * count * rows / total;
+            double std = Math.sqrt(m2[j] / total);
+            shift[j] = (float) mean[j];
+            scale[j] = (float) (std < MIN_STD ? 1.0 : 1.0 / std);
+        }
+        count += rows;
+    }
+
+    /** Standardises the first {@code rows} examples of {@code x} in place. */
+    public void apply(float[] x, int rows) {
+        for (int i = 0; i < rows; i++) {
+            int base = i * features;
+            for (int j = 0; j < features; j++) {
+                x[base + j] = (x[base + j] - shift[j]) * scale[j];
+            }
+        }
+    }
+
+    public long count() {
+        return count;
+    }
+
+    /** The running mean, the "average input" (used as the explanation baseline). */
+    public double[] mean() {
+        return mean.clone();
+    }
+
+    /** The running standard deviation (population). */
+    public double[] std() {
+        double[] std = new double[features];
+        for (int j = 0; j < features; j++) {
+            std[j] = count == 0 ? 0 : Math.sqrt(m2[j] / count);
+        }
+        return std;
+    }
+
+    public OnlineNormalizer copy() {
+        return new OnlineNormalizer(this);
+    }
+}

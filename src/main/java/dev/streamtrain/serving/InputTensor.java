@@ -1,0 +1,73 @@
+package dev.streamtrain.serving;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.Set;
+
+import dev.streamtrain.serving.V2Messages.RequestInput;
+
+/** Turns a V2 request input into row-major float32 rows of the model's width, or explains why it cannot. */
+final class InputTensor {
+
+    private static final Set<String> DATATYPES = Set.of("FP32", "FP64", "FP16", "INT8", "INT16", "INT32", "INT64",
+            "UINT8", "UINT16", "UINT32", "UINT64");
+
+    final int rows;
+    final float[] data;
+
+    private InputTensor(int rows, float[] data) {
+        this.rows = rows;
+        this.data = data;
+    }
+
+    static InputTensor of(RequestInput input, int features, int maxRows) {
+        if (input.datatype() == null || !DATATYPES.contains(input.datatype())) {
+            throw InferenceException.badRequest("input '" + input.name() + "' has datatype " + input.datatype()
+                    + "; use FP32 or FP64 (integer types are accepted too)");
+        }
+        long[] shape = input.shape();
+        if (shape == null || shape.length < 1 || shape.length > 2) {
+            throw InferenceException.badRequest("input '" + input.name() + "' must have shape [N, " + features + "]");
+        }
+        long rows = shape.length == 2 ? shape[0] : 1;
+        long width = shape[shape.length - 1];
+        if (width != features) {
+            throw InferenceException.badRequest("input '" + input.name() + "' has " + width
+                    + " features per row; the model takes " + features + " (shape [N, " + features + "])");
+        }
+        if (rows < 1 || rows > maxRows) {
+            throw InferenceException.badRequest("input '" + input.name() + "' has " + rows + " rows; send 1 to " + maxRows);
+        }
+        float[] data = new float[(int) (rows * width)];
+        int filled = flatten(input.data(), data, 0, input.name());
+        if (filled != data.length) {
+            throw InferenceException.badRequest("input '" + input.name() + "' has " + filled
+                    + " values; its shape " + java.util.Arrays.toString(shape) + " needs " + data.length);
+        }
+        return new InputTensor((int) rows, data);
+    }
+
+    private static int flatten(JsonNode node, float[] out, int at, String name) {
+        if (node == null || !node.isArray()) {
+            throw InferenceException.badRequest("input '" + name + "' needs \"data\": an array of numbers");
+        }
+        for (JsonNode value : node) {
+            if (value.isArray()) {
+                at = flatten(value, out, at, name);
+                continue;
+            }
+            if (!value.isNumber()) {
+                throw InferenceException.badRequest("input '" + name + "' holds a non-number: " + value);
+            }
+            if (at >= out.length) {
+                throw InferenceException.badRequest("input '" + name + "' has more values than its shape allows");
+            }
+            float v = value.floatValue();
+            if (!Float.isFinite(v)) {
+                throw InferenceException.badRequest("input '" + name + "' holds a non-finite value at " + at);
+            }
+            out[at++] = v;
+        }
+        return at;
+    }
+}

@@ -1,0 +1,50 @@
+package dev.streamtrain.serving;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.databind.JsonNode;
+
+import java.util.List;
+import java.util.Map;
+
+/** The JSON bodies of the Open Inference Protocol (KServe V2) REST API, with its field names. */
+public final class V2Messages {
+
+    private V2Messages() {
+    }
+
+    public record ServerMetadata(String name, String version, List<String> extensions) {
+    }
+
+    public record TensorMetadata(String name, String datatype, long[] shape) {
+    }
+
+    public record ModelMetadata(String name, List<String> versions, String platform, List<TensorMetadata> inputs,
+                                List<TensorMetadata> outputs) {
+    }
+
+    public record ModelReady(String name, boolean ready) {
+    }
+
+    public record InferRequest(String id, List<RequestInput> inputs, List<RequestOutput> outputs,
+                               Map<String, Object> parameters) {
+    }
+
+    /** {@code data} is kept as JSON: the protocol allows it flat or nested to the tensor's shape. */
+    public record RequestInput(String name, long[] shape, String datatype, JsonNode data,
+                               Map<String, Object> parameters) {
+    }
+
+    public record RequestOutput(String name, Map<String, Object> parameters) {
+    }
+
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record InferResponse(@JsonProperty("model_name") String modelName,
+                                @JsonProperty("model_version") String modelVersion,
+                                String id,
+                                List<ResponseOutput> outputs) {
+    }
+
+    public record ResponseOutput(String name, long[] shape, String datatype, float[] data) {
+    }
+}

@@ -1,0 +1,124 @@
+package dev.streamtrain.training;
+
+import java.util.ArrayDeque;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import dev.streamtrain.model.MiniBatch;
+
+/**
+ * The bounded hand-off between ingest and the training thread. Ingest threads {@link #submit} whole records;
+ * the trainer re-batches them into mini-batches of the configured size, or whatever arrived within the linger
+ * time. When the buffer holds {@code capacity} examples, submit blocks: ingest stops asking the consumer for
+ * more, so the consumer pauses instead of buffering without bound.
+ */
+public final class ExampleBatcher {
+
+    private final int capacity;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition notEmpty = lock.newCondition();
+    private final Condition notFull = lock.newCondition();
+    private final ArrayDeque<ExampleBlock> blocks = new ArrayDeque<>();
+    private int queued;
+    private int headRow;
+
+    public ExampleBatcher(int capacity) {
+        this.capacity = capacity;
+    }
+
+    /** Queues a record's examples; blocks while the buffer is full. Called on ingest threads. */
+    public void submit(ExampleBlock block) throws InterruptedException {
+        lock.lockInterruptibly();
+        try {
+            // a record larger than the whole buffer still gets in, alone, or it could never be trained
+            while (queued > 0 && queued + block.count() > capacity) {
+                notFull.await();
+            }
+            blocks.addLast(block);
+            queued += block.count();
+            notEmpty.signal();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Fills {@code batch} (cleared first) and adds to {@code completed} the records whose last example went
+     * in. Returns when the batch is full, when {@code lingerNanos} have passed since its first example, or
+     * when {@code maxWaitNanos} pass with nothing at all. Called on the training thread.
+     */
+    public void fill(MiniBatch batch, List<RecordHandle> completed, long lingerNanos, long maxWaitNanos)
+            throws InterruptedException {
+        batch.clear();
+        long deadline = System.nanoTime() + maxWaitNanos;
+        lock.lockInterruptibly();
+        try {
+            while (!batch.isFull()) {
+                if (blocks.isEmpty()) {
+                    long left = deadline - System.nanoTime();
+                    if (left <= 0) {
+                        return;
+                    }
+                    notEmpty.awaitNanos(left);
+                    continue;
+                }
+                if (batch.isEmpty()) {
+                    deadline = System.nanoTime() + lingerNanos;
+                }
+                take(batch, completed);
+            }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private void take(MiniBatch batch, List<RecordHandle> completed) {
+        ExampleBlock head = blocks.peekFirst();
+        int rows = Math.min(head.count() - headRow, batch.capacity() - batch.size());
+        for (int r = headRow; r < headRow + rows; r++) {
+            batch.add(head.features(), head.labels(), head.weight(r), r);
+        }
+        headRow += rows;
+        queued -= rows;
+        if (headRow == head.count()) {
+            blocks.pollFirst();
+            headRow = 0;
+            completed.add(head.source());
+        }
+        notFull.signalAll();
+    }
+
+    /** Examples waiting to be trained. */
+    public int queued() {
+        lock.lock();
+        try {
+            return queued;
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Waits up to the timeout for queued examples to be taken (e.g. before a clean stop). */
+    public boolean awaitDrained(long timeout, TimeUnit unit) throws InterruptedException {
+        long deadline = System.nanoTime() + unit.toNanos(timeout);
+        lock.lockInterruptibly();
+        try {
+            while (queued > 0) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                notFull.awaitNanos(left);
+            }
+            return true;
+        } finally {
+            lock.unlock();
+        }
+    }
+}

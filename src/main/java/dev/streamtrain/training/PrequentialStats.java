@@ -1,0 +1,58 @@
+package dev.streamtrain.training;
+
+import dev.streamtrain.model.BatchScore;
+
+/**
+ * Test-then-train statistics (Dawid's prequential evaluation): loss and accuracy of each mini-batch under the
+ * model before it trained on that batch, both cumulative and exponentially weighted per example (half-life
+ * of {@code halfLife} examples) so that recent quality is visible. Updated on the training thread only;
+ * readers see a consistent {@link Summary}.
+ */
+public final class PrequentialStats {
+
+    private final double decayPerExample;
+    private double lossSum;
+    private double weightSum;
+    private long correct;
+    private long examples;
+    private double recentLoss = Double.NaN;
+    private double recentAccuracy = Double.NaN;
+    private double trainLoss = Double.NaN;
+    private volatile Summary summary = Summary.EMPTY;
+
+    public PrequentialStats(int halfLife) {
+        this.decayPerExample = Math.pow(0.5, 1.0 / halfLife);
+    }
+
+    public void add(BatchScore score, boolean classification) {
+        if (score.examples() == 0) {
+            return;
+        }
+        lossSum += score.lossSum();
+        weightSum += score.weightSum();
+        correct += score.correct();
+        examples += score.examples();
+        double keep = Math.pow(decayPerExample, score.examples());
+        double batchAccuracy = (double) score.correct() / score.examples();
+        recentLoss = Double.isNaN(recentLoss) ? score.meanLoss() : keep * recentLoss + (1 - keep) * score.meanLoss();
+        recentAccuracy = Double.isNaN(recentAccuracy) ? batchAccuracy : keep * recentAccuracy + (1 - keep) * batchAccuracy;
+        trainLoss = score.trainLoss();
+        summary = new Summary(examples,
+                weightSum == 0 ? Double.NaN : lossSum / weightSum,
+                classification ? (double) correct / examples : Double.NaN,
+                recentLoss,
+                classification ? recentAccuracy : Double.NaN,
+                trainLoss);
+    }
+
+    public Summary summary() {
+        return summary;
+    }
+
+    /** Cumulative and recent (exponentially weighted) prequential figures; accuracies are NaN for regression. */
+    public record Summary(long examples, double loss, double accuracy, double recentLoss, double recentAccuracy,
+                          double trainLoss) {
+
+        public static final Summary EMPTY = new Summary(0, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN);
+    }
+}
