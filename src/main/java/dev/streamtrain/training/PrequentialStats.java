@@ -15,8 +15,10 @@ public final class PrequentialStats {
     private double weightSum;
     private long correct;
     private long examples;
-    private double recentLoss = Double.NaN;
-    private double recentAccuracy = Double.NaN;
+    private double recentLossSum;
+    private double recentWeightSum;
+    private double recentCorrect;
+    private double recentExamples;
     private double trainLoss = Double.NaN;
     private volatile Summary summary = Summary.EMPTY;
 
@@ -32,16 +34,18 @@ public final class PrequentialStats {
         weightSum += score.weightSum();
         correct += score.correct();
         examples += score.examples();
+        // decayed sums over decayed counts: an exponentially weighted mean without start-up bias
         double keep = Math.pow(decayPerExample, score.examples());
-        double batchAccuracy = (double) score.correct() / score.examples();
-        recentLoss = Double.isNaN(recentLoss) ? score.meanLoss() : keep * recentLoss + (1 - keep) * score.meanLoss();
-        recentAccuracy = Double.isNaN(recentAccuracy) ? batchAccuracy : keep * recentAccuracy + (1 - keep) * batchAccuracy;
+        recentLossSum = keep * recentLossSum + score.lossSum();
+        recentWeightSum = keep * recentWeightSum + score.weightSum();
+        recentCorrect = keep * recentCorrect + score.correct();
+        recentExamples = keep * recentExamples + score.examples();
         trainLoss = score.trainLoss();
         summary = new Summary(examples,
                 weightSum == 0 ? Double.NaN : lossSum / weightSum,
                 classification ? (double) correct / examples : Double.NaN,
-                recentLoss,
-                classification ? recentAccuracy : Double.NaN,
+                recentWeightSum == 0 ? Double.NaN : recentLossSum / recentWeightSum,
+                classification ? recentCorrect / recentExamples : Double.NaN,
                 trainLoss);
     }
 
