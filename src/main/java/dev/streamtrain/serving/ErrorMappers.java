@@ -23,6 +23,9 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response web(WebApplicationException e) {
+        if (e.getCause() instanceof JsonProcessingException json) {
+            return unreadableJson(json);
+        }
         int status = e.getResponse().getStatus();
         String message = e.getMessage() == null ? Response.Status.fromStatusCode(status).getReasonPhrase() : e.getMessage();
         return error(status, message);

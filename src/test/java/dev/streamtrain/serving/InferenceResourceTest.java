@@ -1,0 +1,110 @@
+package dev.streamtrain.serving;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.api.Test;
+
+import java.util.List;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.notNullValue;
+
+import dev.streamtrain.support.KafkaBrokerResource;
+
+/** The KServe V2 REST routes: health, metadata, inference shapes and the protocol's error bodies. */
+@QuarkusTest
+@QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
+class InferenceResourceTest {
+
+    private static String row(int width, String value) {
+        return String.join(",", java.util.Collections.nCopies(width, value));
+    }
+
+    private static String request(String shape, String data) {
+        return "{\"inputs\":[{\"name\":\"input\",\"shape\":" + shape + ",\"datatype\":\"FP32\",\"data\":" + data + "}]}";
+    }
+
+    @Test
+    void healthAndMetadataFollowTheProtocol() {
+        given().get("/v2/health/live").then().statusCode(200).body("live", equalTo(true));
+        given().get("/v2/health/ready").then().statusCode(200).body("ready", equalTo(true));
+        given().get("/v2").then().statusCode(200).body("name", equalTo("streamtrain")).body("version", notNullValue());
+        String version = given().get("/v2/models/digits").then().statusCode(200)
+                .body("name", equalTo("digits"))
+                .body("inputs[0].name", equalTo("input"))
+                .body("inputs[0].datatype", equalTo("FP32"))
+                .body("inputs[0].shape", equalTo(List.of(-1, 64)))
+                .body("outputs[0].shape", equalTo(List.of(-1, 10)))
+                .extract().jsonPath().getString("versions[0]");
+        given().get("/v2/models/digits/ready").then().statusCode(200).body("ready", equalTo(true));
+        given().get("/v2/models/digits/versions/" + version).then().statusCode(200).body("versions", hasItem(version));
+        given().get("/v2/models/digits/versions/" + version + "/ready").then().statusCode(200);
+        given().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("model"));
+    }
+
+    @Test
+    void infersABatchOfRowsAsProbabilities() {
+        String data = "[[" + row(64, "0") + "],[" + row(64, "16") + "],[" + row(64, "8") + "]]";
+        var json = given().contentType(ContentType.JSON).body(request("[3,64]", data))
+                .post("/v2/models/digits/infer")
+                .then().statusCode(200)
+                .body("model_name", equalTo("digits"))
+                .body("outputs[0].name", equalTo("output"))
+                .body("outputs[0].datatype", equalTo("FP32"))
+                .body("outputs[0].shape", equalTo(List.of(3, 10)))
+                .extract().jsonPath();
+        List<Float> p = json.getList("outputs[0].data", Float.class);
+        assertThat(p).hasSize(30).allSatisfy(v -> assertThat(v).isBetween(0f, 1f));
+        for (int i = 0; i < 3; i++) {
+            assertThat(p.subList(i * 10, i * 10 + 10).stream().mapToDouble(Float::doubleValue).sum())
+                    .isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-4));
+        }
+        String version = json.getString("model_version");
+        given().contentType(ContentType.JSON).body(request("[1,64]", "[" + row(64, "1") + "]"))
+                .post("/v2/models/digits/versions/" + version + "/infer").then().statusCode(200);
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "/v2/models/nope/infer | 404 | not served here",
+        "/v2/models/digits/versions/999999/infer | 404 | is not served",
+    })
+    void unknownModelsAndVersionsAreNotFound(String path, int status, String message) {
+        given().contentType(ContentType.JSON).body(request("[1,64]", "[" + row(64, "1") + "]"))
+                .post(path).then().statusCode(status).body("error", containsString(message));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[1,63] | 63 | features per row",
+        "[2,64] | 64 | needs 128",
+        "[1,64] | 65 | more values than its shape",
+        "[0,64] | 0 | rows",
+        "[1,2,64] | 64 | must have shape",
+    })
+    void wrongShapesAreBadRequests(String shape, int values, String message) {
+        given().contentType(ContentType.JSON).body(request(shape, "[" + row(values, "1") + "]"))
+                .post("/v2/models/digits/infer").then().statusCode(400).body("error", containsString(message));
+    }
+
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "{\"inputs\": [} | not valid JSON",
+        "{} | exactly one tensor",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"BYTES\",\"data\":[1]}]} | datatype BYTES",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[\"a\",1]}]} | features per row",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[\"a\"]}]} | non-number",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[1]}],\"outputs\":[{\"name\":\"logits\"}]} | one output",
+    })
+    void malformedRequestsAreBadRequests(String body, String message) {
+        given().contentType(ContentType.JSON).body(body)
+                .post("/v2/models/digits/infer").then().statusCode(400).body("error", containsString(message));
+    }
+}
