@@ -1,0 +1,185 @@
+package dev.streamtrain.bench;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
+import jakarta.inject.Inject;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.jboss.logging.Logger;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.Network;
+import dev.streamtrain.support.KafkaBrokerResource;
+import dev.streamtrain.support.Records;
+import dev.streamtrain.training.ExampleBatcher;
+import dev.streamtrain.training.ExampleBlock;
+import dev.streamtrain.training.OnlineTrainer;
+import dev.streamtrain.training.RecordHandle;
+import dev.streamtrain.training.ServedModel;
+import dev.streamtrain.training.TrainerService;
+
+/**
+ * Throughput benchmark, one spec per run ({@code -Dbench.spec=digits|S|M|W}): (a) in-memory test-then-train
+ * throughput of the trainer, (b) end-to-end throughput of the running service from a backlog of JSON records
+ * (one example each) in the embedded broker, and (b)/(a). Steady state only: both are measured after a
+ * warm-up, as the median of several windows. Not a test of speed: it asserts only that it measured.
+ */
+@Tag("benchmark")
+@QuarkusTest
+@TestProfile(BenchmarkProfile.class)
+@QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
+class ThroughputBenchmarkTest {
+
+    private static final Logger LOG = Logger.getLogger(ThroughputBenchmarkTest.class);
+    private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 20));
+    private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("bench.window", 5));
+    private static final int WINDOWS = Integer.getInteger("bench.windows", 5);
+
+    @Inject
+    TrainerService service;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Test
+    void measure() throws Exception {
+        ModelSpec spec = service.modelSpec();
+        List<ExampleBlock> pool = examples(spec);
+        double inMemory = inMemoryThroughput(spec, pool);
+        double endToEnd = endToEndThroughput(spec, inMemory);
+        String line = String.format("| %s | %d | %,.0f | %,.0f | %.2f |", BenchmarkProfile.specName(),
+                spec.batchSize(), inMemory, endToEnd, endToEnd / inMemory);
+        LOG.infof("benchmark (spec | batch | in-memory ex/s | end-to-end ex/s | ratio): %s", line);
+        Path out = Path.of("target", "benchmark-results.md");
+        Files.writeString(out, line + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        assertThat(inMemory).isPositive();
+        assertThat(endToEnd).isPositive();
+    }
+
+    /** (a): the trainer alone, fed from memory through the same batcher, on this thread. */
+    private double inMemoryThroughput(ModelSpec spec, List<ExampleBlock> pool) throws InterruptedException {
+        ExampleBatcher batcher = new ExampleBatcher(spec.batchSize() * 4);
+        OnlineTrainer trainer = new OnlineTrainer(new Network(spec), batcher, new ServedModel(), List.of(),
+                new OnlineTrainer.Settings(Duration.ZERO, 1000, Duration.ofMinutes(10), 1000));
+        int next = 0;
+        double[] rates = new double[WINDOWS];
+        long warmupEnd = System.nanoTime() + WARMUP.toNanos();
+        for (int w = -1; w < WINDOWS; w++) {
+            long start = System.nanoTime();
+            long end = w < 0 ? warmupEnd : start + WINDOW.toNanos();
+            long examples = 0;
+            while (System.nanoTime() < end) {
+                ExampleBlock block = pool.get(next++ % pool.size());
+                batcher.submit(block);
+                trainer.trainOnce(0);
+                examples += block.count();
+            }
+            if (w >= 0) {
+                rates[w] = examples / ((System.nanoTime() - start) / 1e9);
+            }
+        }
+        LOG.infof("in-memory windows (ex/s): %s", Arrays.toString(rates));
+        return median(rates);
+    }
+
+    /** (b): the running service trains a backlog of one-example JSON records from the broker. */
+    private double endToEndThroughput(ModelSpec spec, double expectedRate) {
+        long seconds = WARMUP.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
+        int records = (int) Math.min(3_000_000, expectedRate * seconds * 1.2);
+        long before = service.trainer().stats().examples();
+        List<String[]> json = jsonRecords(spec, Math.min(records, 5000));
+        try (Records kafka = new Records(bootstrapServers)) {
+            for (int sent = 0; sent < records; sent += json.size()) {
+                kafka.sendAll(KafkaBrokerResource.EXAMPLES, json.subList(0, Math.min(json.size(), records - sent)));
+            }
+        }
+        await().atMost(Duration.ofMinutes(2)).until(() -> service.trainer().stats().examples() > before);
+        long warmupEnd = System.nanoTime() + WARMUP.toNanos();
+        await().atMost(WARMUP.plusSeconds(5)).until(() -> System.nanoTime() >= warmupEnd);
+        double[] rates = new double[WINDOWS];
+        for (int w = 0; w < WINDOWS; w++) {
+            long start = System.nanoTime();
+            long from = service.trainer().stats().examples();
+            await().atMost(WINDOW.plusSeconds(5)).pollInterval(Duration.ofMillis(20))
+                    .until(() -> System.nanoTime() - start >= WINDOW.toNanos());
+            long to = service.trainer().stats().examples();
+            assertThat(to - before).as("the backlog lasted the whole measurement").isLessThan(records);
+            rates[w] = (to - from) / ((System.nanoTime() - start) / 1e9);
+        }
+        LOG.infof("end-to-end windows (ex/s): %s", Arrays.toString(rates));
+        return median(rates);
+    }
+
+    private static List<ExampleBlock> examples(ModelSpec spec) {
+        List<ExampleBlock> pool = new ArrayList<>();
+        Random random = new Random(1);
+        RecordHandle none = new RecordHandle() {
+            public String partition() {
+                return "memory-0";
+            }
+
+            public long offset() {
+                return 0;
+            }
+
+            public void trained() {
+            }
+        };
+        for (int b = 0; b < 64; b++) {
+            int n = spec.batchSize();
+            float[] x = new float[n * spec.inputs()];
+            float[] y = new float[n * spec.outputs()];
+            for (int i = 0; i < n; i++) {
+                for (int j = 0; j < spec.inputs(); j++) {
+                    x[i * spec.inputs() + j] = (float) random.nextGaussian();
+                }
+                y[i * spec.outputs() + random.nextInt(spec.outputs())] = 1f;
+            }
+            pool.add(new ExampleBlock(n, x, y, null, none));
+        }
+        return pool;
+    }
+
+    private static List<String[]> jsonRecords(ModelSpec spec, int count) {
+        List<String[]> records = new ArrayList<>();
+        if (spec.inputs() == DigitsDataset.FEATURES && spec.name().equals("digits")) {
+            DigitsDataset data = DigitsDataset.load();
+            for (int i = 0; i < count; i++) {
+                int row = i % data.size();
+                records.add(new String[] {"digit-" + row, data.toJson(row)});
+            }
+            return records;
+        }
+        Random random = new Random(2);
+        for (int i = 0; i < count; i++) {
+            StringBuilder json = new StringBuilder("{\"features\":[");
+            for (int j = 0; j < spec.inputs(); j++) {
+                json.append(j == 0 ? "" : ",").append(String.format("%.4f", random.nextGaussian()));
+            }
+            records.add(new String[] {"r" + i, json.append("],\"label\":").append(random.nextInt(spec.outputs())).append('}').toString()});
+        }
+        return records;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
+    }
+}
