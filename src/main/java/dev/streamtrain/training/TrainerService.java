@@ -13,6 +13,7 @@ import org.jboss.logging.Logger;
 import java.util.concurrent.TimeUnit;
 
 import dev.streamtrain.model.ComputeSettings;
+import dev.streamtrain.model.InvalidSpecException;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.model.Network;
@@ -34,7 +35,13 @@ public class TrainerService {
 
     TrainerService(TrainingConfig config) {
         this.config = config;
-        this.spec = ModelSpecParser.load(config.model().spec().orElse(null));
+        try {
+            this.spec = ModelSpecParser.load(config.model().spec().orElse(null));
+        } catch (InvalidSpecException e) {
+            LOG.errorf("Refusing to start: the model spec %s is wrong: %s",
+                    config.model().spec().orElse("(bundled)"), e.getMessage());
+            throw e;
+        }
         this.batcher = new ExampleBatcher(config.training().bufferExamples());
     }
 
@@ -69,6 +76,11 @@ public class TrainerService {
             trainer.stop();
             thread.join(TimeUnit.SECONDS.toMillis(30));
         }
+    }
+
+    /** Whether the training thread is running (false before start, after stop, or if it died). */
+    public boolean isTraining() {
+        return thread != null && thread.isAlive();
     }
 
     public OnlineTrainer trainer() {

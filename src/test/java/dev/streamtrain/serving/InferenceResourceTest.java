@@ -47,6 +47,7 @@ class InferenceResourceTest {
         given().get("/v2/models/digits/versions/" + version).then().statusCode(200).body("versions", hasItem(version));
         given().get("/v2/models/digits/versions/" + version + "/ready").then().statusCode(200);
         given().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("model"));
+        given().get("/q/health/live").then().statusCode(200).body("checks.name", hasItem("trainer"));
     }
 
     @Test
