@@ -88,6 +88,10 @@ public final class ExampleDecoder {
             throw malformed(batch ? "a batch (nested \"features\") needs \"labels\", one per row"
                     : "one example (flat \"features\") takes \"label\", not \"labels\"");
         }
+        if (p.nextToken() != null) {
+            // e.g. two objects in one record: the second would otherwise be dropped without a trace
+            throw malformed("the record holds more than one JSON value; send one object (one example or a batch)");
+        }
         return new BlockAssembler(spec).assemble(features, labels, weights, batch, source);
     }
 

@@ -73,9 +73,11 @@ public final class Network {
         return new ModelSnapshot(spec, graph.clone(), normalizer.copy(), step);
     }
 
-    /** The learning rate the optimizer uses at its current step. */
+    /** The learning rate the optimizer uses at its current step; NaN for an optimizer without one (adadelta). */
     public double learningRate() {
-        return graph.getLearningRate(NetworkBuilder.OUTPUT);
+        // DL4J answers null, not NaN, for an updater without a learning rate
+        Double rate = graph.getLearningRate(NetworkBuilder.OUTPUT);
+        return rate == null ? Double.NaN : rate;
     }
 
     public long parameterCount() {

@@ -41,11 +41,8 @@ final class UpdaterFactory {
                 set(o.epsilon(), rms::setEpsilon);
                 yield rms;
             }
-            case "adagrad" -> {
-                AdaGrad adaGrad = new AdaGrad(schedule);
-                set(o.epsilon(), adaGrad::setEpsilon);
-                yield adaGrad;
-            }
+            case "adagrad" -> new ScheduledAdaGrad(schedule,
+                    Double.isNaN(o.epsilon()) ? AdaGrad.DEFAULT_ADAGRAD_EPSILON : o.epsilon());
             case "adadelta" -> {
                 // AdaDelta has no learning rate: its step size comes from the ratio of running averages.
                 AdaDelta adaDelta = new AdaDelta();

@@ -16,7 +16,7 @@ class DigitsLearningTest {
         var stats = trainer.stats();
         assertThat(stats.examples()).isEqualTo(1797);
         assertThat(trainer.step()).isEqualTo((1797 + 31) / 32);
-        // chance is 0.10; a working trainer reaches 0.888 with this seed (scikit-learn's best in hindsight: 0.905)
+        // chance is 0.10; a working trainer reaches 0.882 with this seed (scikit-learn's best in hindsight: 0.905)
         assertThat(stats.accuracy()).isGreaterThan(0.85);
         assertThat(stats.recentAccuracy()).isGreaterThan(stats.accuracy());
     }

@@ -1,0 +1,234 @@
+package dev.streamtrain.training;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import dev.streamtrain.model.MiniBatch;
+
+/** Records of any size are re-batched in order into full mini-batches, with lingering, back-pressure and completion. */
+class ExampleBatcherTest {
+
+    private static final long LONG_WAIT = TimeUnit.SECONDS.toNanos(30);
+    private static final long SHORT = TimeUnit.MILLISECONDS.toNanos(20);
+
+    private final ExecutorService executor = Executors.newCachedThreadPool();
+
+    @AfterEach
+    void stopThreads() throws InterruptedException {
+        executor.shutdownNow();
+        assertThat(executor.awaitTermination(10, TimeUnit.SECONDS)).isTrue();
+    }
+
+    /** One example per row: feature {@code record * 100 + row}, label the negated feature, weight row + 1. */
+    private static ExampleBlock block(int record, int rows) {
+        float[] x = new float[rows];
+        float[] y = new float[rows];
+        float[] w = new float[rows];
+        for (int r = 0; r < rows; r++) {
+            x[r] = record * 100 + r;
+            y[r] = -x[r];
+            w[r] = r + 1;
+        }
+        return new ExampleBlock(rows, x, y, w, new Handle(record));
+    }
+
+    private static float[] rows(MiniBatch batch) {
+        float[] x = new float[batch.size()];
+        System.arraycopy(batch.features(), 0, x, 0, batch.size());
+        return x;
+    }
+
+    @Test
+    void recordsOfVaryingSizesAreRebatchedInOrderAndCompletedWithTheirLastExample() throws InterruptedException {
+        ExampleBatcher batcher = new ExampleBatcher(100);
+        batcher.submit(block(1, 3));
+        batcher.submit(block(2, 1));
+        batcher.submit(block(3, 5));
+        batcher.submit(block(4, 2));
+        assertThat(batcher.queued()).isEqualTo(11);
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+
+        batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(100, 101, 102, 200);
+        assertThat(batch.labels()).startsWith(-100, -101, -102, -200);
+        assertThat(batch.weights()).startsWith(1, 2, 3, 1);
+        assertThat(batch.weighted()).isTrue();
+        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+
+        completed.clear();
+        batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(300, 301, 302, 303);
+        assertThat(completed).as("record 3 still has an example waiting").isEmpty();
+        assertThat(batcher.queued()).isEqualTo(3);
+
+        completed.clear();
+        batcher.fill(batch, completed, SHORT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(304, 400, 401);
+        assertThat(batch.isFull()).isFalse();
+        assertThat(completed).containsExactly(new Handle(3), new Handle(4));
+        assertThat(batcher.queued()).isZero();
+    }
+
+    @Test
+    void lingerReturnsAPartialBatchLongBeforeTheMaximumWait() throws InterruptedException {
+        ExampleBatcher batcher = new ExampleBatcher(100);
+        batcher.submit(block(1, 3));
+        MiniBatch batch = new MiniBatch(8, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> batcher.fill(batch, completed, SHORT, LONG_WAIT));
+
+        assertThat(rows(batch)).containsExactly(100, 101, 102);
+        assertThat(completed).containsExactly(new Handle(1));
+    }
+
+    @Test
+    void examplesArrivingWhileLingeringJoinTheBatchWhichReturnsOnceFull() throws Exception {
+        ExampleBatcher batcher = new ExampleBatcher(100);
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.submit(block(1, 1));
+
+        // linger and maximum wait far longer than the test: only a full batch ends this fill
+        CompletableFuture<Void> fill = CompletableFuture.runAsync(() -> {
+            try {
+                batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, executor);
+        await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 0);
+        assertThat(fill).isNotDone();
+        batcher.submit(block(2, 2));
+        batcher.submit(block(3, 2));
+
+        fill.get(10, TimeUnit.SECONDS);
+        assertThat(rows(batch)).containsExactly(100, 200, 201, 300);
+        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+        assertThat(batcher.queued()).isEqualTo(1);
+    }
+
+    @Test
+    void withNothingQueuedFillReturnsEmptyAfterTheMaximumWait() throws InterruptedException {
+        ExampleBatcher batcher = new ExampleBatcher(10);
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        batch.add(new float[] {1}, new float[] {1}, 1f, 0);
+        List<RecordHandle> completed = new ArrayList<>();
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> batcher.fill(batch, completed, LONG_WAIT, SHORT));
+
+        assertThat(batch.isEmpty()).as("the batch is cleared first").isTrue();
+        assertThat(completed).isEmpty();
+    }
+
+    @Test
+    void submitBlocksWhileTheBufferIsFullUntilTheTrainerTakesExamples() throws Exception {
+        ExampleBatcher batcher = new ExampleBatcher(4);
+        batcher.submit(block(1, 3));
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch submitted = new CountDownLatch(1);
+        Thread ingest = new Thread(() -> {
+            try {
+                started.countDown();
+                batcher.submit(block(2, 2));
+                submitted.countDown();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "test-ingest");
+        ingest.start();
+        assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // 3 queued + 2 would exceed the capacity of 4: the ingest thread parks inside submit
+        await().atMost(Duration.ofSeconds(10)).until(() -> ingest.getState() == Thread.State.WAITING);
+        assertThat(submitted.getCount()).isEqualTo(1);
+        assertThat(batcher.queued()).isEqualTo(3);
+
+        MiniBatch batch = new MiniBatch(2, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+
+        assertThat(submitted.await(10, TimeUnit.SECONDS)).as("submit returns once 2 examples are taken").isTrue();
+        assertThat(batcher.queued()).isEqualTo(3);
+        ingest.join(TimeUnit.SECONDS.toMillis(10));
+        assertThat(ingest.isAlive()).isFalse();
+        assertThat(rows(batch)).containsExactly(100, 101);
+    }
+
+    @Test
+    void aRecordBiggerThanTheCapacityIsAcceptedWhenTheBufferIsEmpty() throws Exception {
+        ExampleBatcher batcher = new ExampleBatcher(4);
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> batcher.submit(block(1, 10)));
+        assertThat(batcher.queued()).isEqualTo(10);
+
+        // while it drains, a further record waits until it fits
+        CompletableFuture<Void> next = CompletableFuture.runAsync(() -> {
+            try {
+                batcher.submit(block(2, 1));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, executor);
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(100, 101, 102, 103);
+        assertThat(completed).isEmpty();
+        assertThat(next).isNotDone();
+        batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(104, 105, 106, 107);
+        assertThat(completed).isEmpty();
+
+        next.get(10, TimeUnit.SECONDS);
+        batcher.fill(batch, completed, SHORT, LONG_WAIT);
+        assertThat(rows(batch)).containsExactly(108, 109, 200);
+        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+    }
+
+    @Test
+    void awaitDrainedReportsWhetherEverythingWasTaken() throws Exception {
+        ExampleBatcher batcher = new ExampleBatcher(10);
+        batcher.submit(block(1, 2));
+
+        assertThat(batcher.awaitDrained(10, TimeUnit.MILLISECONDS)).isFalse();
+
+        CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
+            try {
+                return batcher.awaitDrained(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, executor);
+        batcher.fill(new MiniBatch(4, 1, 1), new ArrayList<>(), SHORT, LONG_WAIT);
+
+        assertThat(drained.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(batcher.capacity()).isEqualTo(10);
+    }
+
+    private record Handle(long offset) implements RecordHandle {
+        @Override
+        public String partition() {
+            return "examples-0";
+        }
+
+        @Override
+        public void trained() {
+        }
+    }
+}
