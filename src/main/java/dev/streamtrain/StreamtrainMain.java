@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import dev.streamtrain.embedded.EmbeddedKafka;
+import dev.streamtrain.model.ComputeSettings;
 
 /**
  * Starts streamtrain. When no {@code kafka.bootstrap.servers} is configured (property, environment or
@@ -25,6 +26,7 @@ public final class StreamtrainMain {
     }
 
     public static void main(String... args) {
+        ComputeSettings.configureNativeMemoryAccounting();
         Config config = ConfigProvider.getConfig();
         if (config.getOptionalValue("kafka.bootstrap.servers", String.class).isPresent()) {
             Quarkus.run(args);

@@ -32,6 +32,7 @@ public class TrainerService {
     private final ExampleBatcher batcher;
     private OnlineTrainer trainer;
     private Thread thread;
+    private int threads;
 
     TrainerService(TrainingConfig config) {
         this.config = config;
@@ -59,7 +60,7 @@ public class TrainerService {
 
     // Runs before the messaging channels start (default priority 2500 and up), so records find a trainer.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners) {
-        int threads = ComputeSettings.apply(config.compute().threads(), spec);
+        threads = ComputeSettings.apply(config.compute().threads(), spec);
         Network network = new Network(spec);
         var t = config.training();
         trainer = new OnlineTrainer(network, batcher, served, listeners.stream().toList(),
@@ -81,6 +82,11 @@ public class TrainerService {
     /** Whether the training thread is running (false before start, after stop, or if it died). */
     public boolean isTraining() {
         return thread != null && thread.isAlive();
+    }
+
+    /** ND4J/BLAS threads in force. */
+    public int computeThreads() {
+        return threads;
     }
 
     public OnlineTrainer trainer() {

@@ -6,7 +6,8 @@ import java.util.Map;
 
 /**
  * Runs the service on the spec named by the system property {@code bench.spec}: digits (the bundled spec),
- * or S, M, W (the reference models of the performance notes; W is the wide spec).
+ * or S, M, W (the reference models of the performance notes; W is the wide spec); {@code bench.threads}
+ * overrides the compute threads.
  */
 public class BenchmarkProfile implements QuarkusTestProfile {
 
@@ -20,7 +21,15 @@ public class BenchmarkProfile implements QuarkusTestProfile {
 
     @Override
     public Map<String, String> getConfigOverrides() {
-        return specPath().isEmpty() ? Map.of() : Map.of("streamtrain.model.spec", specPath());
+        Map<String, String> overrides = new java.util.HashMap<>();
+        if (!specPath().isEmpty()) {
+            overrides.put("streamtrain.model.spec", specPath());
+        }
+        String threads = System.getProperty("bench.threads", "");
+        if (!threads.isBlank()) {
+            overrides.put("streamtrain.compute.threads", threads);
+        }
+        return overrides;
     }
 
     @Override

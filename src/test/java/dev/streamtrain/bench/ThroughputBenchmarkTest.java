@@ -23,6 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.ingest.ExampleDecoder;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.KafkaBrokerResource;
@@ -47,7 +48,8 @@ import dev.streamtrain.training.TrainerService;
 class ThroughputBenchmarkTest {
 
     private static final Logger LOG = Logger.getLogger(ThroughputBenchmarkTest.class);
-    private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 20));
+    private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 40));
+    private static final long MAX_BACKLOG_BYTES = 1_500_000_000L;
     private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("bench.window", 5));
     private static final int WINDOWS = Integer.getInteger("bench.windows", 5);
 
@@ -61,15 +63,32 @@ class ThroughputBenchmarkTest {
     void measure() throws Exception {
         ModelSpec spec = service.modelSpec();
         List<ExampleBlock> pool = examples(spec);
+        List<String[]> json = jsonRecords(spec, 5000);
+        double decode = decodeThroughput(spec, json);
         double inMemory = inMemoryThroughput(spec, pool);
-        double endToEnd = endToEndThroughput(spec, inMemory);
-        String line = String.format("| %s | %d | %,.0f | %,.0f | %.2f |", BenchmarkProfile.specName(),
-                spec.batchSize(), inMemory, endToEnd, endToEnd / inMemory);
-        LOG.infof("benchmark (spec | batch | in-memory ex/s | end-to-end ex/s | ratio): %s", line);
+        double endToEnd = endToEndThroughput(spec, inMemory, json);
+        String line = String.format("| %s | %d | %d | %,.0f | %,.0f | %.2f | %,.0f |", BenchmarkProfile.specName(),
+                spec.batchSize(), service.computeThreads(), inMemory, endToEnd,
+                endToEnd / inMemory, decode);
+        LOG.infof("benchmark (spec | batch | threads | in-memory ex/s | end-to-end ex/s | ratio | decode records/s): %s",
+                line);
         Path out = Path.of("target", "benchmark-results.md");
         Files.writeString(out, line + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         assertThat(inMemory).isPositive();
         assertThat(endToEnd).isPositive();
+    }
+
+    /** Decoding alone, one thread: the ceiling of the JSON ingest path. */
+    private static double decodeThroughput(ModelSpec spec, List<String[]> json) {
+        ExampleDecoder decoder = new ExampleDecoder(spec, 1 << 20, 4096);
+        List<byte[]> values = json.stream().map(kv -> Records.bytes(kv[1])).toList();
+        long count = 0;
+        long start = System.nanoTime();
+        long end = start + WINDOW.toNanos();
+        while (System.nanoTime() < end) {
+            decoder.decode(values.get((int) (count++ % values.size())), null);
+        }
+        return count / ((System.nanoTime() - start) / 1e9);
     }
 
     /** (a): the trainer alone, fed from memory through the same batcher, on this thread. */
@@ -99,19 +118,21 @@ class ThroughputBenchmarkTest {
     }
 
     /** (b): the running service trains a backlog of one-example JSON records from the broker. */
-    private double endToEndThroughput(ModelSpec spec, double expectedRate) {
-        long seconds = WARMUP.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
-        int records = (int) Math.min(3_000_000, expectedRate * seconds * 1.2);
+    private double endToEndThroughput(ModelSpec spec, double expectedRate, List<String[]> json) {
+        // the JIT is warm from (a): a shorter warm-up, and a backlog that outlasts the measurement
+        Duration warmup = WARMUP.dividedBy(2);
+        long seconds = warmup.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
+        long recordBytes = json.get(0)[1].length();
+        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, expectedRate * seconds * 2);
         long before = service.trainer().stats().examples();
-        List<String[]> json = jsonRecords(spec, Math.min(records, 5000));
         try (Records kafka = new Records(bootstrapServers)) {
             for (int sent = 0; sent < records; sent += json.size()) {
                 kafka.sendAll(KafkaBrokerResource.EXAMPLES, json.subList(0, Math.min(json.size(), records - sent)));
             }
         }
         await().atMost(Duration.ofMinutes(2)).until(() -> service.trainer().stats().examples() > before);
-        long warmupEnd = System.nanoTime() + WARMUP.toNanos();
-        await().atMost(WARMUP.plusSeconds(5)).until(() -> System.nanoTime() >= warmupEnd);
+        long warmupEnd = System.nanoTime() + warmup.toNanos();
+        await().atMost(warmup.plusSeconds(5)).until(() -> System.nanoTime() >= warmupEnd);
         double[] rates = new double[WINDOWS];
         for (int w = 0; w < WINDOWS; w++) {
             long start = System.nanoTime();
