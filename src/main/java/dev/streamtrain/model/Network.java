@@ -68,9 +68,15 @@ public final class Network {
         return new BatchScore(lossSum, weightSum, correct, n, graph.score());
     }
 
-    /** Copies the current weights and normaliser into an immutable snapshot for serving. */
+    /**
+     * Copies the current weights (batch-norm statistics included) and normaliser into an immutable snapshot
+     * for serving. Unlike {@code ComputationGraph.clone()} it leaves the optimizer state and the training
+     * listeners behind: serving needs neither, and Adam's state is twice the size of the weights.
+     */
     public ModelSnapshot snapshot(long step) {
-        return new ModelSnapshot(spec, graph.clone(), normalizer.copy(), step);
+        ComputationGraph copy = new ComputationGraph(graph.getConfiguration().clone());
+        copy.init(graph.params().dup(), false);
+        return new ModelSnapshot(spec, copy, normalizer.copy(), step);
     }
 
     /** The learning rate the optimizer uses at its current step; NaN for an optimizer without one (adadelta). */
