@@ -37,16 +37,18 @@ public class DemoRunner implements TrainingListener {
     private final String bootstrapServers;
     private final String topic;
     private final String group;
+    private final String deadLetterTopic;
     private final int port;
     private ScheduledExecutorService scheduler;
     private volatile int firstPassSize = Integer.MAX_VALUE;
-    private long firstPassExamples;
-    private long firstPassCorrect;
+    private volatile long firstPassExamples;
+    private volatile long firstPassCorrect;
 
     DemoRunner(DemoConfig config, TrainerService trainer, ServedModel served, RejectionMeter rejections,
                @ConfigProperty(name = "kafka.bootstrap.servers") String bootstrapServers,
                @ConfigProperty(name = "mp.messaging.incoming.examples.topic") String topic,
                @ConfigProperty(name = "mp.messaging.incoming.examples.group.id") String group,
+               @ConfigProperty(name = "mp.messaging.incoming.examples.dead-letter-queue.topic") String deadLetterTopic,
                @ConfigProperty(name = "quarkus.http.port") int port) {
         this.config = config;
         this.trainer = trainer;
@@ -55,6 +57,7 @@ public class DemoRunner implements TrainingListener {
         this.bootstrapServers = bootstrapServers;
         this.topic = topic;
         this.group = group;
+        this.deadLetterTopic = deadLetterTopic;
         this.port = port;
     }
 
@@ -109,14 +112,14 @@ public class DemoRunner implements TrainingListener {
                         + "prequential accuracy %.1f %% on the first pass (each digit seen once, scored before it is learned)%n"
                         + "prequential accuracy %.1f %% over the whole stream, %.1f %% recent; loss %.3f (recent %.3f)%n"
                         + "served model version %s: %.1f %% accuracy on all %d digits%n"
-                        + "dead-lettered %d bad records (topic %s.dlq); consumer lag %d%n"
+                        + "dead-lettered %d bad records (topic %s); consumer lag %d%n"
                         + "inference: curl -s -H 'Content-Type: application/json' %s -d '%s'%n",
                 stats.examples(), trainer.trainer().step(), progress.elapsedSeconds(),
                 stats.examples() / Math.max(progress.elapsedSeconds(), 1e-9),
                 100.0 * firstPassCorrect / Math.max(1, firstPassExamples),
                 100 * stats.accuracy(), 100 * stats.recentAccuracy(), stats.loss(), stats.recentLoss(),
                 snapshot.version(), 100.0 * correct / data.size(), data.size(),
-                (long) rejections.total(), topic, lag.lag(), url, inferExample(data));
+                (long) rejections.total(), deadLetterTopic, lag.lag(), url, inferExample(data));
         producer.close();
         lag.close();
         if (config.exitAfterSummary()) {

@@ -29,6 +29,12 @@ public record ModelSpec(
         return outputs;
     }
 
+    /** Whether any layer normalises over the mini-batch (a batch-norm entry, or a residual with norm: batch). */
+    public boolean usesBatchNorm() {
+        return layers.stream().anyMatch(l -> l instanceof BatchNorm
+                || (l instanceof Residual r && r.norm().equals("batch")));
+    }
+
     public boolean isClassification() {
         return task == Task.CLASSIFICATION;
     }

@@ -92,7 +92,7 @@ public final class ModelSpecParser {
         List<ModelSpec.LayerSpec> layers = LayerSpecParser.parseLayers(spec);
         LossKind loss = parseLoss(spec, task);
         OptimizerSpec optimizer = parseOptimizer(spec.object("optimizer"));
-        ScheduleSpec schedule = parseSchedule(spec.object("schedule"));
+        ScheduleSpec schedule = parseSchedule(spec.object("schedule"), optimizer.learningRate());
         ClippingSpec clipping = parseClipping(spec.object("gradient-clipping"));
         return new ModelSpec(name, inputs, task, outputs, spec.bool("normalize", true), spec.longValue("seed", 7L),
                 layers, loss, optimizer, schedule, clipping, spec.intIn("batch-size", 32, 1, 65536), text);
@@ -131,7 +131,7 @@ public final class ModelSpecParser {
             throw new InvalidSpecException(o.path("nesterov"),
                     "sgd with momentum uses Nesterov momentum (DL4J's Nesterovs updater); set nesterov: true or momentum: 0");
         }
-        return new OptimizerSpec(type,
+        OptimizerSpec spec = new OptimizerSpec(type,
                 o.number("learning-rate", defaultRate, 0.0, true, 10.0),
                 o.number("beta1", Double.NaN, 0.0, false, 0.9999),
                 o.number("beta2", Double.NaN, 0.0, false, 0.99999),
@@ -141,9 +141,15 @@ public final class ModelSpecParser {
                 o.number("weight-decay", type.equals("adamw") ? 0.01 : 0.0, 0.0, false, 1.0),
                 o.number("l1", 0.0, 0.0, false, 1.0),
                 o.number("l2", 0.0, 0.0, false, 1.0));
+        if (spec.l2() > 0 && spec.weightDecay() > 0) {
+            // DL4J keeps only one of the two: its weight decay replaces an L2 penalty
+            throw new InvalidSpecException(o.path("l2"), "cannot be combined with weight-decay (" + spec.weightDecay()
+                    + (o.has("weight-decay") ? "" : ", adamw's default") + "); use one of the two");
+        }
+        return spec;
     }
 
-    private static ScheduleSpec parseSchedule(SpecNode s) {
+    private static ScheduleSpec parseSchedule(SpecNode s, double learningRate) {
         s.allowOnly(Set.of("type", "factor", "every", "gamma", "warmup-steps", "total-steps", "min-learning-rate"));
         String type = s.choice("type", "constant", SCHEDULES);
         ScheduleSpec schedule = new ScheduleSpec(type,
@@ -155,6 +161,10 @@ public final class ModelSpecParser {
                 s.number("min-learning-rate", 0.0, 0.0, false, 10.0));
         if (Double.isNaN(schedule.gamma())) {
             throw new InvalidSpecException(s.path("gamma"), "is required for an exponential schedule (a number in (0, 1])");
+        }
+        if (type.equals("warmup-cosine") && schedule.minLearningRate() > learningRate) {
+            throw new InvalidSpecException(s.path("min-learning-rate"), "must not exceed the learning rate ("
+                    + learningRate + "), got " + schedule.minLearningRate());
         }
         if (type.equals("warmup-cosine") && schedule.warmupSteps() >= schedule.totalSteps()) {
             throw new InvalidSpecException(s.path("warmup-steps"), "must be less than total-steps ("

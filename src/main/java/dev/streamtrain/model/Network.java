@@ -1,5 +1,7 @@
 package dev.streamtrain.model;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -74,7 +76,10 @@ public final class Network {
      * listeners behind: serving needs neither, and Adam's state is twice the size of the weights.
      */
     public ModelSnapshot snapshot(long step) {
-        ComputationGraph copy = new ComputationGraph(graph.getConfiguration().clone());
+        ComputationGraphConfiguration configuration = graph.getConfiguration().clone();
+        // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
+        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
+        ComputationGraph copy = new ComputationGraph(configuration);
         copy.init(graph.params().dup(), false);
         return new ModelSnapshot(spec, copy, normalizer.copy(), step);
     }

@@ -1,6 +1,7 @@
 package dev.streamtrain.serving;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
@@ -11,6 +12,8 @@ import java.util.Map;
 /** Maps failures to the V2 protocol's error body, {@code {"error": "..."}}, in one place. */
 public class ErrorMappers {
 
+    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ErrorMappers.class);
+
     @ServerExceptionMapper
     public Response inference(InferenceException e) {
         return error(e.status(), e.getMessage());
@@ -18,7 +21,14 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unreadableJson(JsonProcessingException e) {
-        return error(400, "the request body is not valid JSON: " + e.getOriginalMessage());
+        return error(400, "the request body is not a valid V2 JSON request: " + e.getOriginalMessage());
+    }
+
+    // Jackson reports a wrong JSON type for an array field (e.g. "shape": "x") as a definition problem, which
+    // Quarkus's own mapper would answer with 500; for a request body it is the client's mistake
+    @ServerExceptionMapper
+    public Response wrongJsonType(InvalidDefinitionException e) {
+        return unreadableJson(e);
     }
 
     @ServerExceptionMapper
@@ -29,6 +39,13 @@ public class ErrorMappers {
         int status = e.getResponse().getStatus();
         String message = e.getMessage() == null ? Response.Status.fromStatusCode(status).getReasonPhrase() : e.getMessage();
         return error(status, message);
+    }
+
+    /** Anything else is our fault: a 500 in the protocol's shape, and the stack trace in the log. */
+    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 100)
+    public Response unexpected(RuntimeException e) {
+        LOG.error("Inference request failed unexpectedly", e);
+        return error(500, "internal error: " + e.getClass().getSimpleName());
     }
 
     static Response error(int status, String message) {

@@ -65,17 +65,19 @@ public class InferenceResource {
     @GET
     @Path("/models/{model}")
     public ModelMetadata metadata(@PathParam("model") String model) {
-        ModelSnapshot snapshot = snapshot(model, null);
-        return new ModelMetadata(spec.name(), List.of(snapshot.version()), "streamtrain-dl4j",
-                List.of(new TensorMetadata(INPUT, "FP32", new long[] {-1, spec.inputs()})),
-                List.of(new TensorMetadata(OUTPUT, "FP32", new long[] {-1, spec.outputs()})));
+        return metadata(snapshot(model, null));
     }
 
     @GET
     @Path("/models/{model}/versions/{version}")
     public ModelMetadata metadata(@PathParam("model") String model, @PathParam("version") String version) {
-        snapshot(model, version);
-        return metadata(model);
+        return metadata(snapshot(model, version));
+    }
+
+    private ModelMetadata metadata(ModelSnapshot snapshot) {
+        return new ModelMetadata(spec.name(), List.of(snapshot.version()), "streamtrain-dl4j",
+                List.of(new TensorMetadata(INPUT, "FP32", new long[] {-1, spec.inputs()})),
+                List.of(new TensorMetadata(OUTPUT, "FP32", new long[] {-1, spec.outputs()})));
     }
 
     @GET
@@ -88,7 +90,12 @@ public class InferenceResource {
     @Path("/models/{model}/versions/{version}/ready")
     public Response modelReady(@PathParam("model") String model, @PathParam("version") String version) {
         requireModel(model);
-        boolean ready = served.current().filter(s -> version == null || s.version().equals(version)).isPresent();
+        var current = served.current();
+        if (current.isPresent() && version != null && !version.equals(current.get().version())) {
+            throw InferenceException.notFound("version " + version + " of model '" + model
+                    + "' is not served; the current version is " + current.get().version());
+        }
+        boolean ready = current.isPresent();
         return Response.status(ready ? 200 : 503).entity(new ModelReady(model, ready)).build();
     }
 
@@ -109,7 +116,7 @@ public class InferenceResource {
             throw InferenceException.badRequest("the request needs \"inputs\" with exactly one tensor, shape [N, "
                     + spec.inputs() + "]");
         }
-        if (request.outputs() != null && request.outputs().stream().anyMatch(o -> !OUTPUT.equals(o.name()))) {
+        if (request.outputs() != null && request.outputs().stream().anyMatch(o -> o == null || !OUTPUT.equals(o.name()))) {
             throw InferenceException.badRequest("the model has one output, named '" + OUTPUT + "'");
         }
         InputTensor input = InputTensor.of(request.inputs().get(0), spec.inputs(), MAX_ROWS);

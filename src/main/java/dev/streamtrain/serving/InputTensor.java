@@ -21,6 +21,9 @@ final class InputTensor {
     }
 
     static InputTensor of(RequestInput input, int features, int maxRows) {
+        if (input == null) {
+            throw InferenceException.badRequest("an input tensor is null; send {\"name\", \"shape\", \"datatype\", \"data\"}");
+        }
         if (input.datatype() == null || !DATATYPES.contains(input.datatype())) {
             throw InferenceException.badRequest("input '" + input.name() + "' has datatype " + input.datatype()
                     + "; use FP32 or FP64 (integer types are accepted too)");

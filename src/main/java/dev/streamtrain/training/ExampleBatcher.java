@@ -2,7 +2,6 @@ package dev.streamtrain.training;
 
 import java.util.ArrayDeque;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -17,6 +16,7 @@ import dev.streamtrain.model.MiniBatch;
 public final class ExampleBatcher {
 
     private final int capacity;
+    private final int minBatch;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
@@ -25,7 +25,16 @@ public final class ExampleBatcher {
     private int headRow;
 
     public ExampleBatcher(int capacity) {
+        this(capacity, 1);
+    }
+
+    /**
+     * {@code minBatch}: a mini-batch is not started with fewer examples queued than this, however long they
+     * linger (batch normalisation needs several examples: with one, its variance is 0 and no gradient flows).
+     */
+    public ExampleBatcher(int capacity, int minBatch) {
         this.capacity = capacity;
+        this.minBatch = minBatch;
     }
 
     /** Queues a record's examples; blocks while the buffer is full. Called on ingest threads. */
@@ -56,7 +65,7 @@ public final class ExampleBatcher {
         lock.lockInterruptibly();
         try {
             while (!batch.isFull()) {
-                if (blocks.isEmpty()) {
+                if (blocks.isEmpty() || (batch.isEmpty() && queued < Math.min(minBatch, batch.capacity()))) {
                     long left = deadline - System.nanoTime();
                     if (left <= 0) {
                         return;
@@ -104,21 +113,4 @@ public final class ExampleBatcher {
         return capacity;
     }
 
-    /** Waits up to the timeout for queued examples to be taken (e.g. before a clean stop). */
-    public boolean awaitDrained(long timeout, TimeUnit unit) throws InterruptedException {
-        long deadline = System.nanoTime() + unit.toNanos(timeout);
-        lock.lockInterruptibly();
-        try {
-            while (queued > 0) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return false;
-                }
-                notFull.awaitNanos(left);
-            }
-            return true;
-        } finally {
-            lock.unlock();
-        }
-    }
 }

@@ -90,7 +90,13 @@ public final class OnlineTrainer implements Runnable {
         stats.add(score, network.spec().isClassification());
         StepReport report = new StepReport(step, score, network.learningRate(), elapsed);
         for (TrainingListener listener : listeners) {
-            listener.onStep(report);
+            try {
+                listener.onStep(report);
+            } catch (RuntimeException e) {
+                // a watcher's bug must not stop training
+                LOG.errorf(e, "Training listener %s failed at step %d of model %s; training goes on",
+                        listener.getClass().getName(), step, network.spec().name());
+            }
         }
         for (RecordHandle record : completed) {
             trainedOffsets.put(record.partition(), record.offset());
@@ -133,11 +139,4 @@ public final class OnlineTrainer implements Runnable {
         return Map.copyOf(trainedOffsets);
     }
 
-    public double learningRate() {
-        return network.learningRate();
-    }
-
-    public Network network() {
-        return network;
-    }
 }

@@ -30,9 +30,9 @@ public class TrainerService {
     private final TrainingConfig config;
     private final ModelSpec spec;
     private final ExampleBatcher batcher;
-    private OnlineTrainer trainer;
-    private Thread thread;
-    private int threads;
+    private volatile OnlineTrainer trainer;
+    private volatile Thread thread;
+    private volatile int threads;
 
     TrainerService(TrainingConfig config) {
         this.config = config;
@@ -43,7 +43,8 @@ public class TrainerService {
                     config.model().spec().orElse("(bundled)"), e.getMessage());
             throw e;
         }
-        this.batcher = new ExampleBatcher(config.training().bufferExamples());
+        this.batcher = new ExampleBatcher(config.training().bufferExamples(),
+                spec.usesBatchNorm() ? config.training().minBatchWithBatchNorm() : 1);
     }
 
     @Produces
@@ -58,7 +59,7 @@ public class TrainerService {
         return batcher;
     }
 
-    // Runs before the messaging channels start (default priority 2500 and up), so records find a trainer.
+    // Runs before the messaging channels start (they start at a later observer priority), so records find a trainer.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners) {
         threads = ComputeSettings.apply(config.compute().threads(), spec);
         Network network = new Network(spec);

@@ -30,6 +30,13 @@ public interface TrainingConfig {
         @WithDefault("4096")
         int bufferExamples();
 
+        /**
+         * With batch normalisation in the spec, a partial mini-batch waits for at least this many examples
+         * (or the spec's batch size, if smaller) however long they linger.
+         */
+        @WithDefault("8")
+        int minBatchWithBatchNorm();
+
         /** Publish a serving snapshot after this many steps ... */
         @WithDefault("50")
         int publishEverySteps();
@@ -46,7 +53,7 @@ public interface TrainingConfig {
     interface Compute {
         /**
          * Threads for ND4J's native ops and BLAS. Unset: one for small models (where more threads only
-         * contend), all available cores for wide ones. OMP_WAIT_POLICY must be set in the environment.
+         * contend), all available cores but one for wide ones. OMP_WAIT_POLICY must be set in the environment.
          */
         Optional<Integer> threads();
     }

@@ -104,7 +104,7 @@ class ModelSpecParserTest {
                   - dropout: {}
                 loss: binary-cross-entropy
                 optimizer: {type: adamw, learning-rate: 0.003, beta1: 0.8, beta2: 0.99, epsilon: 1e-7,
-                            weight-decay: 0.02, l1: 0.001, l2: 0.0005}
+                            weight-decay: 0.02, l1: 0.001}
                 schedule: {type: warmup-cosine, warmup-steps: 10, total-steps: 100, min-learning-rate: 0.0001}
                 gradient-clipping: {type: value, threshold: 0.5}
                 batch-size: 16
@@ -127,10 +127,23 @@ class ModelSpecParserTest {
                 new Dropout(0.5));
         assertThat(spec.loss()).isEqualTo(LossKind.BINARY_CROSS_ENTROPY);
         assertThat(spec.optimizer()).isEqualTo(
-                new OptimizerSpec("adamw", 0.003, 0.8, 0.99, 1e-7, Double.NaN, true, Double.NaN, 0.02, 0.001, 0.0005));
+                new OptimizerSpec("adamw", 0.003, 0.8, 0.99, 1e-7, Double.NaN, true, Double.NaN, 0.02, 0.001, 0.0));
         assertThat(spec.schedule()).isEqualTo(new ScheduleSpec("warmup-cosine", 0.5, 1000, 1.0, 10, 100, 0.0001));
         assertThat(spec.clipping()).isEqualTo(new ClippingSpec("value", 0.5));
         assertThat(spec.batchSize()).isEqualTo(16);
+    }
+
+    @Test
+    void l2AndWeightDecayAreRefusedTogetherBecauseDl4jKeepsOnlyOne() {
+        assertThatThrownBy(() -> ModelSpecParser.parse(yaml("optimizer", "{type: adamw, l2: 0.001}")))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("optimizer.l2").hasMessageContaining("adamw's default");
+        assertThatThrownBy(() -> ModelSpecParser.parse(yaml("optimizer", "{type: adam, l2: 0.001, weight-decay: 0.01}")))
+                .isInstanceOf(InvalidSpecException.class).hasMessageContaining("optimizer.l2");
+        assertThatThrownBy(() -> ModelSpecParser.parse(yaml("optimizer", "{type: adam, learning-rate: 0.01}",
+                "schedule", "{type: warmup-cosine, total-steps: 100, min-learning-rate: 0.1}")))
+                .isInstanceOf(InvalidSpecException.class).hasMessageContaining("schedule.min-learning-rate");
+        assertThat(ModelSpecParser.parse(yaml("optimizer", "{type: adam, l2: 0.001}")).optimizer().l2()).isEqualTo(0.001);
     }
 
     @Test

@@ -46,6 +46,8 @@ class InferenceResourceTest {
         given().get("/v2/models/digits/ready").then().statusCode(200).body("ready", equalTo(true));
         given().get("/v2/models/digits/versions/" + version).then().statusCode(200).body("versions", hasItem(version));
         given().get("/v2/models/digits/versions/" + version + "/ready").then().statusCode(200);
+        given().get("/v2/models/digits/versions/999999/ready").then().statusCode(404).body("error", containsString("is not served"));
+        given().get("/v2/models/nope").then().statusCode(404).body("error", containsString("not served here"));
         given().get("/q/health/ready").then().statusCode(200).body("checks.name", hasItem("model"));
         given().get("/q/health/live").then().statusCode(200).body("checks.name", hasItem("trainer"));
     }
@@ -97,12 +99,15 @@ class InferenceResourceTest {
 
     @ParameterizedTest
     @CsvSource(delimiter = '|', value = {
-        "{\"inputs\": [} | not valid JSON",
+        "{\"inputs\": [} | not a valid V2 JSON request",
         "{} | exactly one tensor",
         "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"BYTES\",\"data\":[1]}]} | datatype BYTES",
         "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,2],\"datatype\":\"FP32\",\"data\":[\"a\",1]}]} | features per row",
         "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[\"a\"]}]} | non-number",
         "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[1]}],\"outputs\":[{\"name\":\"logits\"}]} | one output",
+        "{\"inputs\":[null]} | is null",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":[1,64],\"datatype\":\"FP32\",\"data\":[1]}],\"outputs\":[null]} | one output",
+        "{\"inputs\":[{\"name\":\"input\",\"shape\":\"x\",\"datatype\":\"FP32\",\"data\":[1]}]} | not a valid V2 JSON request",
     })
     void malformedRequestsAreBadRequests(String body, String message) {
         given().contentType(ContentType.JSON).body(body)

@@ -201,24 +201,18 @@ class ExampleBatcherTest {
     }
 
     @Test
-    void awaitDrainedReportsWhetherEverythingWasTaken() throws Exception {
-        ExampleBatcher batcher = new ExampleBatcher(10);
+    void withAMinimumBatchFewerExamplesWaitPastTheLingerTime() throws Exception {
+        ExampleBatcher batcher = new ExampleBatcher(64, 3);
+        MiniBatch batch = new MiniBatch(8, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
         batcher.submit(block(1, 2));
-
-        assertThat(batcher.awaitDrained(10, TimeUnit.MILLISECONDS)).isFalse();
-
-        CompletableFuture<Boolean> drained = CompletableFuture.supplyAsync(() -> {
-            try {
-                return batcher.awaitDrained(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }, executor);
-        batcher.fill(new MiniBatch(4, 1, 1), new ArrayList<>(), SHORT, LONG_WAIT);
-
-        assertThat(drained.get(10, TimeUnit.SECONDS)).isTrue();
-        assertThat(batcher.capacity()).isEqualTo(10);
+        batcher.fill(batch, completed, 0, SHORT);
+        assertThat(batch.isEmpty()).as("two examples lingered but stay below the minimum of three").isTrue();
+        assertThat(batcher.queued()).isEqualTo(2);
+        batcher.submit(block(2, 1));
+        batcher.fill(batch, completed, 0, SHORT);
+        assertThat(batch.size()).isEqualTo(3);
+        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
     }
 
     private record Handle(long offset) implements RecordHandle {
@@ -231,4 +225,5 @@ class ExampleBatcherTest {
         public void trained() {
         }
     }
+
 }
