@@ -1,0 +1,99 @@
+package dev.streamtrain.ingest;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.QuarkusTestProfile;
+import io.quarkus.test.junit.TestProfile;
+import io.smallrye.reactive.messaging.kafka.KafkaClientService;
+import jakarta.inject.Inject;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.support.KafkaBrokerResource;
+import dev.streamtrain.support.Records;
+import dev.streamtrain.training.TrainerService;
+
+/**
+ * A backlog far larger than the buffers in front of a slow trainer: the Kafka consumer fetches only a bounded
+ * number of records ahead of training (its partitions pause), so memory does not grow with the backlog.
+ */
+@QuarkusTest
+@TestProfile(BackPressureTest.SlowTrainer.class)
+@QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
+class BackPressureTest {
+
+    private static final int BUFFER = 64;
+    private static final int CONNECTOR_QUEUE = 200;
+    private static final int RECORDS = 20_000;
+    private static final int BATCH = 16;
+
+    /** A wide model with small batches, and a small trainer buffer. */
+    public static class SlowTrainer implements QuarkusTestProfile {
+        @Override
+        public Map<String, String> getConfigOverrides() {
+            return Map.of("streamtrain.model.spec", "src/test/resources/specs/slow.yaml",
+                    "streamtrain.training.buffer-examples", Integer.toString(BUFFER));
+        }
+    }
+
+    @Inject
+    TrainerService service;
+
+    @Inject
+    KafkaClientService kafkaClients;
+
+    @ConfigProperty(name = "kafka.bootstrap.servers")
+    String bootstrapServers;
+
+    @Test
+    void theConsumerFetchesOnlyABoundedAmountAheadOfTraining() {
+        DigitsDataset data = DigitsDataset.load();
+        List<String[]> records = new ArrayList<>();
+        for (int i = 0; i < RECORDS; i++) {
+            records.add(new String[] {"digit-" + i, data.toJson(i % data.size())});
+        }
+        try (Records kafka = new Records(bootstrapServers)) {
+            kafka.sendAll(KafkaBrokerResource.EXAMPLES, records);
+        }
+        long maxAhead = 0;
+        long maxBehind = 0;
+        for (int sample = 0; sample < 20; sample++) {
+            long trained = service.trainer().stats().examples();
+            long fetched = recordsConsumedByTheKafkaClient();
+            maxAhead = Math.max(maxAhead, fetched - trained);
+            maxBehind = Math.max(maxBehind, RECORDS - trained);
+            long seen = trained;
+            await().atMost(Duration.ofSeconds(30)).until(() -> service.trainer().stats().examples() > seen + 200
+                    || service.trainer().stats().examples() == RECORDS);
+        }
+        // the position is real: the client has fetched at least everything that was trained
+        long trained = service.trainer().stats().examples();
+        assertThat(recordsConsumedByTheKafkaClient()).isGreaterThanOrEqualTo(trained).isPositive();
+        // the trainer was far behind the topic while we looked ...
+        assertThat(maxBehind).isGreaterThan(10 * (BUFFER + CONNECTOR_QUEUE));
+        // ... yet the client never held more than the buffers allow: the trainer's buffer, the mini-batch being
+        // trained (and one more for the time between our two readings), the connector's queue, one poll's
+        // worth in hand and the record being decoded; without back-pressure it would be most of the backlog
+        assertThat(maxAhead).as("records fetched but not trained (trainer behind by up to %d)", maxBehind)
+                .isPositive().isLessThanOrEqualTo(BUFFER + 2L * BATCH + 2L * CONNECTOR_QUEUE + 1);
+    }
+
+    /** The Kafka consumer's position: every record before it has been fetched from the broker. */
+    private long recordsConsumedByTheKafkaClient() {
+        TopicPartition partition = new TopicPartition(KafkaBrokerResource.EXAMPLES, 0);
+        return kafkaClients.getConsumer("examples")
+                .runOnPollingThread((java.util.function.Function<Consumer<Object, Object>, Long>) c -> c.position(partition))
+                .await().atMost(Duration.ofSeconds(10));
+    }
+}
