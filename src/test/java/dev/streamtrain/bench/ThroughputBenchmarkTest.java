@@ -28,6 +28,7 @@ import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
+import dev.streamtrain.support.TestRecord;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.OnlineTrainer;
@@ -150,18 +151,7 @@ class ThroughputBenchmarkTest {
     private static List<ExampleBlock> examples(ModelSpec spec) {
         List<ExampleBlock> pool = new ArrayList<>();
         Random random = new Random(1);
-        RecordHandle none = new RecordHandle() {
-            public String partition() {
-                return "memory-0";
-            }
-
-            public long offset() {
-                return 0;
-            }
-
-            public void trained() {
-            }
-        };
+        RecordHandle none = new TestRecord(0);
         for (int b = 0; b < 64; b++) {
             int n = spec.batchSize();
             float[] x = new float[n * spec.inputs()];

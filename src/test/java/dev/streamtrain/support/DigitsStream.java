@@ -10,7 +10,6 @@ import dev.streamtrain.model.Network;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.OnlineTrainer;
-import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.ServedModel;
 
 /** Drives an {@link OnlineTrainer} in memory (no thread, no broker) over shuffled passes of the digits. */
@@ -43,21 +42,11 @@ public final class DigitsStream {
     public static ExampleBlock example(DigitsDataset data, int row) {
         float[] y = new float[DigitsDataset.CLASSES];
         y[data.labels()[row]] = 1f;
-        return new ExampleBlock(1, data.features()[row].clone(), y, null, new Noop(row));
+        return new ExampleBlock(1, data.features()[row].clone(), y, null, new TestRecord(row));
     }
 
     public static ModelSpec bundledSpec() {
         return ModelSpecParser.load(null);
     }
 
-    private record Noop(long offset) implements RecordHandle {
-        @Override
-        public String partition() {
-            return "memory-0";
-        }
-
-        @Override
-        public void trained() {
-        }
-    }
 }

@@ -17,6 +17,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.streamtrain.model.MiniBatch;
+import dev.streamtrain.support.TestRecord;
 
 /** Records of any size are re-batched in order into full mini-batches, with lingering, back-pressure and completion. */
 class ExampleBatcherTest {
@@ -42,7 +43,7 @@ class ExampleBatcherTest {
             y[r] = -x[r];
             w[r] = r + 1;
         }
-        return new ExampleBlock(rows, x, y, w, new Handle(record));
+        return new ExampleBlock(rows, x, y, w, new TestRecord(record));
     }
 
     private static float[] rows(MiniBatch batch) {
@@ -67,7 +68,7 @@ class ExampleBatcherTest {
         assertThat(batch.labels()).startsWith(-100, -101, -102, -200);
         assertThat(batch.weights()).startsWith(1, 2, 3, 1);
         assertThat(batch.weighted()).isTrue();
-        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+        assertThat(completed).containsExactly(new TestRecord(1), new TestRecord(2));
 
         completed.clear();
         batcher.fill(batch, completed, LONG_WAIT, LONG_WAIT);
@@ -79,7 +80,7 @@ class ExampleBatcherTest {
         batcher.fill(batch, completed, SHORT, LONG_WAIT);
         assertThat(rows(batch)).containsExactly(304, 400, 401);
         assertThat(batch.isFull()).isFalse();
-        assertThat(completed).containsExactly(new Handle(3), new Handle(4));
+        assertThat(completed).containsExactly(new TestRecord(3), new TestRecord(4));
         assertThat(batcher.queued()).isZero();
     }
 
@@ -93,7 +94,7 @@ class ExampleBatcherTest {
         assertTimeoutPreemptively(Duration.ofSeconds(10), () -> batcher.fill(batch, completed, SHORT, LONG_WAIT));
 
         assertThat(rows(batch)).containsExactly(100, 101, 102);
-        assertThat(completed).containsExactly(new Handle(1));
+        assertThat(completed).containsExactly(new TestRecord(1));
     }
 
     @Test
@@ -118,7 +119,7 @@ class ExampleBatcherTest {
 
         fill.get(10, TimeUnit.SECONDS);
         assertThat(rows(batch)).containsExactly(100, 200, 201, 300);
-        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+        assertThat(completed).containsExactly(new TestRecord(1), new TestRecord(2));
         assertThat(batcher.queued()).isEqualTo(1);
     }
 
@@ -197,7 +198,7 @@ class ExampleBatcherTest {
         next.get(10, TimeUnit.SECONDS);
         batcher.fill(batch, completed, SHORT, LONG_WAIT);
         assertThat(rows(batch)).containsExactly(108, 109, 200);
-        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
+        assertThat(completed).containsExactly(new TestRecord(1), new TestRecord(2));
     }
 
     @Test
@@ -212,18 +213,7 @@ class ExampleBatcherTest {
         batcher.submit(block(2, 1));
         batcher.fill(batch, completed, 0, SHORT);
         assertThat(batch.size()).isEqualTo(3);
-        assertThat(completed).containsExactly(new Handle(1), new Handle(2));
-    }
-
-    private record Handle(long offset) implements RecordHandle {
-        @Override
-        public String partition() {
-            return "examples-0";
-        }
-
-        @Override
-        public void trained() {
-        }
+        assertThat(completed).containsExactly(new TestRecord(1), new TestRecord(2));
     }
 
 }
