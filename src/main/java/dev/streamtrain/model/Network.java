@@ -23,10 +23,13 @@ public final class Network {
     private final INDArray fullLabels;
 
     public Network(ModelSpec spec) {
+        this(spec, newGraph(spec), new OnlineNormalizer(spec.inputs()));
+    }
+
+    private Network(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer) {
         this.spec = spec;
-        this.graph = new ComputationGraph(NetworkBuilder.configuration(spec));
-        graph.init();
-        this.normalizer = new OnlineNormalizer(spec.inputs());
+        this.graph = graph;
+        this.normalizer = normalizer;
         this.scorer = new ExampleScorer(spec.loss(), spec.outputs());
         this.clipping = spec.clipping().type().equals("global-norm")
                 ? new GlobalNormClipping(spec.clipping().threshold()) : null;
@@ -82,6 +85,46 @@ public final class Network {
         ComputationGraph copy = new ComputationGraph(configuration);
         copy.init(graph.params().dup(), false);
         return new ModelSnapshot(spec, copy, normalizer.copy(), step);
+    }
+
+    private static ComputationGraph newGraph(ModelSpec spec) {
+        ComputationGraph graph = new ComputationGraph(NetworkBuilder.configuration(spec));
+        graph.init();
+        return graph;
+    }
+
+    /**
+     * The network's whole state, for a checkpoint: DL4J's model zip with the updater (parameters, optimizer
+     * moments, the step count that drives the schedule) and the normaliser's statistics.
+     */
+    public State state() {
+        var zip = new java.io.ByteArrayOutputStream();
+        try {
+            org.deeplearning4j.util.ModelSerializer.writeModel(graph, zip, true);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot serialise the network", e);
+        }
+        return new State(zip.toByteArray(), normalizer.toBytes());
+    }
+
+    /** Rebuilds a network from {@link #state()}: training continues exactly where it stopped. */
+    public static Network restore(ModelSpec spec, State state) throws java.io.IOException {
+        ComputationGraph graph = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(
+                new java.io.ByteArrayInputStream(state.graph()), true);
+        if (graph.getNumInputArrays() != 1 || graph.numParams() != countParams(spec)) {
+            throw new java.io.IOException("the saved network does not have the shape of the spec '" + spec.name() + "'");
+        }
+        return new Network(spec, graph, OnlineNormalizer.fromBytes(state.normalizer(), spec.inputs()));
+    }
+
+    private static long countParams(ModelSpec spec) {
+        ComputationGraph probe = new ComputationGraph(NetworkBuilder.configuration(spec));
+        probe.init();
+        return probe.numParams();
+    }
+
+    /** The serialised state of a network: DL4J's zip (with updater) and the normaliser's bytes. */
+    public record State(byte[] graph, byte[] normalizer) {
     }
 
     /** The learning rate the optimizer uses at its current step; NaN for an optimizer without one (adadelta). */

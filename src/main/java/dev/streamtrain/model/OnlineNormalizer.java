@@ -95,4 +95,33 @@ public final class OnlineNormalizer {
     public OnlineNormalizer copy() {
         return new OnlineNormalizer(this);
     }
+
+    /** The running statistics as bytes (count, then mean and M2 per feature), for checkpoints. */
+    public byte[] toBytes() {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(12 + 16 * features);
+        buffer.putInt(features).putLong(count);
+        for (int j = 0; j < features; j++) {
+            buffer.putDouble(mean[j]).putDouble(m2[j]);
+        }
+        return buffer.array();
+    }
+
+    /** Restores statistics written by {@link #toBytes()}; refuses those of another feature count. */
+    public static OnlineNormalizer fromBytes(byte[] bytes, int features) {
+        java.nio.ByteBuffer buffer = java.nio.ByteBuffer.wrap(bytes);
+        int stored = buffer.getInt();
+        if (stored != features || bytes.length != 12 + 16 * features) {
+            throw new IllegalArgumentException("normaliser state for " + stored + " features; the model has " + features);
+        }
+        OnlineNormalizer normalizer = new OnlineNormalizer(features);
+        normalizer.count = buffer.getLong();
+        for (int j = 0; j < features; j++) {
+            normalizer.mean[j] = buffer.getDouble();
+            normalizer.m2[j] = buffer.getDouble();
+            double std = normalizer.count == 0 ? 0 : Math.sqrt(normalizer.m2[j] / normalizer.count);
+            normalizer.shift[j] = (float) normalizer.mean[j];
+            normalizer.scale[j] = (float) (std < MIN_STD ? 1.0 : 1.0 / std);
+        }
+        return normalizer;
+    }
 }

@@ -57,6 +57,19 @@ public final class WarmupCosineSchedule implements ISchedule {
         return minRate;
     }
 
+    // DL4J groups layers whose updaters are equal into one block of optimizer state; a schedule compared by
+    // identity splits the blocks differently once a saved model is read back, which scrambles Adam's moments
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof WarmupCosineSchedule s && s.baseRate == baseRate && s.warmupSteps == warmupSteps
+                && s.totalSteps == totalSteps && s.minRate == minRate;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(baseRate, warmupSteps, totalSteps, minRate);
+    }
+
     @Override
     public ISchedule clone() {
         return new WarmupCosineSchedule(baseRate, warmupSteps, totalSteps, minRate);
