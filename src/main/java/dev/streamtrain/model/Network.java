@@ -3,10 +3,17 @@ package dev.streamtrain.model;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
 
 /**
  * The network being trained: a DL4J computation graph built from the spec, its online input normaliser and
@@ -68,7 +75,7 @@ public final class Network {
             }
         }
         INDArray[] masks = batch.weighted()
-                ? new INDArray[] {Nd4j.createFromArray(java.util.Arrays.copyOf(w, n)).reshape(n, 1)} : null;
+                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(w, n)).reshape(n, 1)} : null;
         graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
         return new BatchScore(lossSum, weightSum, correct, n, graph.score());
     }
@@ -98,21 +105,21 @@ public final class Network {
      * moments, the step count that drives the schedule) and the normaliser's statistics.
      */
     public State state() {
-        var zip = new java.io.ByteArrayOutputStream();
+        var zip = new ByteArrayOutputStream();
         try {
-            org.deeplearning4j.util.ModelSerializer.writeModel(graph, zip, true);
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException("cannot serialise the network", e);
+            ModelSerializer.writeModel(graph, zip, true);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot serialise the network", e);
         }
         return new State(zip.toByteArray(), normalizer.toBytes());
     }
 
     /** Rebuilds a network from {@link #state()}: training continues exactly where it stopped. */
-    public static Network restore(ModelSpec spec, State state) throws java.io.IOException {
-        ComputationGraph graph = org.deeplearning4j.util.ModelSerializer.restoreComputationGraph(
-                new java.io.ByteArrayInputStream(state.graph()), true);
+    public static Network restore(ModelSpec spec, State state) throws IOException {
+        ComputationGraph graph = ModelSerializer.restoreComputationGraph(
+                new ByteArrayInputStream(state.graph()), true);
         if (graph.getNumInputArrays() != 1 || graph.numParams() != countParams(spec)) {
-            throw new java.io.IOException("the saved network does not have the shape of the spec '" + spec.name() + "'");
+            throw new IOException("the saved network does not have the shape of the spec '" + spec.name() + "'");
         }
         return new Network(spec, graph, OnlineNormalizer.fromBytes(state.normalizer(), spec.inputs()));
     }
@@ -152,6 +159,6 @@ public final class Network {
             full.data().setData(data);
             return full;
         }
-        return Nd4j.create(java.util.Arrays.copyOf(data, rows * cols), new long[] {rows, cols}, DataType.FLOAT);
+        return Nd4j.create(Arrays.copyOf(data, rows * cols), new long[] {rows, cols}, DataType.FLOAT);
     }
 }

@@ -2,9 +2,11 @@ package dev.streamtrain.serving;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.exc.InvalidDefinitionException;
+import jakarta.ws.rs.Priorities;
 import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
+import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
 import java.util.Map;
@@ -12,7 +14,7 @@ import java.util.Map;
 /** Maps failures to the V2 protocol's error body, {@code {"error": "..."}}, in one place. */
 public class ErrorMappers {
 
-    private static final org.jboss.logging.Logger LOG = org.jboss.logging.Logger.getLogger(ErrorMappers.class);
+    private static final Logger LOG = Logger.getLogger(ErrorMappers.class);
 
     @ServerExceptionMapper
     public Response inference(InferenceException e) {
@@ -42,7 +44,7 @@ public class ErrorMappers {
     }
 
     /** Anything else is our fault: a 500 in the protocol's shape, and the stack trace in the log. */
-    @ServerExceptionMapper(priority = jakarta.ws.rs.Priorities.USER + 100)
+    @ServerExceptionMapper(priority = Priorities.USER + 100)
     public Response unexpected(RuntimeException e) {
         LOG.error("Inference request failed unexpectedly", e);
         return error(500, "internal error: " + e.getClass().getSimpleName());
