@@ -6,10 +6,11 @@ import java.util.Optional;
 
 /**
  * Where checkpoints live: a flat namespace of keys ("digits/000000001234/network.zip") holding bytes, as in
- * object storage. Adapters: {@link FileCheckpointStore} ({@code file:} roots). Called on the checkpoint
- * writer's thread and at start, never on the training thread; implementations must be thread-safe.
+ * object storage. Adapters: {@link FileCheckpointStore} ({@code file:} roots), {@link S3CheckpointStore}
+ * ({@code s3:} roots). Called on the checkpoint writer's thread and at start, never on the training thread;
+ * implementations must be thread-safe.
  */
-public interface CheckpointStore {
+public interface CheckpointStore extends AutoCloseable {
 
     /** Stores the bytes under the key, replacing what was there; a reader never sees a half-written object. */
     void put(String key, byte[] data) throws IOException;
@@ -25,4 +26,9 @@ public interface CheckpointStore {
 
     /** Where the store points, for logs ("file:./data/checkpoints", "s3://bucket/prefix"). */
     String describe();
+
+    /** Releases clients and connections, at shutdown; a store that holds none has nothing to do. */
+    @Override
+    default void close() {
+    }
 }
