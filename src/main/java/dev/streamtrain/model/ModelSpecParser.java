@@ -44,12 +44,17 @@ public final class ModelSpecParser {
 
     /** Reads the spec at {@code location}, or the bundled digits spec when the location is empty. */
     public static ModelSpec load(String location) {
+        return parse(text(location));
+    }
+
+    /** The text of the spec at {@code location} (the bundled digits spec when the location is empty). */
+    public static String text(String location) {
         if (location == null || location.isBlank() || location.equals("bundled:digits")) {
             try (var in = ModelSpecParser.class.getClassLoader().getResourceAsStream(BUNDLED_SPEC)) {
                 if (in == null) {
                     throw new IllegalStateException("the bundled spec " + BUNDLED_SPEC + " is missing from the jar");
                 }
-                return parse(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+                return new String(in.readAllBytes(), StandardCharsets.UTF_8);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -59,7 +64,7 @@ public final class ModelSpecParser {
             throw new InvalidSpecException("streamtrain.model.spec", "cannot read the spec file " + path.toAbsolutePath());
         }
         try {
-            return parse(Files.readString(path));
+            return Files.readString(path);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot read the model spec " + path, e);
         }

@@ -10,9 +10,7 @@ import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Arrays;
 
 /**
@@ -101,23 +99,36 @@ public final class Network {
     }
 
     /**
-     * The network's whole state, for a checkpoint: DL4J's model zip with the updater (parameters, optimizer
-     * moments, the step count that drives the schedule) and the normaliser's statistics.
+     * Copies the network's whole state, for a checkpoint, without serialising it: the configuration (which
+     * carries the step count that drives the schedules), the parameters, the optimizer state (Adam's moments
+     * etc.) and the normaliser. Quick enough for the training thread (array copies); the returned capture
+     * is serialised elsewhere and must be closed to free its native memory.
      */
-    public State state() {
-        var zip = new ByteArrayOutputStream();
-        try {
-            ModelSerializer.writeModel(graph, zip, true);
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot serialise the network", e);
-        }
-        return new State(zip.toByteArray(), normalizer.toBytes());
+    public Capture capture() {
+        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        ComputationGraphConfiguration configuration = graph.getConfiguration().clone();
+        // clone() leaves out the counters, and the iteration count drives Adam's bias correction and schedules
+        configuration.setIterationCount(graph.getConfiguration().getIterationCount());
+        configuration.setEpochCount(graph.getConfiguration().getEpochCount());
+        return new Capture(configuration, graph.params().dup(),
+                updaterState == null ? null : updaterState.dup(), normalizer.toBytes());
     }
 
-    /** Rebuilds a network from {@link #state()}: training continues exactly where it stopped. */
+    /** The network's whole state, serialised at once (see {@link #capture()}). */
+    public State state() {
+        try (Capture capture = capture()) {
+            return capture.serialize();
+        }
+    }
+
+    /** Rebuilds a network from a serialised state: training continues exactly where it stopped. */
     public static Network restore(ModelSpec spec, State state) throws IOException {
-        ComputationGraph graph = ModelSerializer.restoreComputationGraph(
-                new ByteArrayInputStream(state.graph()), true);
+        ComputationGraph graph;
+        try {
+            graph = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(state.graph()), true);
+        } catch (RuntimeException e) {
+            throw new IOException("the saved network cannot be read: " + e.getMessage(), e);
+        }
         if (graph.getNumInputArrays() != 1 || graph.numParams() != countParams(spec)) {
             throw new IOException("the saved network does not have the shape of the spec '" + spec.name() + "'");
         }
@@ -130,7 +141,7 @@ public final class Network {
         return probe.numParams();
     }
 
-    /** The serialised state of a network: DL4J's zip (with updater) and the normaliser's bytes. */
+    /** The serialised state of a network: DL4J's model zip (with updater) and the normaliser's bytes. */
     public record State(byte[] graph, byte[] normalizer) {
     }
 
@@ -152,6 +163,12 @@ public final class Network {
     /** The parameters as a flat copy, for comparisons (tests, checkpoints). */
     public float[] parameters() {
         return graph.params().dup().data().asFloat();
+    }
+
+    /** The optimizer's state (Adam's moments etc.) as a flat copy, for comparisons; empty for plain SGD. */
+    public float[] optimizerState() {
+        INDArray state = graph.getUpdater().getStateViewArray();
+        return state == null ? new float[0] : state.dup().data().asFloat();
     }
 
     private static INDArray toArray(float[] data, int rows, int cols, INDArray full) {

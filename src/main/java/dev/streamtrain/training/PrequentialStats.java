@@ -41,7 +41,31 @@ public final class PrequentialStats {
         recentCorrect = keep * recentCorrect + score.correct();
         recentExamples = keep * recentExamples + score.examples();
         trainLoss = score.trainLoss();
-        summary = new Summary(examples,
+        summarize(classification);
+    }
+
+    /** The sums behind the figures, for a checkpoint. */
+    public State state() {
+        return new State(lossSum, weightSum, correct, examples, recentLossSum, recentWeightSum, recentCorrect,
+                recentExamples, trainLoss);
+    }
+
+    /** Continues from a checkpoint's sums. */
+    public void restore(State state, boolean classification) {
+        lossSum = state.lossSum();
+        weightSum = state.weightSum();
+        correct = state.correct();
+        examples = state.examples();
+        recentLossSum = state.recentLossSum();
+        recentWeightSum = state.recentWeightSum();
+        recentCorrect = state.recentCorrect();
+        recentExamples = state.recentExamples();
+        trainLoss = state.trainLoss();
+        summarize(classification);
+    }
+
+    private void summarize(boolean classification) {
+        summary = examples == 0 ? Summary.EMPTY : new Summary(examples,
                 weightSum == 0 ? Double.NaN : lossSum / weightSum,
                 classification ? (double) correct / examples : Double.NaN,
                 recentWeightSum == 0 ? Double.NaN : recentLossSum / recentWeightSum,
@@ -51,6 +75,11 @@ public final class PrequentialStats {
 
     public Summary summary() {
         return summary;
+    }
+
+    /** The running sums behind the figures. */
+    public record State(double lossSum, double weightSum, long correct, long examples, double recentLossSum,
+                        double recentWeightSum, double recentCorrect, double recentExamples, double trainLoss) {
     }
 
     /** Cumulative and recent (exponentially weighted) prequential figures; accuracies are NaN for regression. */

@@ -44,4 +44,24 @@ class NetworkStateTest {
         Network.State state = new Network(small).state();
         assertThatThrownBy(() -> Network.restore(large, state)).hasMessageContaining("shape");
     }
+
+    @Test
+    void aCaptureKeepsTheStateOfItsStepWhileTrainingGoesOn() throws Exception {
+        ModelSpec spec = TestNetworks.spec("[{dense: {units: 16}}]", "{type: adam, learning-rate: 0.01}", null, null, true);
+        Network network = new Network(spec);
+        for (int i = 0; i < 4; i++) {
+            network.trainStep(TestNetworks.randomBatch(spec, i));
+        }
+        Network.State atStep4 = network.state();
+        try (Capture capture = network.capture()) {
+            for (int i = 4; i < 8; i++) {
+                network.trainStep(TestNetworks.randomBatch(spec, i));
+            }
+            Network fromCapture = Network.restore(spec, capture.serialize());
+            Network fromState = Network.restore(spec, atStep4);
+            assertThat(fromCapture.parameters()).containsExactly(fromState.parameters())
+                    .isNotEqualTo(network.parameters());
+            assertThat(fromCapture.optimizerState()).containsExactly(fromState.optimizerState()).isNotEmpty();
+        }
+    }
 }
