@@ -38,6 +38,7 @@ public final class StreamtrainMain {
             topics.put(topic(config, "mp.messaging.incoming.examples.topic", "streamtrain.examples"),
                     config.getOptionalValue("streamtrain.embedded.partitions", Integer.class).orElse(1));
             topics.put(topic(config, "mp.messaging.incoming.examples.dead-letter-queue.topic", "streamtrain.examples.dlq"), 1);
+            topics.put(topic(config, "mp.messaging.outgoing.events.topic", "streamtrain.events"), 1);
             broker.createTopics(topics);
             System.setProperty("kafka.bootstrap.servers", broker.bootstrapServers());
             LOG.infof("Embedded Kafka broker (KRaft, single node) ready at %s in %d ms; topics %s",

@@ -45,7 +45,7 @@ public final class Checkpoints {
 
     /** Writes the files, then the manifest; returns the manifest. */
     public Manifest write(String model, long step, Map<String, byte[]> files, Map<String, Long> offsets,
-                          Map<String, Double> metrics) throws IOException {
+                          Map<String, Double> metrics, boolean best) throws IOException {
         String folder = folder(model, step);
         Map<String, Manifest.FileEntry> entries = new LinkedHashMap<>();
         for (var file : files.entrySet()) {
@@ -56,7 +56,7 @@ public final class Checkpoints {
             entries.put(file.getKey(), new Manifest.FileEntry(sha256(file.getValue()), file.getValue().length));
         }
         Manifest manifest = new Manifest(Manifest.FORMAT_VERSION, model, step, Instant.now(), Map.copyOf(offsets),
-                Map.copyOf(metrics), entries);
+                Map.copyOf(metrics), entries, best);
         store.put(folder + Manifest.FILE_NAME, JSON.writeValueAsBytes(manifest));
         return manifest;
     }
@@ -86,6 +86,51 @@ public final class Checkpoints {
             }
         }
         return Optional.empty();
+    }
+
+    /** The manifest of a checkpoint, read but not verified against its files; empty if there is none. */
+    public Optional<Manifest> manifest(String model, long step) throws IOException {
+        Optional<byte[]> raw = store.get(folder(model, step) + Manifest.FILE_NAME);
+        if (raw.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(JSON.readValue(raw.get(), Manifest.class));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * Retention, once the checkpoint at {@code durableStep} is durable: keeps the newest {@code keep}
+     * checkpoints up to it and every one marked best; deletes the other older ones, and folders without a
+     * manifest older than it (writes a crash cut short). Never touches anything newer. Returns the steps removed.
+     */
+    public List<Long> prune(String model, long durableStep, int keep) throws IOException {
+        List<Long> removed = new ArrayList<>();
+        int kept = 0;
+        for (long step : steps(model)) {
+            if (step > durableStep) {
+                continue;
+            }
+            Optional<Manifest> manifest = manifest(model, step);
+            if (manifest.isPresent() && (kept < keep || manifest.get().best())) {
+                kept++;
+                continue;
+            }
+            delete(model, step);
+            removed.add(step);
+        }
+        return removed;
+    }
+
+    /** Deletes a checkpoint: its manifest first, so that a deletion cut short leaves no valid-looking folder. */
+    public void delete(String model, long step) throws IOException {
+        String folder = folder(model, step);
+        store.delete(folder + Manifest.FILE_NAME);
+        for (String key : store.list(folder)) {
+            store.delete(key);
+        }
     }
 
     /** Reads and verifies one checkpoint; throws {@link InvalidCheckpointException} saying what is wrong. */

@@ -8,7 +8,8 @@ import java.util.Map;
 /**
  * {@code manifest.json}, written last into a checkpoint folder: what the checkpoint is (model, step, time),
  * the per-partition offsets its model has trained through, a metrics summary, and the SHA-256 and size of
- * every other file. A checkpoint without a valid manifest does not exist.
+ * every other file, and whether it is marked best (retention keeps those). A checkpoint without a valid
+ * manifest does not exist.
  */
 public record Manifest(
         @JsonProperty("format-version") int formatVersion,
@@ -17,7 +18,8 @@ public record Manifest(
         Instant time,
         Map<String, Long> offsets,
         Map<String, Double> metrics,
-        Map<String, FileEntry> files) {
+        Map<String, FileEntry> files,
+        boolean best) {
 
     public static final int FORMAT_VERSION = 1;
     public static final String FILE_NAME = "manifest.json";

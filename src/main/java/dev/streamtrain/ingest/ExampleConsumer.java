@@ -14,13 +14,15 @@ import java.util.concurrent.CompletionStage;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.telemetry.RejectionMeter;
 import dev.streamtrain.training.ExampleBatcher;
+import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RecordHandle;
 
 /**
  * Reads training records from the {@code examples} channel (topic {@code streamtrain.examples}), decodes and
- * validates them, and hands them to the trainer. A record is acknowledged only once all its examples are
- * trained, so the committed offset never runs ahead of the model; a bad one is nacked with its reason and
- * SmallRye's dead-letter strategy sends it, unchanged, to {@code streamtrain.examples.dlq}.
+ * validates them, and hands them to the trainer, leaving out what the model or its buffer already holds
+ * ({@link ReadPosition}). Offsets are committed after checkpoints ({@link OffsetCommitter}), not on
+ * acknowledgement; a bad record is nacked with its reason and SmallRye's dead-letter strategy sends it,
+ * unchanged, to {@code streamtrain.examples.dlq}.
  * Runs on a worker thread, one record at a time: blocking here while the trainer's buffer is full is what
  * stops the consumer from fetching more (the connector pauses the partitions).
  */
@@ -33,11 +35,14 @@ public class ExampleConsumer {
     private final ExampleDecoder decoder;
     private final ExampleBatcher batcher;
     private final RejectionMeter rejections;
+    private final ReadPosition position;
 
-    ExampleConsumer(ModelSpec spec, IngestConfig config, ExampleBatcher batcher, RejectionMeter rejections) {
+    ExampleConsumer(ModelSpec spec, IngestConfig config, ExampleBatcher batcher, RejectionMeter rejections,
+                    ReadPosition position) {
         this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord());
         this.batcher = batcher;
         this.rejections = rejections;
+        this.position = position;
     }
 
     @Incoming("examples")
@@ -46,7 +51,11 @@ public class ExampleConsumer {
         KafkaRecord record = new KafkaRecord(message);
         try {
             checkContentType(record.metadata);
-            batcher.submit(decoder.decode(message.getPayload(), record));
+            ExampleBlock untrained = position.admit(decoder.decode(message.getPayload(), record));
+            if (untrained == null) {
+                return message.ack();
+            }
+            batcher.submit(untrained);
             return CompletableFuture.completedFuture(null);
         } catch (RejectedRecordException e) {
             rejections.rejected(e.reason().code());

@@ -99,6 +99,21 @@ public final class ExampleBatcher {
         notFull.signalAll();
     }
 
+    /**
+     * The record at the head of the queue if some of its examples have been taken into mini-batches and some
+     * have not; null otherwise. Between two steps, taken means trained: the training thread asks then.
+     */
+    public StreamPosition.Partial partialHead() {
+        lock.lock();
+        try {
+            ExampleBlock head = blocks.peekFirst();
+            return head == null || headRow == 0 ? null
+                    : new StreamPosition.Partial(head.source().partition(), head.source().offset(), headRow);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Examples waiting to be trained. */
     public int queued() {
         lock.lock();

@@ -6,7 +6,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.function.Supplier;
 
 import dev.streamtrain.model.BatchScore;
 import dev.streamtrain.model.MiniBatch;
@@ -14,48 +18,73 @@ import dev.streamtrain.model.Network;
 
 /**
  * The online training loop, run by one dedicated thread: take a mini-batch from the {@link ExampleBatcher},
- * evaluate it and train on it (test-then-train), tell the listeners, acknowledge the records it finished,
- * and publish a serving snapshot every few steps.
+ * evaluate it and train on it (test-then-train), tell the listeners, record how far into the stream the
+ * model has come, publish a serving snapshot every few steps and hand a checkpoint snapshot to the
+ * {@link Checkpointer} every few steps or seconds. Requests from other threads (checkpoint now, roll back)
+ * are queued and carried out between two steps.
  */
 public final class OnlineTrainer implements Runnable {
 
     private static final Logger LOG = Logger.getLogger(OnlineTrainer.class);
     private static final long IDLE_WAIT_NANOS = Duration.ofMillis(50).toNanos();
 
-    /** How often to publish, and how long a partial batch lingers. */
-    public record Settings(Duration linger, int publishEverySteps, Duration publishInterval, int recentHalfLife) {
+    /** How often to publish and to checkpoint (0 steps = by time only), and how long a partial batch lingers. */
+    public record Settings(Duration linger, int publishEverySteps, Duration publishInterval, int recentHalfLife,
+                           int checkpointEverySteps, Duration checkpointInterval) {
     }
 
-    private final Network network;
     private final ExampleBatcher batcher;
     private final ServedModel served;
     private final List<TrainingListener> listeners;
     private final Settings settings;
+    private final Checkpointer checkpointer;
     private final MiniBatch batch;
     private final List<RecordHandle> completed = new ArrayList<>();
     private final PrequentialStats stats;
-    private final Map<String, Long> trainedOffsets = new ConcurrentHashMap<>();
+    private final Map<String, Long> next = new ConcurrentHashMap<>();
+    private final Map<String, Long> records = new ConcurrentHashMap<>();
+    private final Queue<Runnable> requests = new ConcurrentLinkedQueue<>();
+    private volatile Network network;
     private volatile long step;
     private volatile boolean stopping;
     private long publishedStep = -1;
     private long publishedAtNanos;
+    private long checkpointedStep;
+    private long checkpointedAtNanos = System.nanoTime();
+    private CompletableFuture<Long> lastCheckpoint;
 
-    public OnlineTrainer(Network network, ExampleBatcher batcher, ServedModel served, List<TrainingListener> listeners,
-                         Settings settings) {
+    /** A trainer that continues from {@code state} (a fresh run: step 0, {@link StreamPosition#START}). */
+    public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
+                         List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer) {
         this.network = network;
         this.batcher = batcher;
         this.served = served;
         this.listeners = List.copyOf(listeners);
         this.settings = settings;
+        this.checkpointer = checkpointer;
         this.batch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
         this.stats = new PrequentialStats(settings.recentHalfLife());
+        this.step = state.step();
+        this.checkpointedStep = state.step();
+        next.putAll(state.position().next());
+        records.putAll(state.recordsByPartition());
+        stats.restore(state.prequential(), network.spec().isClassification());
+        if (state.step() > 0) {
+            // restored from a checkpoint of this very step: nothing to save until the next one
+            lastCheckpoint = CompletableFuture.completedFuture(state.step());
+        }
+    }
+
+    /** The state of a run that has not started. */
+    public static TrainerState freshState() {
+        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state());
     }
 
     @Override
     public void run() {
         String model = network.spec().name();
-        LOG.infof("Training model %s (%d parameters) on thread %s", model, network.parameterCount(),
-                Thread.currentThread().getName());
+        LOG.infof("Training model %s (%d parameters) from step %d on thread %s", model, network.parameterCount(),
+                step, Thread.currentThread().getName());
         publish();
         try {
             while (!stopping) {
@@ -67,6 +96,7 @@ public final class OnlineTrainer implements Runnable {
             LOG.errorf(e, "Training of model %s stopped at step %d: the training thread failed", model, step);
             throw e;
         } finally {
+            runRequests();
             publishIfBehind();
             LOG.infof("Training of model %s stopped at step %d", model, step);
         }
@@ -77,10 +107,12 @@ public final class OnlineTrainer implements Runnable {
      * training thread's loop body, public so benchmarks and tests can drive the trainer without a thread.
      */
     public boolean trainOnce(long maxWaitNanos) throws InterruptedException {
+        runRequests();
         completed.clear();
         batcher.fill(batch, completed, settings.linger().toNanos(), maxWaitNanos);
         if (batch.isEmpty()) {
             publishIfBehind();
+            checkpointIfDue();
             return false;
         }
         long start = System.nanoTime();
@@ -88,7 +120,21 @@ public final class OnlineTrainer implements Runnable {
         long elapsed = System.nanoTime() - start;
         step++;
         stats.add(score, network.spec().isClassification());
-        StepReport report = new StepReport(step, score, network.learningRate(), elapsed);
+        tellListeners(new StepReport(step, score, network.learningRate(), elapsed));
+        for (RecordHandle record : completed) {
+            next.put(record.partition(), record.offset() + 1);
+            records.merge(record.partition(), 1L, Long::sum);
+            record.trained();
+        }
+        if (step - publishedStep >= settings.publishEverySteps()
+                || System.nanoTime() - publishedAtNanos >= settings.publishInterval().toNanos()) {
+            publish();
+        }
+        checkpointIfDue();
+        return true;
+    }
+
+    private void tellListeners(StepReport report) {
         for (TrainingListener listener : listeners) {
             try {
                 listener.onStep(report);
@@ -98,15 +144,6 @@ public final class OnlineTrainer implements Runnable {
                         listener.getClass().getName(), step, network.spec().name());
             }
         }
-        for (RecordHandle record : completed) {
-            trainedOffsets.put(record.partition(), record.offset());
-            record.trained();
-        }
-        if (step - publishedStep >= settings.publishEverySteps()
-                || System.nanoTime() - publishedAtNanos >= settings.publishInterval().toNanos()) {
-            publish();
-        }
-        return true;
     }
 
     private void publishIfBehind() {
@@ -119,6 +156,94 @@ public final class OnlineTrainer implements Runnable {
         served.publish(network.snapshot(step));
         publishedStep = step;
         publishedAtNanos = System.nanoTime();
+    }
+
+    private void checkpointIfDue() {
+        if (checkpointer == null || step == checkpointedStep) {
+            return;
+        }
+        if ((settings.checkpointEverySteps() > 0 && step - checkpointedStep >= settings.checkpointEverySteps())
+                || System.nanoTime() - checkpointedAtNanos >= settings.checkpointInterval().toNanos()) {
+            checkpoint();
+        }
+    }
+
+    /** Hands a snapshot of this step to the checkpointer, unless this step is saved or being saved already. */
+    private CompletableFuture<Long> checkpoint() {
+        if (lastCheckpoint == null || checkpointedStep != step) {
+            lastCheckpoint = checkpointer.save(snapshot());
+            checkpointedStep = step;
+            checkpointedAtNanos = System.nanoTime();
+        }
+        return lastCheckpoint;
+    }
+
+    /** The whole state at this step; called on the training thread, or on any thread once it has ended. */
+    public TrainingSnapshot snapshot() {
+        return new TrainingSnapshot(network.spec().name(), state(), stats.summary(), network.capture());
+    }
+
+    private TrainerState state() {
+        return new TrainerState(step, new StreamPosition(next, batcher.partialHead()), records, stats.state());
+    }
+
+    private void runRequests() {
+        Runnable request;
+        while ((request = requests.poll()) != null) {
+            request.run();
+        }
+    }
+
+    private <T> CompletableFuture<T> onTrainingThread(Supplier<CompletableFuture<T>> action) {
+        CompletableFuture<T> result = new CompletableFuture<>();
+        requests.add(() -> {
+            try {
+                action.get().whenComplete((value, error) -> {
+                    if (error != null) {
+                        result.completeExceptionally(error);
+                    } else {
+                        result.complete(value);
+                    }
+                });
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    /**
+     * Asks for a checkpoint of the current step, taken between two steps; completes with its step once it is
+     * durable. Also what a graceful stop uses, after the loop has ended ({@link #checkpointAfterStop}).
+     */
+    public CompletableFuture<Long> checkpointNow() {
+        if (checkpointer == null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("no checkpoint store"));
+        }
+        return onTrainingThread(this::checkpoint);
+    }
+
+    /** Saves the final state; only once the training thread has ended. */
+    public CompletableFuture<Long> checkpointAfterStop() {
+        runRequests();
+        return checkpoint();
+    }
+
+    /**
+     * Replaces the model and its optimizer state with a saved one, between two steps. The step counter
+     * does not go back: the replacement counts as one step, so that the served version changes and no
+     * checkpoint folder is ever written twice; the stream position does not go back either (the records
+     * trained since the saved state are dropped from the model, which is what a rollback is for). The
+     * result is checkpointed at once; the future completes with the new step once that is durable.
+     */
+    public CompletableFuture<Long> rollBackTo(SavedTraining saved) {
+        return onTrainingThread(() -> {
+            network = saved.network();
+            stats.restore(saved.state().prequential(), network.spec().isClassification());
+            step++;
+            publish();
+            return checkpointer == null ? CompletableFuture.completedFuture(step) : checkpoint();
+        });
     }
 
     /** Asks the loop to finish its current step and return. */
@@ -134,9 +259,13 @@ public final class OnlineTrainer implements Runnable {
         return stats.summary();
     }
 
-    /** Per partition, the offset of the last record whose examples are all trained. */
-    public Map<String, Long> trainedOffsets() {
-        return Map.copyOf(trainedOffsets);
+    /** How far into the stream the model has come (the partial record is known only between steps). */
+    public StreamPosition position() {
+        return new StreamPosition(next, null);
     }
 
+    /** Records fully trained, per partition, since the run began (across restarts). */
+    public Map<String, Long> recordsByPartition() {
+        return Map.copyOf(records);
+    }
 }

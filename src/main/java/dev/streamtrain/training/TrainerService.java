@@ -10,7 +10,12 @@ import jakarta.enterprise.inject.Produces;
 import jakarta.inject.Singleton;
 import org.jboss.logging.Logger;
 
+import java.io.IOException;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import dev.streamtrain.model.ComputeSettings;
 import dev.streamtrain.model.InvalidSpecException;
@@ -19,8 +24,10 @@ import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.model.Network;
 
 /**
- * Builds the model from its spec at start (refusing a wrong spec), and runs the {@link OnlineTrainer} on its
- * own thread, "streamtrain-trainer": never a Vert.x event-loop or worker thread.
+ * Builds the model from its spec at start (refusing a wrong spec), or restores it with the trainer's state
+ * from the newest valid checkpoint, and runs the {@link OnlineTrainer} on its own thread,
+ * "streamtrain-trainer": never a Vert.x event-loop or worker thread. On a graceful stop it lets the current
+ * step finish and waits until a checkpoint of the final state is durable.
  */
 @ApplicationScoped
 public class TrainerService {
@@ -33,6 +40,7 @@ public class TrainerService {
     private volatile OnlineTrainer trainer;
     private volatile Thread thread;
     private volatile int threads;
+    private volatile StreamPosition resumePosition = StreamPosition.START;
 
     TrainerService(TrainingConfig config) {
         this.config = config;
@@ -59,13 +67,20 @@ public class TrainerService {
         return batcher;
     }
 
-    // Runs before the messaging channels start (they start at a later observer priority), so records find a trainer.
-    void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners) {
+    // Runs before the messaging channels start (they start at a later observer priority), so records find a
+    // trainer, and the consumer finds the position to seek to.
+    void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners,
+               Checkpointer checkpointer) {
         threads = ComputeSettings.apply(config.compute().threads(), spec);
-        Network network = new Network(spec);
+        Optional<SavedTraining> saved = restore(checkpointer);
+        Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
+        TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);
+        resumePosition = state.position();
         var t = config.training();
-        trainer = new OnlineTrainer(network, batcher, served, listeners.stream().toList(),
-                new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife()));
+        var c = config.checkpoint();
+        trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
+                new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
+                        c.everySteps(), c.interval()), checkpointer);
         LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
         thread = new Thread(trainer, "streamtrain-trainer");
@@ -73,11 +88,70 @@ public class TrainerService {
         thread.start();
     }
 
-    void stop(@Observes ShutdownEvent event) throws InterruptedException {
-        if (trainer != null) {
-            trainer.stop();
-            thread.join(TimeUnit.SECONDS.toMillis(30));
+    // A store that cannot be read at start is waited for: training from scratch over existing checkpoints
+    // would throw away what they hold.
+    private Optional<SavedTraining> restore(Checkpointer checkpointer) {
+        long deadline = System.nanoTime() + config.checkpoint().restoreTimeout().toNanos();
+        Duration wait = Duration.ofSeconds(1);
+        while (true) {
+            try {
+                return checkpointer.restoreNewest();
+            } catch (IOException e) {
+                if (System.nanoTime() + wait.toNanos() > deadline) {
+                    throw new IllegalStateException("Refusing to start model " + spec.name()
+                            + ": the checkpoint store cannot be read (" + e.getMessage() + "), and training from"
+                            + " scratch could overwrite what it holds. Fix the store or its settings.", e);
+                }
+                LOG.warnf("Model %s: cannot read the checkpoint store (%s); retrying in %d s", spec.name(),
+                        e.getMessage(), wait.toSeconds());
+                sleep(wait);
+                wait = wait.multipliedBy(2);
+            }
         }
+    }
+
+    private static void sleep(Duration duration) {
+        try {
+            Thread.sleep(duration.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the checkpoint store", e);
+        }
+    }
+
+    // Graceful stop (SIGTERM): finish the step, then make the final state durable (which commits its offsets)
+    // before the Kafka clients close; they close when the application scope ends, after this observer.
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        if (trainer == null) {
+            return;
+        }
+        trainer.stop();
+        thread.join(TimeUnit.SECONDS.toMillis(30));
+        if (thread.isAlive()) {
+            LOG.errorf("Model %s: the training thread did not stop within 30 s; no final checkpoint", spec.name());
+            return;
+        }
+        Duration timeout = config.checkpoint().shutdownTimeout();
+        try {
+            long step = trainer.checkpointAfterStop().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            LOG.infof("Model %s: final checkpoint at step %d is durable", spec.name(), step);
+        } catch (ExecutionException | TimeoutException e) {
+            LOG.errorf("Model %s: the final checkpoint at step %d was not durable within %d s (%s); a restart"
+                    + " resumes from the previous one and trains the records since then again", spec.name(),
+                    trainer.step(), timeout.toSeconds(), e.getCause() == null ? e : e.getCause().getMessage());
+        }
+    }
+
+    /**
+     * Where the restored model stands in the stream: ingest seeks there and drops records the model holds.
+     * Set once before the channels start; a partition whose offsets turn out not to fit the topic is forgotten.
+     */
+    public StreamPosition resumePosition() {
+        return resumePosition;
+    }
+
+    public void forgetPosition(String partition) {
+        resumePosition = resumePosition.forget(partition);
     }
 
     /** Whether the training thread is running (false before start, after stop, or if it died). */

@@ -16,6 +16,8 @@ public interface TrainingConfig {
 
     Compute compute();
 
+    Checkpoint checkpoint();
+
     interface Model {
         /** Path of the model spec file; unset means the bundled digits spec. */
         Optional<String> spec();
@@ -56,5 +58,53 @@ public interface TrainingConfig {
          * contend), all available cores but one for wide ones. OMP_WAIT_POLICY must be set in the environment.
          */
         Optional<Integer> threads();
+    }
+
+    interface Checkpoint {
+        /** Where checkpoints live: {@code file:<path>} or {@code s3://bucket/prefix}. */
+        @WithDefault("file:./data/checkpoints")
+        String root();
+
+        /** The S3 API server, for {@code s3://} roots. */
+        S3 s3();
+
+        /** Checkpoints kept besides those marked best; older ones are deleted once a newer one is durable. */
+        @WithDefault("3")
+        int keep();
+
+        /** A failed write is retried after this long, doubling up to {@link #retryBackoffMax()}. */
+        @WithDefault("1s")
+        Duration retryBackoff();
+
+        @WithDefault("30s")
+        Duration retryBackoffMax();
+
+        /** Checkpoint every this many steps (0: by time only) ... */
+        @WithDefault("0")
+        int everySteps();
+
+        /** ... and at least this often while the model changes. */
+        @WithDefault("60s")
+        Duration interval();
+
+        /** How long a graceful stop waits for the final checkpoint to be durable. */
+        @WithDefault("60s")
+        Duration shutdownTimeout();
+
+        /** How long the start waits for a checkpoint store that cannot be read before giving up. */
+        @WithDefault("2m")
+        Duration restoreTimeout();
+    }
+
+    interface S3 {
+        /** Endpoint of an S3 API server (MinIO, Ceph RGW, ...); unset: AWS S3 of the region. */
+        Optional<String> endpoint();
+
+        /** Region; unset: the AWS default region chain, else us-east-1. */
+        Optional<String> region();
+
+        /** Path-style addressing (bucket in the path), which most S3 API servers other than AWS need. */
+        @WithDefault("false")
+        boolean pathStyle();
     }
 }

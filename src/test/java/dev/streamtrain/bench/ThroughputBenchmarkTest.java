@@ -9,7 +9,6 @@ import org.jboss.logging.Logger;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -17,13 +16,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.Random;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import dev.streamtrain.checkpoint.Checkpoints;
+import dev.streamtrain.checkpoint.FileCheckpointStore;
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.ingest.ExampleDecoder;
+import dev.streamtrain.model.Capture;
+import dev.streamtrain.model.MiniBatch;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.KafkaBrokerResource;
@@ -75,6 +79,10 @@ class ThroughputBenchmarkTest {
                 line);
         Path out = Path.of("target", "benchmark-results.md");
         Files.writeString(out, line + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        String checkpoint = checkpointCost(spec, pool);
+        LOG.infof("checkpoint (spec | parameters | MB | training-thread stall ms | serialise ms | write ms): %s",
+                checkpoint);
+        Files.writeString(out, checkpoint + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         assertThat(inMemory).isPositive();
         assertThat(endToEnd).isPositive();
     }
@@ -95,8 +103,9 @@ class ThroughputBenchmarkTest {
     /** (a): the trainer alone, fed from memory through the same batcher, on this thread. */
     private double inMemoryThroughput(ModelSpec spec, List<ExampleBlock> pool) throws InterruptedException {
         ExampleBatcher batcher = new ExampleBatcher(spec.batchSize() * 4);
-        OnlineTrainer trainer = new OnlineTrainer(new Network(spec), batcher, new ServedModel(), List.of(),
-                new OnlineTrainer.Settings(Duration.ZERO, 1000, Duration.ofMinutes(10), 1000));
+        OnlineTrainer trainer = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batcher, new ServedModel(),
+                List.of(), new OnlineTrainer.Settings(Duration.ZERO, 1000, Duration.ofMinutes(10), 1000,
+                        0, Duration.ofHours(1)), null);
         int next = 0;
         double[] rates = new double[WINDOWS];
         long warmupEnd = System.nanoTime() + WARMUP.toNanos();
@@ -146,6 +155,63 @@ class ThroughputBenchmarkTest {
         }
         LOG.infof("end-to-end windows (ex/s): %s", Arrays.toString(rates));
         return median(rates);
+    }
+
+    /**
+     * What a checkpoint costs: the stall of the training thread (the copy of the arrays), and, off it, the
+     * serialisation and the write to a local filesystem store; medians of 15, after 5 unmeasured.
+     */
+    private static String checkpointCost(ModelSpec spec, List<ExampleBlock> pool) throws Exception {
+        Network network = new Network(spec);
+        MiniBatchFeed feed = new MiniBatchFeed(spec, pool);
+        Path root = Files.createTempDirectory("bench-checkpoints");
+        Checkpoints checkpoints = new Checkpoints(new FileCheckpointStore(root));
+        double[] stall = new double[15];
+        double[] serialise = new double[15];
+        double[] write = new double[15];
+        long bytes = 0;
+        for (int i = -5; i < 15; i++) {
+            network.trainStep(feed.next());
+            long t0 = System.nanoTime();
+            Network.State state;
+            try (Capture capture = network.capture()) {
+                long t1 = System.nanoTime();
+                state = capture.serialize();
+                long t2 = System.nanoTime();
+                checkpoints.write(spec.name(), i + 5, Map.of("network.zip", state.graph(), "normalizer.bin",
+                        state.normalizer()), Map.of(), Map.of(), false);
+                long t3 = System.nanoTime();
+                if (i >= 0) {
+                    stall[i] = (t1 - t0) / 1e6;
+                    serialise[i] = (t2 - t1) / 1e6;
+                    write[i] = (t3 - t2) / 1e6;
+                }
+            }
+            bytes = state.graph().length + state.normalizer().length;
+        }
+        return String.format("| %s | %,d | %.1f | %.2f | %.1f | %.1f |", BenchmarkProfile.specName(),
+                network.parameterCount(), bytes / 1e6, median(stall), median(serialise), median(write));
+    }
+
+    /** Mini-batches of the spec's size cut from the example pool, round and round. */
+    private static final class MiniBatchFeed {
+        private final List<ExampleBlock> pool;
+        private final MiniBatch batch;
+        private int next;
+
+        MiniBatchFeed(ModelSpec spec, List<ExampleBlock> pool) {
+            this.pool = pool;
+            this.batch = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
+        }
+
+        MiniBatch next() {
+            batch.clear();
+            ExampleBlock block = pool.get(next++ % pool.size());
+            for (int r = 0; r < block.count() && !batch.isFull(); r++) {
+                batch.add(block.features(), block.labels(), block.weight(r), r);
+            }
+            return batch;
+        }
     }
 
     private static List<ExampleBlock> examples(ModelSpec spec) {

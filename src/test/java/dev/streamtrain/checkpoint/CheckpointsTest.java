@@ -32,7 +32,7 @@ class CheckpointsTest {
     private void writeSteps(long... steps) throws IOException {
         for (long step : steps) {
             checkpoints().write("digits", step, files(step), Map.of("streamtrain.examples-0", step * 10),
-                    Map.of("prequential-loss", 0.5));
+                    Map.of("prequential-loss", 0.5), false);
         }
     }
 
@@ -105,5 +105,21 @@ class CheckpointsTest {
         assertThat(root.resolve("m")).doesNotExist();
         assertThat(store.get("m/000000000001/a.bin")).isEmpty();
         assertThat(List.of(store.describe())).allMatch(d -> d.startsWith("file:"));
+    }
+
+    @Test
+    void retentionKeepsTheNewestAndTheBestAndClearsCutShortWritesButNothingNewer() throws IOException {
+        writeSteps(10, 30, 40, 50, 60);
+        checkpoints().write("digits", 20, files(20), Map.of(), Map.of(), true);
+        FileCheckpointStore store = new FileCheckpointStore(root);
+        store.put("digits/000000000045/network.zip", new byte[] {1});
+        store.put("digits/000000000070/network.zip", new byte[] {2});
+
+        List<Long> removed = checkpoints().prune("digits", 60, 2);
+
+        assertThat(removed).containsExactlyInAnyOrder(45L, 40L, 30L, 10L);
+        assertThat(checkpoints().steps("digits")).containsExactly(70L, 60L, 50L, 20L);
+        assertThat(checkpoints().manifest("digits", 20)).hasValueSatisfying(m -> assertThat(m.best()).isTrue());
+        assertThat(store.get("digits/000000000070/network.zip")).isPresent();
     }
 }

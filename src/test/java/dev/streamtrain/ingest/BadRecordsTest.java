@@ -3,12 +3,9 @@ package dev.streamtrain.ingest;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import jakarta.inject.Inject;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.header.Header;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 import org.junit.jupiter.api.Test;
 
@@ -113,19 +110,7 @@ class BadRecordsTest {
     }
 
     private List<ConsumerRecord<byte[], byte[]>> readDeadLetters(int expected) {
-        List<ConsumerRecord<byte[], byte[]>> dead = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
-                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
-                ConsumerConfig.GROUP_ID_CONFIG, "dlq-reader",
-                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
-                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
-            consumer.subscribe(List.of(KafkaBrokerResource.DLQ));
-            await().atMost(Duration.ofSeconds(30)).until(() -> {
-                consumer.poll(Duration.ofMillis(200)).forEach(dead::add);
-                return dead.size() >= expected;
-            });
-        }
-        return dead;
+        return Records.readUntil(bootstrapServers, KafkaBrokerResource.DLQ, records -> records.size() >= expected);
     }
 
     private static String header(ConsumerRecord<?, ?> record, String name) {

@@ -22,8 +22,9 @@ public final class DigitsStream {
     public static OnlineTrainer train(ModelSpec spec, int passes, long seed) throws InterruptedException {
         DigitsDataset data = DigitsDataset.load();
         ExampleBatcher batcher = new ExampleBatcher(1 << 20);
-        OnlineTrainer trainer = new OnlineTrainer(new Network(spec), batcher, new ServedModel(), List.of(),
-                new OnlineTrainer.Settings(java.time.Duration.ZERO, 50, java.time.Duration.ofHours(1), 1000));
+        OnlineTrainer trainer = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batcher, new ServedModel(),
+                List.of(), new OnlineTrainer.Settings(java.time.Duration.ZERO, 50, java.time.Duration.ofHours(1), 1000,
+                        0, java.time.Duration.ofHours(1)), null);
         List<ExampleBlock> blocks = new ArrayList<>();
         for (int pass = 0; pass < passes; pass++) {
             for (int row : data.shuffledOrder(seed + pass)) {

@@ -14,13 +14,14 @@ public class KafkaBrokerResource implements QuarkusTestResourceLifecycleManager 
 
     public static final String EXAMPLES = "streamtrain.examples";
     public static final String DLQ = "streamtrain.examples.dlq";
+    public static final String EVENTS = "streamtrain.events";
 
     private EmbeddedKafka broker;
 
     @Override
     public Map<String, String> start() {
         broker = EmbeddedKafka.start();
-        broker.createTopics(Map.of(EXAMPLES, 1, DLQ, 1));
+        broker.createTopics(Map.of(EXAMPLES, 1, DLQ, 1, EVENTS, 1));
         return Map.of("kafka.bootstrap.servers", broker.bootstrapServers());
     }
 

@@ -2,17 +2,29 @@ package dev.streamtrain.support;
 
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+import static org.awaitility.Awaitility.await;
+
+import dev.streamtrain.demo.DigitsDataset;
 
 /** Writes test records to the real broker and reads the consumer group's committed offsets. */
 public final class Records implements AutoCloseable {
@@ -56,6 +68,37 @@ public final class Records implements AutoCloseable {
         } catch (Exception e) {
             throw new IllegalStateException("could not read committed offsets", e);
         }
+    }
+
+    /** Reads the topic from its beginning (a fresh group) until the records read satisfy {@code enough}. */
+    public static List<ConsumerRecord<byte[], byte[]>> readUntil(String bootstrapServers, String topic,
+                                                                 Predicate<List<ConsumerRecord<byte[], byte[]>>> enough) {
+        List<ConsumerRecord<byte[], byte[]>> read = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers,
+                ConsumerConfig.GROUP_ID_CONFIG, "reader-" + UUID.randomUUID(),
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+                new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
+            consumer.subscribe(List.of(topic));
+            await().atMost(Duration.ofSeconds(30)).until(() -> {
+                consumer.poll(Duration.ofMillis(200)).forEach(read::add);
+                return enough.test(read);
+            });
+        }
+        return read;
+    }
+
+    /** Digits records "digit-i" for i in [from, to), cycling through the data set, for {@link #sendAll}. */
+    public static List<String[]> digits(DigitsDataset data, int from, int to) {
+        List<String[]> records = new ArrayList<>();
+        for (int i = from; i < to; i++) {
+            records.add(new String[] {"digit-" + i, data.toJson(i % data.size())});
+        }
+        return records;
+    }
+
+    public static String text(byte[] bytes) {
+        return bytes == null ? null : new String(bytes, StandardCharsets.UTF_8);
     }
 
     public static byte[] bytes(String s) {

@@ -1,0 +1,100 @@
+package dev.streamtrain.checkpoint;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+import dev.streamtrain.model.InvalidSpecException;
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.Network;
+import dev.streamtrain.training.PrequentialStats;
+import dev.streamtrain.training.SavedTraining;
+import dev.streamtrain.training.TrainerState;
+import dev.streamtrain.training.TrainingSnapshot;
+
+/**
+ * The files of a checkpoint: {@code network.zip} (DL4J's model zip: configuration with the step count that
+ * drives schedules, parameters, optimizer state), {@code normalizer.bin}, {@code spec.yaml} (the spec it was
+ * trained with) and {@code trainer.json} (step, stream position, records per partition, prequential sums).
+ */
+final class CheckpointCodec {
+
+    static final String NETWORK = "network.zip";
+    static final String NORMALIZER = "normalizer.bin";
+    static final String SPEC = "spec.yaml";
+    static final String TRAINER = "trainer.json";
+
+    private static final ObjectMapper JSON = new ObjectMapper()
+            .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+    private CheckpointCodec() {
+    }
+
+    /** Serialises the snapshot (the slow part, off the training thread). */
+    static Map<String, byte[]> encode(TrainingSnapshot snapshot, String specText) throws IOException {
+        Network.State network = snapshot.network().serialize();
+        Map<String, byte[]> files = new LinkedHashMap<>();
+        files.put(NETWORK, network.graph());
+        files.put(NORMALIZER, network.normalizer());
+        files.put(SPEC, specText.getBytes(StandardCharsets.UTF_8));
+        files.put(TRAINER, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(snapshot.trainer()));
+        return files;
+    }
+
+    /** The figures a person looks for in a manifest; non-finite ones are left out. */
+    static Map<String, Double> metrics(PrequentialStats.Summary summary) {
+        Map<String, Double> metrics = new LinkedHashMap<>();
+        metrics.put("examples", (double) summary.examples());
+        metrics.put("prequential-loss", summary.loss());
+        metrics.put("prequential-loss-recent", summary.recentLoss());
+        metrics.put("prequential-accuracy", summary.accuracy());
+        metrics.put("prequential-accuracy-recent", summary.recentAccuracy());
+        metrics.put("train-loss", summary.trainLoss());
+        metrics.values().removeIf(v -> !Double.isFinite(v));
+        return metrics;
+    }
+
+    /**
+     * Rebuilds the training run. A checkpoint trained with another spec is not silently mixed with the
+     * configured one: that is refused with {@link SpecMismatchException}.
+     */
+    static SavedTraining decode(Checkpoints.Loaded loaded, ModelSpec spec) throws IOException {
+        Map<String, byte[]> files = loaded.files();
+        for (String name : new String[] {NETWORK, NORMALIZER, SPEC, TRAINER}) {
+            if (!files.containsKey(name)) {
+                throw new Checkpoints.InvalidCheckpointException("file " + name + " is not in the manifest");
+            }
+        }
+        ModelSpec saved;
+        try {
+            saved = ModelSpecParser.parse(new String(files.get(SPEC), StandardCharsets.UTF_8));
+        } catch (InvalidSpecException e) {
+            throw new Checkpoints.InvalidCheckpointException("its spec.yaml is not a valid spec: " + e.getMessage());
+        }
+        if (!saved.equals(spec)) {
+            throw new SpecMismatchException(loaded.manifest().step());
+        }
+        try {
+            TrainerState state = JSON.readValue(files.get(TRAINER), TrainerState.class);
+            Network network = Network.restore(spec, new Network.State(files.get(NETWORK), files.get(NORMALIZER)));
+            return new SavedTraining(network, state);
+        } catch (IOException | RuntimeException e) {
+            // the hashes matched, so these bytes were written like this: unusable, not merely unreachable
+            throw new Checkpoints.InvalidCheckpointException("its contents cannot be read back: " + e.getMessage());
+        }
+    }
+
+    /** The newest checkpoint was trained with a different model spec than the configured one. */
+    static final class SpecMismatchException extends IllegalStateException {
+        SpecMismatchException(long step) {
+            super("checkpoint " + step + " was trained with a different model spec than the configured one;"
+                    + " start with the spec it holds (its spec.yaml), or give the changed model another name"
+                    + " or checkpoint root");
+        }
+    }
+}

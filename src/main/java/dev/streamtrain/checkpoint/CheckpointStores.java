@@ -1,0 +1,25 @@
+package dev.streamtrain.checkpoint;
+
+import java.nio.file.Path;
+
+import dev.streamtrain.training.TrainingConfig;
+
+/** Opens the checkpoint store that the root's scheme names: {@code file:<path>} or {@code s3://bucket/prefix}. */
+final class CheckpointStores {
+
+    private CheckpointStores() {
+    }
+
+    static CheckpointStore open(TrainingConfig.Checkpoint config) {
+        String root = config.root().trim();
+        if (root.startsWith("file:")) {
+            return new FileCheckpointStore(Path.of(root.substring("file:".length())));
+        }
+        if (root.startsWith("s3://")) {
+            var s3 = config.s3();
+            return S3CheckpointStore.open(root, s3.endpoint(), s3.region(), s3.pathStyle());
+        }
+        throw new IllegalArgumentException("streamtrain.checkpoint.root '" + root
+                + "' is not a checkpoint root: use file:<path> or s3://bucket/prefix");
+    }
+}

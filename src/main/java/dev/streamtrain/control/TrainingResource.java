@@ -1,0 +1,151 @@
+package dev.streamtrain.control;
+
+import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.Produces;
+import jakarta.ws.rs.QueryParam;
+import jakarta.ws.rs.WebApplicationException;
+import jakarta.ws.rs.core.MediaType;
+
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.streamtrain.checkpoint.CheckpointService;
+import dev.streamtrain.checkpoint.Checkpoints;
+import dev.streamtrain.checkpoint.Manifest;
+import dev.streamtrain.training.OnlineTrainer;
+import dev.streamtrain.training.PrequentialStats;
+import dev.streamtrain.training.SavedTraining;
+import dev.streamtrain.training.TrainerService;
+import dev.streamtrain.training.TrainingEvents;
+
+/**
+ * Training control, {@code /v1/training}: the trainer's status and checkpoints (open), a checkpoint now and
+ * a rollback to a checkpoint (token required, see {@link AdminAuthFilter}). Errors are {@code {"error"}}.
+ */
+@Path("/v1/training")
+@Produces(MediaType.APPLICATION_JSON)
+@Blocking
+public class TrainingResource {
+
+    private static final long WAIT_SECONDS = 60;
+
+    private final TrainerService service;
+    private final CheckpointService checkpoints;
+    private final TrainingEvents events;
+
+    TrainingResource(TrainerService service, CheckpointService checkpoints, TrainingEvents events) {
+        this.service = service;
+        this.checkpoints = checkpoints;
+        this.events = events;
+    }
+
+    @GET
+    @Path("/status")
+    public Map<String, Object> status() {
+        OnlineTrainer trainer = trainer();
+        PrequentialStats.Summary stats = trainer.stats();
+        Map<String, Object> status = new LinkedHashMap<>();
+        status.put("model", service.modelSpec().name());
+        status.put("training", service.isTraining());
+        status.put("step", trainer.step());
+        status.put("examples", stats.examples());
+        Map<String, Object> prequential = new LinkedHashMap<>();
+        prequential.put("loss", finite(stats.loss()));
+        prequential.put("accuracy", finite(stats.accuracy()));
+        prequential.put("recent-loss", finite(stats.recentLoss()));
+        prequential.put("recent-accuracy", finite(stats.recentAccuracy()));
+        prequential.put("train-loss", finite(stats.trainLoss()));
+        status.put("prequential", prequential);
+        status.put("offsets", trainer.position().next());
+        status.put("records", trainer.recordsByPartition());
+        Map<String, Object> checkpoint = new LinkedHashMap<>();
+        checkpoint.put("store", checkpoints.storeDescription());
+        checkpoints.lastDurable().ifPresent(m -> {
+            checkpoint.put("last-step", m.step());
+            checkpoint.put("last-time", m.time().toString());
+        });
+        checkpoint.put("failures-in-a-row", checkpoints.failuresInARow());
+        checkpoints.lastError().ifPresent(e -> checkpoint.put("last-error", e));
+        status.put("checkpoint", checkpoint);
+        List<?> recent = events.recent();
+        status.put("events", recent.subList(Math.max(0, recent.size() - 20), recent.size()));
+        return status;
+    }
+
+    @GET
+    @Path("/checkpoints")
+    public List<Manifest> list() throws IOException {
+        return checkpoints.list();
+    }
+
+    @POST
+    @Path("/checkpoint")
+    public Map<String, Object> checkpointNow() {
+        long step = await(trainer().checkpointNow(), "the checkpoint");
+        return Map.of("step", step, "checkpoint", Checkpoints.folder(service.modelSpec().name(), step),
+                "store", checkpoints.storeDescription());
+    }
+
+    /** Rolls the model and its optimizer state back to the checkpoint of {@code step}, or to the previous one. */
+    @POST
+    @Path("/rollback")
+    public Map<String, Object> rollback(@QueryParam("step") Long step) throws IOException {
+        long target = step != null ? step : previousCheckpoint();
+        SavedTraining saved;
+        try {
+            saved = checkpoints.restore(target);
+        } catch (Checkpoints.InvalidCheckpointException e) {
+            throw new WebApplicationException("checkpoint " + target + " cannot be used: " + e.getMessage(),
+                    step != null && e.getMessage().startsWith("no manifest") ? 404 : 409);
+        }
+        long from = trainer().step();
+        long now = await(trainer().rollBackTo(saved), "the rolled-back model's checkpoint");
+        events.publish("rolled-back", now, Map.of("from-step", from, "to-checkpoint", target, "reason", "requested"));
+        return Map.of("from-step", from, "to-checkpoint", target, "step", now);
+    }
+
+    // "previous": the newest checkpoint but one; the newest may already hold whatever the rollback is for
+    private long previousCheckpoint() throws IOException {
+        List<Manifest> manifests = checkpoints.list();
+        if (manifests.size() < 2) {
+            throw new WebApplicationException("there is no previous checkpoint to roll back to ("
+                    + manifests.size() + " in " + checkpoints.storeDescription() + "); name one with ?step=", 409);
+        }
+        return manifests.get(1).step();
+    }
+
+    private OnlineTrainer trainer() {
+        OnlineTrainer trainer = service.trainer();
+        if (trainer == null) {
+            throw new WebApplicationException("the trainer has not started", 503);
+        }
+        return trainer;
+    }
+
+    private static long await(CompletableFuture<Long> future, String what) {
+        try {
+            return future.get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            throw new WebApplicationException(what + " is not durable after " + WAIT_SECONDS
+                    + " s: the checkpoint store is failing; writes are retried (see /q/health/well)", 503);
+        } catch (ExecutionException e) {
+            throw new WebApplicationException(what + " failed: " + e.getCause().getMessage(), 503);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WebApplicationException("interrupted", 503);
+        }
+    }
+
+    private static Double finite(double value) {
+        return Double.isFinite(value) ? value : null;
+    }
+}

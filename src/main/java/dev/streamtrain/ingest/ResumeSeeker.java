@@ -1,0 +1,68 @@
+package dev.streamtrain.ingest;
+
+import io.smallrye.common.annotation.Identifier;
+import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
+import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.common.TopicPartition;
+import org.jboss.logging.Logger;
+
+import java.util.Collection;
+import java.util.Map;
+import java.util.OptionalLong;
+
+import dev.streamtrain.training.TrainerService;
+import dev.streamtrain.training.TrainingEvents;
+
+/**
+ * Rebalance listener of the {@code examples} channel: when partitions are assigned, seeks each to where the
+ * restored checkpoint's model stands (or, for a partition this process has read before, to where it
+ * stopped), so that records trained are not read again and records after them are not skipped. Partitions
+ * the checkpoint does not know start from the group's committed offsets.
+ * A checkpoint offset beyond the partition's end means the topic is not the one the checkpoint read (it was
+ * deleted and created again, or an ephemeral broker restarted): that offset is ignored and reported.
+ * Called on the consumer's polling thread.
+ */
+@ApplicationScoped
+@Identifier(ResumeSeeker.NAME)
+public class ResumeSeeker implements KafkaConsumerRebalanceListener {
+
+    static final String NAME = "streamtrain.resume";
+    private static final Logger LOG = Logger.getLogger(ResumeSeeker.class);
+
+    private final TrainerService trainer;
+    private final ReadPosition position;
+    private final TrainingEvents events;
+
+    ResumeSeeker(TrainerService trainer, ReadPosition position, TrainingEvents events) {
+        this.trainer = trainer;
+        this.position = position;
+        this.events = events;
+    }
+
+    @Override
+    public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        for (TopicPartition partition : partitions) {
+            String name = Partitions.name(partition);
+            OptionalLong offset = position.seekOffset(name);
+            if (offset.isEmpty()) {
+                continue;
+            }
+            long end = ends.getOrDefault(partition, Long.MAX_VALUE);
+            if (offset.getAsLong() > end && !position.hasRead(name)) {
+                LOG.warnf("The checkpoint of model %s has read %s up to offset %d, but the partition ends at %d:"
+                        + " it is not the partition the checkpoint read; starting it from the committed offset",
+                        trainer.modelSpec().name(), name, offset.getAsLong(), end);
+                trainer.forgetPosition(name);
+                events.publish("checkpoint-offsets-ignored", trainer.trainer().step(),
+                        Map.of("partition", name, "checkpoint-offset", offset.getAsLong(), "end-offset", end));
+                continue;
+            }
+            consumer.seek(partition, offset.getAsLong());
+            LOG.infof("Partition %s of model %s resumes at offset %d, %s", name, trainer.modelSpec().name(),
+                    offset.getAsLong(), position.hasRead(name) ? "where this process stopped reading it"
+                            : "from the checkpoint");
+        }
+    }
+}
