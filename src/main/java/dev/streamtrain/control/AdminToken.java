@@ -1,5 +1,6 @@
 package dev.streamtrain.control;
 
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.jboss.logging.Logger;
 
@@ -15,8 +16,9 @@ import java.util.Base64;
 /**
  * The bearer token that the state-changing training routes require: the configured one, or, when none is
  * configured (the embedded default), a random one generated at start and written to a file readable by the
- * owner only, whose path is logged.
+ * owner only, whose path is logged (at start, so that it is there before anyone needs it).
  */
+@Startup
 @ApplicationScoped
 public class AdminToken {
 

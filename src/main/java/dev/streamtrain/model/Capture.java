@@ -5,6 +5,7 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.io.BufferedOutputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -37,9 +38,10 @@ public final class Capture implements AutoCloseable {
     public Network.State serialize() {
         var bytes = new ByteArrayOutputStream((int) Math.min(Integer.MAX_VALUE - 8,
                 (parameters.length() + (updaterState == null ? 0 : updaterState.length())) * 4 + 65_536));
-        try (var zip = new ZipOutputStream(bytes); var out = new DataOutputStream(zip)) {
-            // float arrays hardly compress: the fastest level keeps serialisation near memory speed
-            zip.setLevel(Deflater.BEST_SPEED);
+        try (var zip = new ZipOutputStream(bytes);
+             var out = new DataOutputStream(new BufferedOutputStream(zip, 1 << 16))) {
+            // trained float arrays hardly compress (a few per cent): storing them keeps the writer quick
+            zip.setLevel(Deflater.NO_COMPRESSION);
             zip.putNextEntry(new ZipEntry(ModelSerializer.CONFIGURATION_JSON));
             out.write(configuration.toJson().getBytes(StandardCharsets.UTF_8));
             out.flush();
