@@ -114,7 +114,10 @@ public final class Checkpoints {
                 continue;
             }
             Optional<Manifest> manifest = manifest(model, step);
-            if (manifest.isPresent() && (kept < keep || manifest.get().best())) {
+            if (manifest.isPresent() && manifest.get().best()) {
+                continue;
+            }
+            if (manifest.isPresent() && kept < keep) {
                 kept++;
                 continue;
             }

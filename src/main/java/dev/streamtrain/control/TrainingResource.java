@@ -51,7 +51,10 @@ public class TrainingResource {
     @GET
     @Path("/status")
     public Map<String, Object> status() {
-        OnlineTrainer trainer = trainer();
+        OnlineTrainer trainer = service.trainer();
+        if (trainer == null) {
+            throw new WebApplicationException("the trainer has not started", 503);
+        }
         PrequentialStats.Summary stats = trainer.stats();
         Map<String, Object> status = new LinkedHashMap<>();
         status.put("model", service.modelSpec().name());
@@ -125,8 +128,9 @@ public class TrainingResource {
 
     private OnlineTrainer trainer() {
         OnlineTrainer trainer = service.trainer();
-        if (trainer == null) {
-            throw new WebApplicationException("the trainer has not started", 503);
+        if (trainer == null || !service.isTraining()) {
+            // a request queued for a training thread that is not running would be carried out, if ever, later
+            throw new WebApplicationException("the trainer is not running (see /q/health/live)", 503);
         }
         return trainer;
     }

@@ -46,7 +46,7 @@ public class OffsetCommitter {
                     TopicPartition partition = Partitions.parse(entry.getKey());
                     // another member owns a partition it was given: its own checkpoints commit for it
                     if (c.assignment().contains(partition)) {
-                        offsets.put(partition, new OffsetAndMetadata(entry.getValue(), "step " + checkpoint.step()));
+                        offsets.put(partition, new OffsetAndMetadata(entry.getValue(), CommitMetadata.of(checkpoint.step())));
                     }
                 }
                 if (!offsets.isEmpty()) {

@@ -4,10 +4,14 @@ import io.smallrye.common.annotation.Identifier;
 import io.smallrye.reactive.messaging.kafka.KafkaConsumerRebalanceListener;
 import jakarta.enterprise.context.ApplicationScoped;
 import org.apache.kafka.clients.consumer.Consumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.jboss.logging.Logger;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -43,10 +47,12 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        List<TopicPartition> unknown = new ArrayList<>();
         for (TopicPartition partition : partitions) {
             String name = Partitions.name(partition);
             OptionalLong offset = position.seekOffset(name);
             if (offset.isEmpty()) {
+                unknown.add(partition);
                 continue;
             }
             long end = ends.getOrDefault(partition, Long.MAX_VALUE);
@@ -63,6 +69,31 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
             LOG.infof("Partition %s of model %s resumes at offset %d, %s", name, trainer.modelSpec().name(),
                     offset.getAsLong(), position.hasRead(name) ? "where this process stopped reading it"
                             : "from the checkpoint");
+        }
+        if (!unknown.isEmpty()) {
+            rewindCommitsAheadOfTheModel(consumer, unknown);
+        }
+    }
+
+    /**
+     * The group's offset of a partition the restored checkpoint does not know may come from a newer
+     * checkpoint (since skipped as corrupt, or deleted): then the model holds none of those records, and
+     * the partition is read from its beginning instead.
+     */
+    private void rewindCommitsAheadOfTheModel(Consumer<?, ?> consumer, List<TopicPartition> partitions) {
+        Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(new HashSet<>(partitions));
+        for (TopicPartition partition : partitions) {
+            OffsetAndMetadata commit = committed.get(partition);
+            OptionalLong step = commit == null ? OptionalLong.empty() : CommitMetadata.step(commit.metadata());
+            if (step.isPresent() && step.getAsLong() > trainer.restoredStep()) {
+                LOG.warnf("The group's offset %d of %s was committed with checkpoint %d, which the model (restored"
+                        + " from step %d) does not hold: reading the partition from its beginning", commit.offset(),
+                        Partitions.name(partition), step.getAsLong(), trainer.restoredStep());
+                consumer.seekToBeginning(List.of(partition));
+                events.publish("checkpoint-offsets-ignored", trainer.trainer().step(),
+                        Map.of("partition", Partitions.name(partition), "committed-offset", commit.offset(),
+                                "committed-with-step", step.getAsLong()));
+            }
         }
     }
 }

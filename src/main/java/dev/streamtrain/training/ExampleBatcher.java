@@ -101,14 +101,15 @@ public final class ExampleBatcher {
 
     /**
      * The record at the head of the queue if some of its examples have been taken into mini-batches and some
-     * have not; null otherwise. Between two steps, taken means trained: the training thread asks then.
+     * have not, with the rows of the whole record taken so far; null otherwise. Between two steps, taken
+     * means trained: the training thread asks then.
      */
     public StreamPosition.Partial partialHead() {
         lock.lock();
         try {
             ExampleBlock head = blocks.peekFirst();
-            return head == null || headRow == 0 ? null
-                    : new StreamPosition.Partial(head.source().partition(), head.source().offset(), headRow);
+            return head == null || headRow == 0 ? null : new StreamPosition.Partial(head.source().partition(),
+                    head.source().offset(), head.firstRow() + headRow);
         } finally {
             lock.unlock();
         }

@@ -4,9 +4,15 @@ import java.util.Arrays;
 
 /**
  * The validated examples of one source record: {@code count} rows of row-major features and label rows
- * (one-hot for classes), with optional per-example loss weights (null means all 1).
+ * (one-hot for classes), with optional per-example loss weights (null means all 1). {@code firstRow} is the
+ * index in the record of the first of these rows (0, unless the block is the untrained tail of a record).
  */
-public record ExampleBlock(int count, float[] features, float[] labels, float[] weights, RecordHandle source) {
+public record ExampleBlock(int count, float[] features, float[] labels, float[] weights, RecordHandle source,
+                           int firstRow) {
+
+    public ExampleBlock(int count, float[] features, float[] labels, float[] weights, RecordHandle source) {
+        this(count, features, labels, weights, source, 0);
+    }
 
     public float weight(int row) {
         return weights == null ? 1f : weights[row];
@@ -20,6 +26,6 @@ public record ExampleBlock(int count, float[] features, float[] labels, float[] 
                 Arrays.copyOfRange(features, first * inputs, features.length),
                 Arrays.copyOfRange(labels, first * labelWidth, labels.length),
                 weights == null ? null : Arrays.copyOfRange(weights, first, weights.length),
-                source);
+                source, firstRow + first);
     }
 }

@@ -4,6 +4,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -43,10 +44,13 @@ public final class OnlineTrainer implements Runnable {
     private final PrequentialStats stats;
     private final Map<String, Long> next = new ConcurrentHashMap<>();
     private final Map<String, Long> records = new ConcurrentHashMap<>();
+    // records partly trained before a restore: they stay partial until their tail has been trained
+    private final Map<String, StreamPosition.Partial> restoredPartials = new ConcurrentHashMap<>();
     private final Queue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private volatile Network network;
     private volatile long step;
     private volatile boolean stopping;
+    private volatile boolean failed;
     private long publishedStep = -1;
     private long publishedAtNanos;
     private long checkpointedStep;
@@ -67,6 +71,7 @@ public final class OnlineTrainer implements Runnable {
         this.step = state.step();
         this.checkpointedStep = state.step();
         next.putAll(state.position().next());
+        restoredPartials.putAll(state.position().partials());
         records.putAll(state.recordsByPartition());
         stats.restore(state.prequential(), network.spec().isClassification());
         if (state.step() > 0) {
@@ -93,6 +98,8 @@ public final class OnlineTrainer implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } catch (RuntimeException e) {
+            // the failed batch's rows are out of the buffer but not in the model: no checkpoint may claim them
+            failed = true;
             LOG.errorf(e, "Training of model %s stopped at step %d: the training thread failed", model, step);
             throw e;
         } finally {
@@ -123,6 +130,8 @@ public final class OnlineTrainer implements Runnable {
         tellListeners(new StepReport(step, score, network.learningRate(), elapsed));
         for (RecordHandle record : completed) {
             next.put(record.partition(), record.offset() + 1);
+            restoredPartials.computeIfPresent(record.partition(), (p, partial) ->
+                    partial.offset() <= record.offset() ? null : partial);
             records.merge(record.partition(), 1L, Long::sum);
             record.trained();
         }
@@ -184,7 +193,12 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private TrainerState state() {
-        return new TrainerState(step, new StreamPosition(next, batcher.partialHead()), records, stats.state());
+        Map<String, StreamPosition.Partial> partials = new HashMap<>(restoredPartials);
+        StreamPosition.Partial head = batcher.partialHead();
+        if (head != null) {
+            partials.put(head.partition(), head);
+        }
+        return new TrainerState(step, new StreamPosition(next, partials), records, stats.state());
     }
 
     private void runRequests() {
@@ -225,6 +239,10 @@ public final class OnlineTrainer implements Runnable {
 
     /** Saves the final state; only once the training thread has ended. */
     public CompletableFuture<Long> checkpointAfterStop() {
+        if (failed) {
+            return CompletableFuture.failedFuture(new IllegalStateException(
+                    "the training thread failed mid-step; the last checkpoint stands"));
+        }
         runRequests();
         return checkpoint();
     }
@@ -259,9 +277,19 @@ public final class OnlineTrainer implements Runnable {
         return stats.summary();
     }
 
-    /** How far into the stream the model has come (the partial record is known only between steps). */
+    /** How far into the stream the model has come (partly trained records are known only between steps). */
     public StreamPosition position() {
-        return new StreamPosition(next, null);
+        return new StreamPosition(next, Map.of());
+    }
+
+    /**
+     * Forgets a partition whose saved offsets turned out not to belong to the topic read now (it was created
+     * again): the next checkpoint must not carry them. Called when partitions are assigned, before any of
+     * the partition's new records are trained.
+     */
+    public void forget(String partition) {
+        next.remove(partition);
+        restoredPartials.remove(partition);
     }
 
     /** Records fully trained, per partition, since the run began (across restarts). */

@@ -41,6 +41,7 @@ public class TrainerService {
     private volatile Thread thread;
     private volatile int threads;
     private volatile StreamPosition resumePosition = StreamPosition.START;
+    private volatile long restoredStep;
 
     TrainerService(TrainingConfig config) {
         this.config = config;
@@ -76,6 +77,7 @@ public class TrainerService {
         Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
         TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);
         resumePosition = state.position();
+        restoredStep = state.step();
         var t = config.training();
         var c = config.checkpoint();
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
@@ -150,8 +152,16 @@ public class TrainerService {
         return resumePosition;
     }
 
+    /** The step of the checkpoint the model was restored from; 0 for a fresh start. */
+    public long restoredStep() {
+        return restoredStep;
+    }
+
     public void forgetPosition(String partition) {
         resumePosition = resumePosition.forget(partition);
+        if (trainer != null) {
+            trainer.forget(partition);
+        }
     }
 
     /** Whether the training thread is running (false before start, after stop, or if it died). */

@@ -59,6 +59,8 @@ class CheckpointWriterTest {
             trainer.trainOnce(0);
             trainer.trainOnce(0);
             CompletableFuture<Long> second = writer.offer(trainer.snapshot());
+            // the writer has moved on to the newer snapshot before the store comes back
+            await().atMost(Duration.ofSeconds(10)).until(() -> failed.contains(3L));
 
             store.down.set(false);
 

@@ -14,7 +14,7 @@ import dev.streamtrain.training.StreamPosition;
 class ReadPositionTest {
 
     private final ReadPosition position = new ReadPosition(() -> new StreamPosition(Map.of("t-0", 5L),
-            new StreamPosition.Partial("t-1", 7, 1)));
+            Map.of("t-1", new StreamPosition.Partial("t-1", 7, 1))));
 
     @Test
     void beforeReadingAPartitionTheCheckpointDecides() {

@@ -10,7 +10,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class StreamPositionTest {
 
     private final StreamPosition position = new StreamPosition(Map.of("t-0", 10L, "t-1", 4L),
-            new StreamPosition.Partial("t-1", 4, 2));
+            Map.of("t-1", new StreamPosition.Partial("t-1", 4, 2)));
 
     @Test
     void recordsBeforeTheNextOffsetAreDroppedAndLaterOnesPass() {
@@ -29,6 +29,8 @@ class StreamPositionTest {
         assertThat(tail.labels()).containsExactly(2f, 3f, 4f);
         assertThat(tail.weights()).containsExactly(12f, 13f, 14f);
         assertThat(tail.source().offset()).isEqualTo(4);
+        assertThat(tail.firstRow()).as("rows of the record before the tail").isEqualTo(2);
+        assertThat(tail.tail(1).firstRow()).isEqualTo(3);
         assertThat(position.untrained(block("t-1", 5, 2))).isNotNull();
     }
 
@@ -39,7 +41,7 @@ class StreamPositionTest {
         assertThat(position.seekOffset("t-9")).isEmpty();
         StreamPosition forgotten = position.forget("t-1");
         assertThat(forgotten.seekOffset("t-1")).isEmpty();
-        assertThat(forgotten.partial()).isNull();
+        assertThat(forgotten.partials()).isEmpty();
         assertThat(forgotten.untrained(block("t-1", 0, 1))).isNotNull();
     }
 
