@@ -19,7 +19,7 @@ import dev.streamtrain.model.Network;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.OnlineTrainer;
-import dev.streamtrain.training.RecordHandle;
+import dev.streamtrain.support.TestRecord;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.ServedModel;
 import dev.streamtrain.training.StreamPosition;
@@ -174,7 +174,7 @@ class ResumeExactlyOnceTest {
                         x[row * 5 + f] = (float) random.nextGaussian();
                     }
                 }
-                blocks.add(new ExampleBlock(20, x, y, null, new Handle(partition, offset)));
+                blocks.add(new ExampleBlock(20, x, y, null, new TestRecord(partition, offset)));
             }
         }
         return blocks;
@@ -206,7 +206,7 @@ class ResumeExactlyOnceTest {
                         x[row * 5 + f] = (float) random.nextGaussian() + (f == label ? 1.5f : 0f);
                     }
                 }
-                blocks.add(new ExampleBlock(ROWS_PER_RECORD, x, y, null, new Handle(partition, offset)));
+                blocks.add(new ExampleBlock(ROWS_PER_RECORD, x, y, null, new TestRecord(partition, offset)));
             }
         }
         // partitions interleave in no fixed pattern: start with two records of partition 0
@@ -250,11 +250,5 @@ class ResumeExactlyOnceTest {
                 throw new AssertionError("write failed", error);
             }
         };
-    }
-
-    private record Handle(String partition, long offset) implements RecordHandle {
-        @Override
-        public void trained() {
-        }
     }
 }

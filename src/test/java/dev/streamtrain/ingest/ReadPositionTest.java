@@ -6,8 +6,8 @@ import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamtrain.support.TestRecord;
 import dev.streamtrain.training.ExampleBlock;
-import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.StreamPosition;
 
 /** Records are handed to the trainer once per process, whatever the consumer delivers again. */
@@ -41,20 +41,6 @@ class ReadPositionTest {
     }
 
     private static ExampleBlock block(String partition, long offset) {
-        return new ExampleBlock(2, new float[4], new float[2], null, new RecordHandle() {
-            @Override
-            public String partition() {
-                return partition;
-            }
-
-            @Override
-            public long offset() {
-                return offset;
-            }
-
-            @Override
-            public void trained() {
-            }
-        });
+        return new ExampleBlock(2, new float[4], new float[2], null, new TestRecord(partition, offset));
     }
 }

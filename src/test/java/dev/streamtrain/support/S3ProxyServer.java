@@ -1,5 +1,6 @@
 package dev.streamtrain.support;
 
+import org.awaitility.core.ConditionTimeoutException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -20,6 +21,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+
+import static org.awaitility.Awaitility.await;
 
 /**
  * A real S3 API server for tests: S3Proxy in its own JVM (its classpath clashes with Quarkus's), on a free
@@ -167,26 +170,19 @@ public final class S3ProxyServer implements AutoCloseable {
 
     // any HTTP answer (S3Proxy says 403 to an unsigned request) means Jetty and the blob store are up
     private void awaitAnswer(Path log) {
-        long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-        while (System.nanoTime() < deadline) {
-            if (!process.isAlive()) {
-                throw new IllegalStateException("S3Proxy exited with " + process.exitValue() + " while starting;"
-                        + " the end of " + log + ":\n" + tail(log));
-            }
-            if (answers()) {
-                return;
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                kill();
-                throw new IllegalStateException("interrupted while waiting for S3Proxy", e);
-            }
+        try {
+            await().atMost(START_TIMEOUT).pollInterval(Duration.ofMillis(50)).until(() -> {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("S3Proxy exited with " + process.exitValue() + " while starting;"
+                            + " the end of " + log + ":\n" + tail(log));
+                }
+                return answers();
+            });
+        } catch (RuntimeException e) {
+            kill();
+            throw e instanceof ConditionTimeoutException ? new IllegalStateException("S3Proxy did not answer on "
+                    + endpoint() + " within " + START_TIMEOUT + "; the end of " + log + ":\n" + tail(log), e) : e;
         }
-        kill();
-        throw new IllegalStateException("S3Proxy did not answer on " + endpoint() + " within " + START_TIMEOUT
-                + "; the end of " + log + ":\n" + tail(log));
     }
 
     private boolean answers() {

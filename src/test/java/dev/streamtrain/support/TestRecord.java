@@ -2,12 +2,12 @@ package dev.streamtrain.support;
 
 import dev.streamtrain.training.RecordHandle;
 
-/** A source record for tests that feed the trainer from memory: partition "memory-0", nothing to acknowledge. */
-public record TestRecord(long offset) implements RecordHandle {
+/** A source record for tests that feed the trainer from memory: nothing to acknowledge. */
+public record TestRecord(String partition, long offset) implements RecordHandle {
 
-    @Override
-    public String partition() {
-        return "memory-0";
+    /** A record of the partition "memory-0". */
+    public TestRecord(long offset) {
+        this("memory-0", offset);
     }
 
     @Override

@@ -4,6 +4,8 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Map;
 
+import dev.streamtrain.support.TestRecord;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What a restored position lets through: nothing the model holds, everything it does not. */
@@ -55,20 +57,6 @@ class StreamPositionTest {
             y[r] = r;
             w[r] = 10 + r;
         }
-        return new ExampleBlock(rows, x, y, w, new RecordHandle() {
-            @Override
-            public String partition() {
-                return partition;
-            }
-
-            @Override
-            public long offset() {
-                return offset;
-            }
-
-            @Override
-            public void trained() {
-            }
-        });
+        return new ExampleBlock(rows, x, y, w, new TestRecord(partition, offset));
     }
 }
