@@ -19,6 +19,7 @@ public record ModelSpec(
         ScheduleSpec schedule,
         ClippingSpec clipping,
         int batchSize,
+        AugmentationSpec augmentation,
         String source) {
 
     /** What the network predicts. */
@@ -117,6 +118,30 @@ public record ModelSpec(
 
         public boolean enabled() {
             return !"none".equals(type);
+        }
+    }
+
+    /**
+     * Data augmentation of the training examples (see {@link Augmenter}): zero-mean Gaussian noise of standard
+     * deviation {@code gaussianNoise} added to every feature, and mixup (Zhang, Cisse, Dauphin, Lopez-Paz,
+     * "mixup: Beyond Empirical Risk Minimization", ICLR 2018) with mixing weights drawn from
+     * Beta({@code mixup}, {@code mixup}). Zero turns either off.
+     */
+    public record AugmentationSpec(double gaussianNoise, double mixup) {
+
+        public AugmentationSpec {
+            if (!(gaussianNoise >= 0) || !(mixup >= 0) || Double.isInfinite(gaussianNoise) || Double.isInfinite(mixup)) {
+                throw new IllegalArgumentException("augmentation parameters must be finite and >= 0, got gaussian-noise "
+                        + gaussianNoise + ", mixup " + mixup);
+            }
+        }
+
+        public static AugmentationSpec none() {
+            return new AugmentationSpec(0.0, 0.0);
+        }
+
+        public boolean enabled() {
+            return gaussianNoise > 0 || mixup > 0;
         }
     }
 }

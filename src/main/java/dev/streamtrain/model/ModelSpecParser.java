@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
+import dev.streamtrain.model.ModelSpec.AugmentationSpec;
 import dev.streamtrain.model.ModelSpec.ClippingSpec;
 import dev.streamtrain.model.ModelSpec.LossKind;
 import dev.streamtrain.model.ModelSpec.OptimizerSpec;
@@ -36,7 +37,8 @@ public final class ModelSpecParser {
     static final List<String> NORMS = List.of("none", "batch", "layer");
 
     private static final Set<String> TOP_LEVEL = Set.of("name", "inputs", "task", "outputs", "normalize", "seed",
-            "layers", "loss", "optimizer", "schedule", "gradient-clipping", "batch-size");
+            "layers", "loss", "optimizer", "schedule", "gradient-clipping", "batch-size",
+            "augmentation");
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
     private ModelSpecParser() {
@@ -99,8 +101,10 @@ public final class ModelSpecParser {
         OptimizerSpec optimizer = parseOptimizer(spec.object("optimizer"));
         ScheduleSpec schedule = parseSchedule(spec.object("schedule"), optimizer.learningRate());
         ClippingSpec clipping = parseClipping(spec.object("gradient-clipping"));
+        AugmentationSpec augmentation = parseAugmentation(spec.object("augmentation"));
         return new ModelSpec(name, inputs, task, outputs, spec.bool("normalize", true), spec.longValue("seed", 7L),
-                layers, loss, optimizer, schedule, clipping, spec.intIn("batch-size", 32, 1, 65536), text);
+                layers, loss, optimizer, schedule, clipping, spec.intIn("batch-size", 32, 1, 65536), augmentation,
+                text);
     }
 
     private static LossKind parseLoss(SpecNode spec, Task task) {
@@ -185,6 +189,11 @@ public final class ModelSpecParser {
             return ClippingSpec.none();
         }
         return new ClippingSpec(type, c.number("threshold", 5.0, 0.0, true, 1e6));
+    }
+
+    private static AugmentationSpec parseAugmentation(SpecNode a) {
+        a.allowOnly(Set.of("gaussian-noise", "mixup"));
+        return new AugmentationSpec(a.nonNegative("gaussian-noise", 0.0), a.nonNegative("mixup", 0.0));
     }
 
     /** Keys of a layer entry, for the layer parser. */

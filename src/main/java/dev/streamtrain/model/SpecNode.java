@@ -123,6 +123,22 @@ final class SpecNode {
         return d;
     }
 
+    /** A finite number >= 0, without an upper bound. */
+    double nonNegative(String field, double fallback) {
+        JsonNode value = node.get(field);
+        if (value == null || value.isNull()) {
+            return fallback;
+        }
+        if (!value.isNumber() || !Double.isFinite(value.asDouble())) {
+            throw new InvalidSpecException(path(field), "must be a number >= 0, got " + describe(value));
+        }
+        double d = value.asDouble();
+        if (d < 0) {
+            throw new InvalidSpecException(path(field), "must be >= 0, got " + d);
+        }
+        return d;
+    }
+
     boolean bool(String field, boolean fallback) {
         JsonNode value = node.get(field);
         if (value == null || value.isNull()) {

@@ -18,6 +18,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.streamtrain.model.ModelSpec.AugmentationSpec;
 import dev.streamtrain.model.ModelSpec.BatchNorm;
 import dev.streamtrain.model.ModelSpec.ClippingSpec;
 import dev.streamtrain.model.ModelSpec.Dense;
@@ -79,6 +80,7 @@ class ModelSpecParserTest {
         assertThat(spec.clipping()).isEqualTo(new ClippingSpec("global-norm", 5.0));
         assertThat(spec.clipping().enabled()).isTrue();
         assertThat(spec.batchSize()).isEqualTo(32);
+        assertThat(spec.augmentation()).isEqualTo(AugmentationSpec.none());
         assertThat(spec.source()).contains("name: digits");
         assertThat(ModelSpecParser.load("bundled:digits")).isEqualTo(spec);
     }
@@ -108,6 +110,7 @@ class ModelSpecParserTest {
                 schedule: {type: warmup-cosine, warmup-steps: 10, total-steps: 100, min-learning-rate: 0.0001}
                 gradient-clipping: {type: value, threshold: 0.5}
                 batch-size: 16
+                augmentation: {gaussian-noise: 0.1, mixup: 0.2}
                 """);
 
         assertThat(spec.name()).isEqualTo("full.spec_1");
@@ -131,6 +134,8 @@ class ModelSpecParserTest {
         assertThat(spec.schedule()).isEqualTo(new ScheduleSpec("warmup-cosine", 0.5, 1000, 1.0, 10, 100, 0.0001));
         assertThat(spec.clipping()).isEqualTo(new ClippingSpec("value", 0.5));
         assertThat(spec.batchSize()).isEqualTo(16);
+        assertThat(spec.augmentation()).isEqualTo(new AugmentationSpec(0.1, 0.2));
+        assertThat(spec.augmentation().enabled()).isTrue();
     }
 
     @Test
@@ -170,6 +175,27 @@ class ModelSpecParserTest {
         assertThat(spec.clipping()).isEqualTo(ClippingSpec.none());
         assertThat(spec.clipping().enabled()).isFalse();
         assertThat(spec.batchSize()).isEqualTo(32);
+        assertThat(spec.augmentation()).isEqualTo(AugmentationSpec.none());
+        assertThat(spec.augmentation().enabled()).isFalse();
+    }
+
+    static Stream<Arguments> augmentations() {
+        return Stream.of(
+                Arguments.of("{gaussian-noise: 0.1, mixup: 0.2}", new AugmentationSpec(0.1, 0.2)),
+                Arguments.of("{gaussian-noise: 0.05}", new AugmentationSpec(0.05, 0.0)),
+                Arguments.of("{mixup: 1}", new AugmentationSpec(0.0, 1.0)),
+                Arguments.of("{gaussian-noise: 0, mixup: 0.0}", AugmentationSpec.none()),
+                Arguments.of("{}", AugmentationSpec.none()),
+                Arguments.of("null", AugmentationSpec.none()));
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("augmentations")
+    void augmentationParsesWithEachTransformOffByDefault(String augmentation, AugmentationSpec expected) {
+        AugmentationSpec spec = ModelSpecParser.parse(yaml("augmentation", augmentation)).augmentation();
+
+        assertThat(spec).isEqualTo(expected);
+        assertThat(spec.enabled()).isEqualTo(expected.gaussianNoise() > 0 || expected.mixup() > 0);
     }
 
     static Stream<Arguments> optimizers() {
@@ -258,7 +284,7 @@ class ModelSpecParserTest {
     static Stream<Arguments> wrongSpecs() {
         return Stream.of(
                 Arguments.of("unknown top-level key", yaml("learning-rate", "0.1"),
-                        "learning-rate", "unknown field; allowed here: [batch-size, gradient-clipping, inputs"),
+                        "learning-rate", "unknown field; allowed here: [augmentation, batch-size, gradient-clipping, inputs"),
                 Arguments.of("missing inputs", yaml("inputs", null), "inputs", "is required (an integer from 1 to"),
                 Arguments.of("zero inputs", yaml("inputs", "0"), "inputs", "must be an integer from 1 to"),
                 Arguments.of("missing name", yaml("name", null), "name", "is required"),
@@ -333,6 +359,18 @@ class ModelSpecParserTest {
                 Arguments.of("batch-size fractional", yaml("batch-size", "2.5"), "batch-size", "must be an integer"),
                 Arguments.of("normalize not a boolean", yaml("normalize", "7"), "normalize", "must be true or false"),
                 Arguments.of("seed not an integer", yaml("seed", "abc"), "seed", "must be an integer"),
+                Arguments.of("negative mixup", yaml("augmentation", "{mixup: -0.2}"), "augmentation.mixup",
+                        "must be >= 0, got -0.2"),
+                Arguments.of("negative noise", yaml("augmentation", "{gaussian-noise: -1, mixup: 0.2}"),
+                        "augmentation.gaussian-noise", "must be >= 0, got -1.0"),
+                Arguments.of("noise not a number", yaml("augmentation", "{gaussian-noise: lots}"),
+                        "augmentation.gaussian-noise", "must be a number >= 0, got \"lots\""),
+                Arguments.of("infinite mixup", yaml("augmentation", "{mixup: 1e400}"), "augmentation.mixup",
+                        "must be a number >= 0"),
+                Arguments.of("unknown augmentation", yaml("augmentation", "{cutout: 0.1}"), "augmentation.cutout",
+                        "unknown field; allowed here: [gaussian-noise, mixup]"),
+                Arguments.of("augmentation not a mapping", yaml("augmentation", "0.1"), "augmentation",
+                        "must be a mapping"),
                 Arguments.of("not YAML", "name: [digits\ninputs: {", "(document)", "not valid YAML/JSON"),
                 Arguments.of("YAML but not a mapping", "just some words", "(document)", "must be a mapping"),
                 Arguments.of("empty document", "", "(document)", "must be a mapping"));
