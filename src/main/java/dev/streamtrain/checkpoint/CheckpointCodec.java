@@ -47,7 +47,7 @@ final class CheckpointCodec {
     }
 
     /** The figures a person looks for in a manifest; non-finite ones are left out. */
-    static Map<String, Double> metrics(PrequentialStats.Summary summary) {
+    static Map<String, Double> metrics(PrequentialStats.Summary summary, PrequentialStats.Summary holdout) {
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("examples", (double) summary.examples());
         metrics.put("prequential-loss", summary.loss());
@@ -55,6 +55,9 @@ final class CheckpointCodec {
         metrics.put("prequential-accuracy", summary.accuracy());
         metrics.put("prequential-accuracy-recent", summary.recentAccuracy());
         metrics.put("train-loss", summary.trainLoss());
+        metrics.put("holdout-examples", (double) holdout.examples());
+        metrics.put("holdout-loss-recent", holdout.recentLoss());
+        metrics.put("holdout-accuracy-recent", holdout.recentAccuracy());
         metrics.values().removeIf(v -> !Double.isFinite(v));
         return metrics;
     }

@@ -105,7 +105,8 @@ final class CheckpointWriter implements AutoCloseable {
         for (int attempt = 1; ; attempt++) {
             try {
                 Manifest manifest = checkpoints.write(snapshot.model(), snapshot.step(), files,
-                        snapshot.trainer().position().next(), CheckpointCodec.metrics(snapshot.summary()), false);
+                        snapshot.trainer().position().next(),
+                        CheckpointCodec.metrics(snapshot.summary(), snapshot.holdout()), snapshot.best());
                 backoff = minBackoff;
                 outcome.saved(manifest, bytes, System.nanoTime() - start);
                 waiters.forEach(w -> w.complete(snapshot.step()));

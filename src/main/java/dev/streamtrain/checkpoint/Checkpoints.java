@@ -103,18 +103,21 @@ public final class Checkpoints {
 
     /**
      * Retention, once the checkpoint at {@code durableStep} is durable: keeps the newest {@code keep}
-     * checkpoints up to it and every one marked best; deletes the other older ones, and folders without a
+     * checkpoints up to it and the newest one marked best (each is better than those marked before it); deletes the other older ones, and folders without a
      * manifest older than it (writes a crash cut short). Never touches anything newer. Returns the steps removed.
      */
     public List<Long> prune(String model, long durableStep, int keep) throws IOException {
         List<Long> removed = new ArrayList<>();
         int kept = 0;
+        boolean keptBest = false;
         for (long step : steps(model)) {
             if (step > durableStep) {
                 continue;
             }
             Optional<Manifest> manifest = manifest(model, step);
-            if (manifest.isPresent() && manifest.get().best()) {
+            if (manifest.isPresent() && manifest.get().best() && !keptBest) {
+                // the newest checkpoint marked best is the best so far: older "best" ones are ordinary now
+                keptBest = true;
                 continue;
             }
             if (manifest.isPresent() && kept < keep) {

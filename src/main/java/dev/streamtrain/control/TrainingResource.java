@@ -25,7 +25,9 @@ import dev.streamtrain.training.OnlineTrainer;
 import dev.streamtrain.training.PrequentialStats;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.TrainerService;
+import dev.streamtrain.telemetry.TrainingMeters;
 import dev.streamtrain.training.TrainingEvents;
+import dev.streamtrain.training.health.TrainingHealth;
 
 /**
  * Training control, {@code /v1/training}: the trainer's status and checkpoints (open), a checkpoint now and
@@ -41,8 +43,11 @@ public class TrainingResource {
     private final TrainerService service;
     private final CheckpointService checkpoints;
     private final TrainingEvents events;
+    private final TrainingMeters meters;
 
-    TrainingResource(TrainerService service, CheckpointService checkpoints, TrainingEvents events) {
+    TrainingResource(TrainerService service, CheckpointService checkpoints, TrainingEvents events,
+                     TrainingMeters meters) {
+        this.meters = meters;
         this.service = service;
         this.checkpoints = checkpoints;
         this.events = events;
@@ -68,6 +73,38 @@ public class TrainingResource {
         prequential.put("recent-accuracy", finite(stats.recentAccuracy()));
         prequential.put("train-loss", finite(stats.trainLoss()));
         status.put("prequential", prequential);
+        PrequentialStats.Summary held = trainer.holdoutStats();
+        Map<String, Object> holdout = new LinkedHashMap<>();
+        holdout.put("examples", held.examples());
+        holdout.put("loss", finite(held.loss()));
+        holdout.put("accuracy", finite(held.accuracy()));
+        holdout.put("recent-loss", finite(held.recentLoss()));
+        holdout.put("recent-accuracy", finite(held.recentAccuracy()));
+        holdout.put("gap", finite(held.recentLoss() - stats.recentLoss()));
+        status.put("holdout", holdout);
+        status.put("learning-rate", finite(trainer.learningRate()));
+        TrainingHealth.View view = trainer.health().view();
+        Map<String, Object> health = new LinkedHashMap<>();
+        health.put("alarms", view.alarms().entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey)
+                .toList());
+        health.put("learning-rate-scale", view.learningRateScale());
+        if (view.bestStep() >= 0) {
+            health.put("best-step", view.bestStep());
+            health.put("best-holdout-loss", finite(view.bestHoldoutLoss()));
+        }
+        health.put("drift-error-mean", finite(view.driftMean()));
+        health.put("layers-step", view.layersStep());
+        health.put("layers", view.layers().stream().map(l -> {
+            Map<String, Object> layer = new LinkedHashMap<>();
+            layer.put("layer", l.layer());
+            layer.put("gradient-norm", finite(l.gradientNorm()));
+            layer.put("update-ratio", finite(l.updateRatio()));
+            layer.put("dead-fraction", finite(l.deadFraction()));
+            layer.put("activation-std", finite(l.activationStd()));
+            return layer;
+        }).toList());
+        status.put("health", health);
+        status.put("examples-per-second", finite(meters.examplesPerSecond()));
         status.put("offsets", trainer.position().next());
         status.put("records", trainer.recordsByPartition());
         Map<String, Object> checkpoint = new LinkedHashMap<>();

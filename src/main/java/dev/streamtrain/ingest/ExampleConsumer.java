@@ -1,5 +1,7 @@
 package dev.streamtrain.ingest;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -16,6 +18,7 @@ import dev.streamtrain.telemetry.RejectionMeter;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RecordHandle;
+import dev.streamtrain.training.TrainingConfig;
 
 /**
  * Reads training records from the {@code examples} channel (topic {@code streamtrain.examples}), decodes and
@@ -36,9 +39,14 @@ public class ExampleConsumer {
     private final ExampleBatcher batcher;
     private final RejectionMeter rejections;
     private final ReadPosition position;
+    private final HoldoutSplit holdout;
+    private final Timer decodeTime;
 
-    ExampleConsumer(ModelSpec spec, IngestConfig config, ExampleBatcher batcher, RejectionMeter rejections,
-                    ReadPosition position) {
+    ExampleConsumer(ModelSpec spec, IngestConfig config, TrainingConfig training, ExampleBatcher batcher,
+                    RejectionMeter rejections, ReadPosition position, MeterRegistry registry) {
+        this.decodeTime = Timer.builder("streamtrain.decode").tag("model", spec.name())
+                .description("Time to decode and validate one training record").register(registry);
+        this.holdout = new HoldoutSplit(training.health().holdout().fraction());
         this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord());
         this.batcher = batcher;
         this.rejections = rejections;
@@ -48,10 +56,14 @@ public class ExampleConsumer {
     @Incoming("examples")
     @Blocking
     public CompletionStage<Void> consume(Message<byte[]> message) {
-        KafkaRecord record = new KafkaRecord(message);
+        KafkaRecord record = new KafkaRecord(message, rejections);
         try {
             checkContentType(record.metadata);
-            ExampleBlock untrained = position.admit(decoder.decode(message.getPayload(), record));
+            long start = System.nanoTime();
+            ExampleBlock block = decoder.decode(message.getPayload(), record)
+                    .heldOut(holdout.heldOut(record.key(), message.getPayload()));
+            decodeTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            ExampleBlock untrained = position.admit(block);
             if (untrained == null) {
                 return message.ack();
             }
@@ -85,11 +97,17 @@ public class ExampleConsumer {
 
         private final Message<byte[]> message;
         private final IncomingKafkaRecordMetadata<?, ?> metadata;
+        private final RejectionMeter rejections;
 
         @SuppressWarnings("unchecked")
-        KafkaRecord(Message<byte[]> message) {
+        KafkaRecord(Message<byte[]> message, RejectionMeter rejections) {
             this.message = message;
             this.metadata = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
+            this.rejections = rejections;
+        }
+
+        byte[] key() {
+            return metadata != null && metadata.getKey() instanceof byte[] bytes ? bytes : null;
         }
 
         @Override
@@ -105,6 +123,15 @@ public class ExampleConsumer {
         @Override
         public void trained() {
             message.ack();
+        }
+
+        @Override
+        public void quarantined(String reason, String cause) {
+            RejectReason code = java.util.Arrays.stream(RejectReason.values())
+                    .filter(r -> r.code().equals(reason)).findFirst().orElse(RejectReason.NON_FINITE);
+            rejections.rejected(code.code());
+            LOG.warnf("Dead-lettering %s@%d: %s", partition(), offset(), cause);
+            message.nack(new RejectedRecordException(code, cause));
         }
     }
 }

@@ -13,6 +13,7 @@ public final class MiniBatch {
     private final float[] features;
     private final float[] labels;
     private final float[] weights;
+    private final boolean[] holdout;
     private int size;
     private boolean weighted;
 
@@ -22,13 +23,20 @@ public final class MiniBatch {
         this.features = new float[capacity * inputs];
         this.labels = new float[capacity * labelWidth];
         this.weights = new float[capacity];
+        this.holdout = new boolean[capacity];
     }
 
     /** Appends one example, copied from row {@code row} of the given arrays. */
     public void add(float[] x, float[] y, float weight, int row) {
+        add(x, y, weight, row, false);
+    }
+
+    /** Appends one example; a held-out one is scored but never trained on. */
+    public void add(float[] x, float[] y, float weight, int row, boolean heldOut) {
         System.arraycopy(x, row * inputs, features, size * inputs, inputs);
         System.arraycopy(y, row * labelWidth, labels, size * labelWidth, labelWidth);
         weights[size] = weight;
+        holdout[size] = heldOut;
         weighted |= weight != 1f;
         size++;
     }
@@ -77,6 +85,11 @@ public final class MiniBatch {
 
     public float[] weights() {
         return weights;
+    }
+
+    /** Which rows are held out; rows beyond {@link #size()} are stale. */
+    public boolean[] holdout() {
+        return holdout;
     }
 
     /** A copy of the filled part, for a batch that is kept (e.g. quarantined) beyond the step. */

@@ -43,6 +43,13 @@ public final class ModelSnapshot {
         }
     }
 
+    /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */
+    public boolean parametersFinite() {
+        synchronized (graph) {
+            return Double.isFinite(graph.params().sumNumber().doubleValue());
+        }
+    }
+
     public ModelSpec spec() {
         return spec;
     }

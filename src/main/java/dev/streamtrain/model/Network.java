@@ -9,9 +9,19 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.dataset.MultiDataSet;
 import org.nd4j.linalg.factory.Nd4j;
 
+import org.deeplearning4j.nn.conf.layers.ActivationLayer;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.util.NetworkUtils;
+import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 
 /**
  * The network being trained: a DL4J computation graph built from the spec, its online input normaliser and
@@ -21,11 +31,20 @@ public final class Network {
 
     private final ModelSpec spec;
     private final ComputationGraph graph;
-    private final OnlineNormalizer normalizer;
     private final ExampleScorer scorer;
     private final GlobalNormClipping clipping;
+    private final GradientProbe probe = new GradientProbe();
+    private final Augmenter augmenter;
+    private final List<String> layerNames;
     private final INDArray fullFeatures;
     private final INDArray fullLabels;
+    private final float[] errors;
+    private final float[] mask;
+    private final boolean[] trainable;
+    private final OnlineNormalizer normalizer;
+    private final OnlineNormalizer normalizerBeforeStep;
+    private GoodState good;
+    private AdjustedSchedule schedule;
 
     public Network(ModelSpec spec) {
         this(spec, newGraph(spec), new OnlineNormalizer(spec.inputs()));
@@ -38,44 +57,142 @@ public final class Network {
         this.scorer = new ExampleScorer(spec.loss(), spec.outputs());
         this.clipping = spec.clipping().type().equals("global-norm")
                 ? new GlobalNormClipping(spec.clipping().threshold()) : null;
+        // the probe first: it must see the gradient before clipping scales it
+        graph.addListeners(probe);
         if (clipping != null) {
             graph.addListeners(clipping);
         }
+        this.augmenter = spec.augmentation().enabled() ? new Augmenter(spec.augmentation(), spec.seed()) : null;
+        this.layerNames = trainableLayers(graph);
+        this.schedule = scheduleOf(graph);
         this.fullFeatures = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.inputs());
         this.fullLabels = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.outputs());
+        this.errors = new float[spec.batchSize()];
+        this.mask = new float[spec.batchSize()];
+        this.trainable = new boolean[spec.batchSize()];
+        this.normalizerBeforeStep = normalizer.copy();
+    }
+
+    private static List<String> trainableLayers(ComputationGraph graph) {
+        List<String> names = new ArrayList<>();
+        for (String name : graph.getConfiguration().getTopologicalOrderStr()) {
+            if (graph.getVertex(name).hasLayer() && graph.getLayer(name).numParams() > 0) {
+                names.add(name);
+            }
+        }
+        return List.copyOf(names);
+    }
+
+    /** Test-then-train on one mini-batch without sampling; the score of the trained rows. */
+    public BatchScore trainStep(MiniBatch batch) {
+        return step(batch, false, 0).train();
     }
 
     /**
-     * Test-then-train on one mini-batch: normalise it (after folding it into the running statistics), score
-     * it with the current weights in inference mode, then take one optimizer step on it.
+     * Test-then-train on one mini-batch: fold it into the normaliser's running statistics and normalise it,
+     * score every row with the current weights in inference mode, then take one optimizer step on the rows
+     * that are not held out (augmented, if the spec says so). A batch whose loss is not finite is not trained
+     * on and leaves the normaliser as it was; parameters that are not finite after the step are reported, and
+     * it is the caller's to {@link #restoreGood()}. On a sampled step the per-layer gradient, update and
+     * activation signals are measured as well ({@code step} seeds the augmentation).
      */
-    public BatchScore trainStep(MiniBatch batch) {
+    public StepResult step(MiniBatch batch, boolean sample, long step) {
         int n = batch.size();
         float[] x = batch.features();
         if (spec.normalize()) {
+            normalizerBeforeStep.copyFrom(normalizer);
             normalizer.update(x, n);
             normalizer.apply(x, n);
         }
+        long start = System.nanoTime();
         INDArray features = toArray(x, n, spec.inputs(), fullFeatures);
         INDArray labels = toArray(batch.labels(), n, spec.outputs(), fullLabels);
-        float[] out = graph.outputSingle(false, features).data().asFloat();
+        Map<String, INDArray> activations = sample ? graph.feedForward(features, false) : null;
+        float[] out = (sample ? activations.get(NetworkBuilder.OUTPUT) : graph.outputSingle(false, features))
+                .data().asFloat();
 
-        double lossSum = 0;
-        double weightSum = 0;
-        int correct = 0;
+        double lossSum = 0, weightSum = 0, holdoutLossSum = 0, holdoutWeightSum = 0;
+        int correct = 0, holdoutCorrect = 0, trained = 0;
         float[] y = batch.labels();
         float[] w = batch.weights();
+        boolean[] heldOut = batch.holdout();
         for (int i = 0; i < n; i++) {
-            lossSum += w[i] * scorer.loss(out, y, i);
-            weightSum += w[i];
-            if (spec.isClassification() && scorer.correct(out, y, i)) {
-                correct++;
+            double loss = scorer.loss(out, y, i);
+            boolean right = spec.isClassification() && scorer.correct(out, y, i);
+            trainable[i] = !heldOut[i];
+            mask[i] = heldOut[i] ? 0f : w[i];
+            if (heldOut[i]) {
+                holdoutLossSum += w[i] * loss;
+                holdoutWeightSum += w[i];
+                holdoutCorrect += right ? 1 : 0;
+            } else {
+                lossSum += w[i] * loss;
+                weightSum += w[i];
+                correct += right ? 1 : 0;
+                errors[trained++] = spec.isClassification() ? (right ? 0f : 1f) : (float) loss;
             }
         }
-        INDArray[] masks = batch.weighted()
-                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(w, n)).reshape(n, 1)} : null;
+        long scored = System.nanoTime();
+        BatchScore holdout = new BatchScore(holdoutLossSum, holdoutWeightSum, holdoutCorrect, n - trained, Double.NaN);
+        if (!Double.isFinite(lossSum) || !Double.isFinite(holdoutLossSum)) {
+            if (spec.normalize()) {
+                normalizer.copyFrom(normalizerBeforeStep);
+            }
+            return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, Double.NaN), holdout,
+                    false, "loss", errors, scored - start, 0, 0, null);
+        }
+        if (trained == 0) {
+            return new StepResult(new BatchScore(0, 0, 0, 0, Double.NaN), holdout, false, null, errors,
+                    scored - start, 0, 0, null);
+        }
+        if (augmenter != null) {
+            augmenter.apply(x, y, n, spec.inputs(), spec.outputs(), trainable, step);
+            features = toArray(x, n, spec.inputs(), fullFeatures);
+            labels = toArray(y, n, spec.outputs(), fullLabels);
+        }
+        INDArray[] masks = batch.weighted() || trained < n
+                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(mask, n)).reshape(n, 1)} : null;
+        probe.arm(sample);
+        long fitStart = System.nanoTime();
         graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
-        return new BatchScore(lossSum, weightSum, correct, n, graph.score());
+        double trainLoss = graph.score();
+        boolean finite = Double.isFinite(trainLoss) && Double.isFinite(graph.params().sumNumber().doubleValue());
+        List<LayerHealth> layers = sample && finite ? layerHealth(activations) : null;
+        probe.arm(false);
+        return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, trainLoss), holdout, true,
+                finite ? null : "parameters", errors, scored - start,
+                probe.backwardDoneNanos() - fitStart, probe.updateDoneNanos() - probe.backwardDoneNanos(), layers);
+    }
+
+    private List<LayerHealth> layerHealth(Map<String, INDArray> activations) {
+        Map<String, double[]> norms = probe.norms();
+        List<LayerHealth> result = new ArrayList<>(layerNames.size());
+        for (String name : layerNames) {
+            double[] norm = norms.getOrDefault(name, new double[] {Double.NaN, Double.NaN});
+            INDArray activation = activations.get(name);
+            double dead = Double.NaN;
+            double std = Double.NaN;
+            if (activation != null && activation.rank() == 2) {
+                std = activation.stdNumber().doubleValue();
+                if (isRelu(name)) {
+                    // a unit is dead on this batch when no example made it fire
+                    dead = activation.max(0).lte(0).castTo(DataType.FLOAT).meanNumber().doubleValue();
+                }
+            }
+            result.add(new LayerHealth(name, norm[0], norm[1], dead, std));
+        }
+        return List.copyOf(result);
+    }
+
+    private boolean isRelu(String layer) {
+        var conf = graph.getLayer(layer).conf().getLayer();
+        return (conf instanceof BaseLayer b && b.getActivationFn() instanceof ActivationReLU)
+                || (conf instanceof ActivationLayer a && a.getActivationFn() instanceof ActivationReLU);
+    }
+
+    /** The layers with parameters, input to output: the layers {@link LayerHealth} reports on. */
+    public List<String> layerNames() {
+        return layerNames;
     }
 
     /**
@@ -150,6 +267,144 @@ public final class Network {
         // DL4J answers null, not NaN, for an updater without a learning rate
         Double rate = graph.getLearningRate(NetworkBuilder.OUTPUT);
         return rate == null ? Double.NaN : rate;
+    }
+
+    /**
+     * Multiplies the learning rate by {@code factor} from now on (a back-off after an explosion or a non-finite
+     * step). The optimizer's state is kept. False for an optimizer without a learning rate (adadelta).
+     */
+    public boolean scaleLearningRate(double factor) {
+        AdjustedSchedule schedule = adjustedSchedule();
+        if (schedule == null) {
+            return false;
+        }
+        this.schedule = schedule.scaled(factor);
+        NetworkUtils.setLearningRate(graph, this.schedule);
+        return true;
+    }
+
+    /**
+     * A warm restart: multiplies the learning rate by {@code factor} now, falling back linearly to the schedule's
+     * own over {@code steps} steps (an answer to concept drift). False for an optimizer without a learning rate.
+     */
+    public boolean boostLearningRate(double factor, int steps) {
+        AdjustedSchedule schedule = adjustedSchedule();
+        if (schedule == null) {
+            return false;
+        }
+        this.schedule = schedule.boosted(factor, graph.getIterationCount(), steps);
+        NetworkUtils.setLearningRate(graph, this.schedule);
+        return true;
+    }
+
+    /**
+     * Sets the learning rate in force now to {@code rate}, keeping the schedule's shape (its later values scale
+     * the same way). False for an optimizer without a learning rate.
+     */
+    public boolean setLearningRate(double rate) {
+        double now = learningRate();
+        return Double.isFinite(now) && now > 0 && scaleLearningRate(rate / now);
+    }
+
+    /** The product of every learning-rate back-off so far (1 when none). */
+    public double learningRateScale() {
+        AdjustedSchedule schedule = adjustedSchedule();
+        return schedule == null ? 1.0 : schedule.getScale();
+    }
+
+    /**
+     * Forgets what the optimizer has learnt about the gradients (Adam's moments, RMSProp's averages, ...):
+     * zeroes its state, so that it adapts to a changed stream as from a fresh start.
+     */
+    public void resetOptimizerState() {
+        INDArray state = graph.getUpdater().getStateViewArray();
+        if (state != null) {
+            state.assign(0);
+        }
+    }
+
+    private AdjustedSchedule adjustedSchedule() {
+        return schedule;
+    }
+
+    // the schedule in force, as the graph's configuration holds it (a restored one carries its adjustments)
+    private static AdjustedSchedule scheduleOf(ComputationGraph graph) {
+        IUpdater updater = ((BaseLayer) graph.getLayer(NetworkBuilder.OUTPUT).conf().getLayer()).getIUpdater();
+        if (!updater.hasLearningRate()) {
+            return null;
+        }
+        ISchedule schedule;
+        try {
+            // every ND4J updater with a learning rate has this accessor; IUpdater itself does not declare it
+            schedule = (ISchedule) updater.getClass().getMethod("getLearningRateSchedule").invoke(updater);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot read the learning-rate schedule of " + updater, e);
+        }
+        if (schedule == null) {
+            schedule = new org.nd4j.linalg.schedule.FixedSchedule(updater.getLearningRate(0, 0));
+        }
+        return AdjustedSchedule.of(schedule);
+    }
+
+    /**
+     * Remembers the current state (parameters, optimizer state, step counters, normaliser) as the last good one,
+     * in memory, reusing the same buffers each time: what {@link #restoreGood()} goes back to. Only call it
+     * with finite parameters.
+     */
+    public void saveGood() {
+        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        if (good == null || (updaterState != null && (good.updater == null
+                || good.updater.length() != updaterState.length()))) {
+            good = new GoodState(graph.params().dup(), updaterState == null ? null : updaterState.dup(),
+                    normalizer.copy());
+        } else {
+            good.params.assign(graph.params());
+            if (updaterState != null) {
+                good.updater.assign(updaterState);
+            }
+        }
+        good.iteration = graph.getIterationCount();
+        good.epoch = graph.getEpochCount();
+        good.normalizer.copyFrom(normalizer);
+    }
+
+    /**
+     * Puts back the state {@link #saveGood()} remembered: parameters and optimizer state (Adam's moments etc.),
+     * step counters and normaliser. The learning-rate adjustments made since are kept. Returns the iteration
+     * count it went back to.
+     */
+    public int restoreGood() {
+        if (good == null) {
+            throw new IllegalStateException("no good state has been saved");
+        }
+        graph.params().assign(good.params);
+        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        if (updaterState != null && good.updater != null) {
+            updaterState.assign(good.updater);
+        }
+        graph.getConfiguration().setIterationCount(good.iteration);
+        graph.getConfiguration().setEpochCount(good.epoch);
+        normalizer.copyFrom(good.normalizer);
+        return good.iteration;
+    }
+
+    /** Whether every parameter is finite (one pass over them). */
+    public boolean parametersFinite() {
+        return Double.isFinite(graph.params().sumNumber().doubleValue());
+    }
+
+    private static final class GoodState {
+        final INDArray params;
+        final INDArray updater;
+        int iteration;
+        int epoch;
+        final OnlineNormalizer normalizer;
+
+        GoodState(INDArray params, INDArray updater, OnlineNormalizer normalizer) {
+            this.params = params;
+            this.updater = updater;
+            this.normalizer = normalizer;
+        }
     }
 
     public long parameterCount() {

@@ -92,6 +92,15 @@ public final class OnlineNormalizer {
         return std;
     }
 
+    /** Makes this normaliser's statistics those of {@code other} (same feature count), without allocating. */
+    public void copyFrom(OnlineNormalizer other) {
+        count = other.count;
+        System.arraycopy(other.mean, 0, mean, 0, features);
+        System.arraycopy(other.m2, 0, m2, 0, features);
+        System.arraycopy(other.shift, 0, shift, 0, features);
+        System.arraycopy(other.scale, 0, scale, 0, features);
+    }
+
     public OnlineNormalizer copy() {
         return new OnlineNormalizer(this);
     }

@@ -60,6 +60,12 @@ public final class ExampleBatcher {
      */
     public void fill(MiniBatch batch, List<RecordHandle> completed, long lingerNanos, long maxWaitNanos)
             throws InterruptedException {
+        fill(batch, completed, null, lingerNanos, maxWaitNanos);
+    }
+
+    /** As above; also adds to {@code sources} (when not null) every record with rows in the batch. */
+    public void fill(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources, long lingerNanos,
+                     long maxWaitNanos) throws InterruptedException {
         batch.clear();
         long deadline = System.nanoTime() + maxWaitNanos;
         lock.lockInterruptibly();
@@ -76,18 +82,21 @@ public final class ExampleBatcher {
                 if (batch.isEmpty()) {
                     deadline = System.nanoTime() + lingerNanos;
                 }
-                take(batch, completed);
+                take(batch, completed, sources);
             }
         } finally {
             lock.unlock();
         }
     }
 
-    private void take(MiniBatch batch, List<RecordHandle> completed) {
+    private void take(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources) {
         ExampleBlock head = blocks.peekFirst();
+        if (sources != null) {
+            sources.add(head.source());
+        }
         int rows = Math.min(head.count() - headRow, batch.capacity() - batch.size());
         for (int r = headRow; r < headRow + rows; r++) {
-            batch.add(head.features(), head.labels(), head.weight(r), r);
+            batch.add(head.features(), head.labels(), head.weight(r), r, head.holdout());
         }
         headRow += rows;
         queued -= rows;

@@ -4,24 +4,35 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
-import dev.streamtrain.model.BatchScore;
 import dev.streamtrain.model.MiniBatch;
 import dev.streamtrain.model.Network;
+import dev.streamtrain.model.StepResult;
+import dev.streamtrain.training.health.HealthSettings;
+import dev.streamtrain.training.health.TrainingHealth;
 
 /**
  * The online training loop, run by one dedicated thread: take a mini-batch from the {@link ExampleBatcher},
  * evaluate it and train on it (test-then-train), tell the listeners, record how far into the stream the
- * model has come, publish a serving snapshot every few steps and hand a checkpoint snapshot to the
- * {@link Checkpointer} every few steps or seconds. Requests from other threads (checkpoint now, roll back)
+ * model has come, let the {@link TrainingHealth} monitors look at the step, publish a serving snapshot every
+ * few steps and hand a checkpoint snapshot to the {@link Checkpointer} every few steps or seconds.
+ * <p>
+ * A step whose loss or parameters are not finite is undone before anything can see it: the network goes back
+ * to the last good in-memory state (parameters, optimizer state, normaliser), the learning rate is backed off,
+ * and the records of the batch are quarantined ({@link RecordHandle#quarantined}). A network with non-finite
+ * parameters is never published to serving and never checkpointed. Requests from other threads (checkpoint now, roll back)
  * are queued and carried out between two steps.
  */
 public final class OnlineTrainer implements Runnable {
@@ -41,7 +52,13 @@ public final class OnlineTrainer implements Runnable {
     private final Checkpointer checkpointer;
     private final MiniBatch batch;
     private final List<RecordHandle> completed = new ArrayList<>();
+    private final List<RecordHandle> sources = new ArrayList<>();
+    // records with rows in a batch that was thrown away: quarantined, not acknowledged, once complete
+    private final Set<RecordHandle> tainted = Collections.newSetFromMap(new IdentityHashMap<>());
     private final PrequentialStats stats;
+    private final PrequentialStats holdoutStats;
+    private final TrainingHealth health;
+    private double bestCheckpointHoldoutLoss;
     private final Map<String, Long> next = new ConcurrentHashMap<>();
     private final Map<String, Long> records = new ConcurrentHashMap<>();
     // records partly trained before a restore: they stay partial until their tail has been trained
@@ -60,7 +77,16 @@ public final class OnlineTrainer implements Runnable {
     /** A trainer that continues from {@code state} (a fresh run: step 0, {@link StreamPosition#START}). */
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
                          List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer) {
+        this(network, state, batcher, served, listeners, settings, checkpointer,
+                new TrainingHealth(HealthSettings.defaults(), TrainingEvents.NONE));
+    }
+
+    /** As above, watched by {@code health}. */
+    public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
+                         List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer,
+                         TrainingHealth health) {
         this.network = network;
+        this.health = health;
         this.batcher = batcher;
         this.served = served;
         this.listeners = List.copyOf(listeners);
@@ -68,12 +94,22 @@ public final class OnlineTrainer implements Runnable {
         this.checkpointer = checkpointer;
         this.batch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
         this.stats = new PrequentialStats(settings.recentHalfLife());
+        this.holdoutStats = new PrequentialStats(health.settings().holdoutHalfLife());
         this.step = state.step();
         this.checkpointedStep = state.step();
         next.putAll(state.position().next());
         restoredPartials.putAll(state.position().partials());
         records.putAll(state.recordsByPartition());
         stats.restore(state.prequential(), network.spec().isClassification());
+        if (state.holdout() != null) {
+            holdoutStats.restore(state.holdout(), network.spec().isClassification());
+        }
+        health.restore(state.health());
+        bestCheckpointHoldoutLoss = state.bestCheckpointHoldoutLoss();
+        if (!network.parametersFinite()) {
+            throw new IllegalStateException("the network to train from has parameters that are not finite");
+        }
+        network.saveGood();
         if (state.step() > 0) {
             // restored from a checkpoint of this very step: nothing to save until the next one
             lastCheckpoint = CompletableFuture.completedFuture(state.step());
@@ -82,7 +118,8 @@ public final class OnlineTrainer implements Runnable {
 
     /** The state of a run that has not started. */
     public static TrainerState freshState() {
-        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state());
+        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state(), null, null,
+                Double.NaN);
     }
 
     @Override
@@ -116,24 +153,40 @@ public final class OnlineTrainer implements Runnable {
     public boolean trainOnce(long maxWaitNanos) throws InterruptedException {
         runRequests();
         completed.clear();
-        batcher.fill(batch, completed, settings.linger().toNanos(), maxWaitNanos);
+        sources.clear();
+        batcher.fill(batch, completed, sources, settings.linger().toNanos(), maxWaitNanos);
         if (batch.isEmpty()) {
             publishIfBehind();
             checkpointIfDue();
             return false;
         }
         long start = System.nanoTime();
-        BatchScore score = network.trainStep(batch);
+        StepResult result = network.step(batch, health.sampleAt(step + 1), step + 1);
         long elapsed = System.nanoTime() - start;
         step++;
-        stats.add(score, network.spec().isClassification());
-        tellListeners(new StepReport(step, score, network.learningRate(), elapsed));
+        if (result.finite()) {
+            stats.add(result.train(), network.spec().isClassification());
+            holdoutStats.add(result.holdout(), network.spec().isClassification());
+            health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
+            if (health.saveGoodAt(step)) {
+                network.saveGood();
+            }
+        } else {
+            undo(result);
+        }
+        long monitors = System.nanoTime() - start - elapsed;
+        tellListeners(new StepReport(step, result.train(), network.learningRate(), elapsed, monitors, result));
         for (RecordHandle record : completed) {
             next.put(record.partition(), record.offset() + 1);
             restoredPartials.computeIfPresent(record.partition(), (p, partial) ->
                     partial.offset() <= record.offset() ? null : partial);
             records.merge(record.partition(), 1L, Long::sum);
-            record.trained();
+            if (tainted.remove(record)) {
+                record.quarantined("non-finite", "rows of this record were in the mini-batch of step " + step
+                        + ", whose loss or parameters were not finite; the batch was not trained on");
+            } else {
+                record.trained();
+            }
         }
         if (step - publishedStep >= settings.publishEverySteps()
                 || System.nanoTime() - publishedAtNanos >= settings.publishInterval().toNanos()) {
@@ -141,6 +194,22 @@ public final class OnlineTrainer implements Runnable {
         }
         checkpointIfDue();
         return true;
+    }
+
+    /** A non-finite step: back to the last good state, the batch's records quarantined, the health told. */
+    private void undo(StepResult result) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("non-finite", result.nonFinite());
+        if (result.fitted()) {
+            int iteration = network.restoreGood();
+            detail.put("action", "rolled back to the last good state (optimizer iteration " + iteration + ")");
+        } else {
+            detail.put("action", "step discarded before the update");
+        }
+        tainted.addAll(sources);
+        detail.put("quarantined-records", sources.size());
+        detail.put("records", sources.stream().limit(10).map(r -> r.partition() + "@" + r.offset()).toList());
+        health.nonFinite(step, detail, network);
     }
 
     private void tellListeners(StepReport report) {
@@ -162,6 +231,11 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private void publish() {
+        if (!network.parametersFinite()) {
+            // cannot happen after undo(); never let serving see it if it does
+            LOG.errorf("Model %s: not publishing step %d, its parameters are not finite", network.spec().name(), step);
+            return;
+        }
         served.publish(network.snapshot(step));
         publishedStep = step;
         publishedAtNanos = System.nanoTime();
@@ -180,7 +254,15 @@ public final class OnlineTrainer implements Runnable {
     /** Hands a snapshot of this step to the checkpointer, unless this step is saved or being saved already. */
     private CompletableFuture<Long> checkpoint() {
         if (lastCheckpoint == null || checkpointedStep != step) {
-            lastCheckpoint = checkpointer.save(snapshot());
+            // "best": the lowest recent held-out loss of any checkpoint, once the held-out figures mean something
+            double holdout = holdoutStats.summary().recentLoss();
+            boolean best = holdoutStats.summary().examples() >= health.settings().overfitting().minExamples()
+                    && Double.isFinite(holdout)
+                    && (Double.isNaN(bestCheckpointHoldoutLoss) || holdout < bestCheckpointHoldoutLoss);
+            if (best) {
+                bestCheckpointHoldoutLoss = holdout;
+            }
+            lastCheckpoint = checkpointer.save(snapshot(best));
             checkpointedStep = step;
             checkpointedAtNanos = System.nanoTime();
         }
@@ -189,7 +271,12 @@ public final class OnlineTrainer implements Runnable {
 
     /** The whole state at this step; called on the training thread, or on any thread once it has ended. */
     public TrainingSnapshot snapshot() {
-        return new TrainingSnapshot(network.spec().name(), state(), stats.summary(), network.capture());
+        return snapshot(false);
+    }
+
+    private TrainingSnapshot snapshot(boolean best) {
+        return new TrainingSnapshot(network.spec().name(), state(), stats.summary(), holdoutStats.summary(), best,
+                network.capture());
     }
 
     private TrainerState state() {
@@ -198,7 +285,8 @@ public final class OnlineTrainer implements Runnable {
         if (head != null) {
             partials.put(head.partition(), head);
         }
-        return new TrainerState(step, new StreamPosition(next, partials), records, stats.state());
+        return new TrainerState(step, new StreamPosition(next, partials), records, stats.state(),
+                holdoutStats.state(), health.state(), bestCheckpointHoldoutLoss);
     }
 
     private void runRequests() {
@@ -257,10 +345,25 @@ public final class OnlineTrainer implements Runnable {
     public CompletableFuture<Long> rollBackTo(SavedTraining saved) {
         return onTrainingThread(() -> {
             network = saved.network();
+            network.saveGood();
             stats.restore(saved.state().prequential(), network.spec().isClassification());
             step++;
             publish();
             return checkpointer == null ? CompletableFuture.completedFuture(step) : checkpoint();
+        });
+    }
+
+    /**
+     * Sets the learning rate, between two steps (the schedule keeps its shape, scaled); completes with the rate
+     * in force afterwards. Fails for an optimizer without a learning rate.
+     */
+    public CompletableFuture<Double> setLearningRate(double rate) {
+        return onTrainingThread(() -> {
+            if (!network.setLearningRate(rate)) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException(
+                        "the optimizer " + network.spec().optimizer().type() + " has no learning rate"));
+            }
+            return CompletableFuture.completedFuture(network.learningRate());
         });
     }
 
@@ -275,6 +378,20 @@ public final class OnlineTrainer implements Runnable {
 
     public PrequentialStats.Summary stats() {
         return stats.summary();
+    }
+
+    /** Scores of the held-out examples (never trained on). */
+    public PrequentialStats.Summary holdoutStats() {
+        return holdoutStats.summary();
+    }
+
+    public TrainingHealth health() {
+        return health;
+    }
+
+    /** The learning rate in force (NaN for an optimizer without one); read between steps, it is a good guess. */
+    public double learningRate() {
+        return network.learningRate();
     }
 
     /** How far into the stream the model has come (partly trained records are known only between steps). */

@@ -22,6 +22,10 @@ import dev.streamtrain.model.InvalidSpecException;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.model.Network;
+import dev.streamtrain.training.health.GradientMonitor;
+import dev.streamtrain.training.health.HealthSettings;
+import dev.streamtrain.training.health.OverfittingMonitor;
+import dev.streamtrain.training.health.TrainingHealth;
 
 /**
  * Builds the model from its spec at start (refusing a wrong spec), or restores it with the trainer's state
@@ -71,7 +75,8 @@ public class TrainerService {
     // Runs before the messaging channels start (they start at a later observer priority), so records find a
     // trainer, and the consumer finds the position to seek to.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners,
-               Checkpointer checkpointer) {
+               Checkpointer checkpointer, TrainingEvents events) {
+        TrainingHealth health = new TrainingHealth(healthSettings(config.health()), events);
         threads = ComputeSettings.apply(config.compute().threads(), spec);
         Optional<SavedTraining> saved = restore(checkpointer);
         Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
@@ -82,12 +87,50 @@ public class TrainerService {
         var c = config.checkpoint();
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
-                        c.everySteps(), c.interval()), checkpointer);
+                        c.everySteps(), c.interval()), checkpointer, health);
         LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
         thread = new Thread(trainer, "streamtrain-trainer");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** The health settings of the configuration; a value out of range is refused with the key that holds it. */
+    static HealthSettings healthSettings(TrainingConfig.Health h) {
+        var g = h.gradients();
+        var d = h.drift();
+        require(h.sampleEverySteps() >= 0, "streamtrain.health.sample-every-steps", "must be >= 0 (0: off)");
+        require(h.goodStateEverySteps() > 0, "streamtrain.health.good-state-every-steps", "must be > 0");
+        require(h.learningRate().backoff() > 0 && h.learningRate().backoff() <= 1,
+                "streamtrain.health.learning-rate.backoff", "must be in (0, 1]");
+        require(h.learningRate().minScale() > 0 && h.learningRate().minScale() <= 1,
+                "streamtrain.health.learning-rate.min-scale", "must be in (0, 1]");
+        require(h.holdout().fraction() >= 0 && h.holdout().fraction() < 1, "streamtrain.health.holdout.fraction",
+                "must be in [0, 1)");
+        require(h.holdout().halfLife() > 0, "streamtrain.health.holdout.half-life", "must be > 0");
+        require(g.patience() > 0, "streamtrain.health.gradients.patience", "must be > 0");
+        require(h.overfitting().patience() > 0, "streamtrain.health.overfitting.patience", "must be > 0");
+        require(java.util.Set.of("adwin", "page-hinkley", "none").contains(d.detector()),
+                "streamtrain.health.drift.detector", "must be adwin, page-hinkley or none");
+        require(java.util.Set.of("warm-restart", "reset-moments", "none").contains(d.answer()),
+                "streamtrain.health.drift.answer", "must be warm-restart, reset-moments or none");
+        require(d.adwinDelta() > 0 && d.adwinDelta() < 1, "streamtrain.health.drift.adwin-delta", "must be in (0, 1)");
+        require(d.restartFactor() >= 1, "streamtrain.health.drift.restart-factor", "must be >= 1");
+        return new HealthSettings(h.sampleEverySteps(), h.goodStateEverySteps(),
+                new GradientMonitor.Settings(g.ratioHigh(), g.ratioLow(), g.patience(), g.jumpFactor(),
+                        g.collapseFraction()),
+                h.learningRate().backoff(), h.learningRate().minScale(), h.holdout().halfLife(),
+                new OverfittingMonitor.Settings(h.overfitting().tolerance(), h.overfitting().patience(),
+                        h.overfitting().minExamples()),
+                new HealthSettings.Drift(d.detector(), d.adwinDelta(), d.pageHinkleyMinInstances(),
+                        d.pageHinkleyDelta(), d.pageHinkleyLambda(), d.pageHinkleyAlpha(), d.answer(),
+                        d.restartFactor(), d.restartSteps(), d.quietSteps()));
+    }
+
+    private static void require(boolean ok, String key, String message) {
+        if (!ok) {
+            throw new IllegalArgumentException("Refusing to start: " + key + " " + message);
+        }
     }
 
     // A store that cannot be read at start is waited for: training from scratch over existing checkpoints

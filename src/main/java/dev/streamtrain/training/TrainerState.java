@@ -2,14 +2,24 @@ package dev.streamtrain.training;
 
 import java.util.Map;
 
+import dev.streamtrain.training.health.TrainingHealth;
+
 /**
- * What the trainer itself must remember across a restart, besides the network: its step, where in the
- * stream the model stands, how many records of each partition it has trained, and its prequential sums.
+ * What the trainer itself must remember across a restart, besides the network (whose configuration carries the
+ * learning-rate adjustments): its step, where in the stream the model stands, how many records of each
+ * partition it has trained, its prequential and held-out sums, and its health monitors' state. The last three
+ * are null in checkpoints written before they existed.
  */
 public record TrainerState(long step, StreamPosition position, Map<String, Long> recordsByPartition,
-                           PrequentialStats.State prequential) {
+                           PrequentialStats.State prequential, PrequentialStats.State holdout,
+                           TrainingHealth.State health, double bestCheckpointHoldoutLoss) {
 
     public TrainerState {
         recordsByPartition = Map.copyOf(recordsByPartition);
+    }
+
+    public TrainerState(long step, StreamPosition position, Map<String, Long> recordsByPartition,
+                        PrequentialStats.State prequential) {
+        this(step, position, recordsByPartition, prequential, null, null, Double.NaN);
     }
 }

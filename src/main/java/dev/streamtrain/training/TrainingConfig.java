@@ -18,6 +18,8 @@ public interface TrainingConfig {
 
     Checkpoint checkpoint();
 
+    Health health();
+
     interface Model {
         /** Path of the model spec file; unset means the bundled digits spec. */
         Optional<String> spec();
@@ -106,5 +108,120 @@ public interface TrainingConfig {
         /** Path-style addressing (bucket in the path), which most S3 API servers other than AWS need. */
         @WithDefault("false")
         boolean pathStyle();
+    }
+
+    /** The health monitors and their answers ({@code streamtrain.health.*}); see the README. */
+    interface Health {
+        /** Per-layer gradient, update-ratio and activation signals are measured every this many steps. */
+        @WithDefault("10")
+        int sampleEverySteps();
+
+        /** The in-memory state a non-finite step rolls back to is refreshed every this many steps. */
+        @WithDefault("25")
+        int goodStateEverySteps();
+
+        Gradients gradients();
+
+        LearningRate learningRate();
+
+        Holdout holdout();
+
+        Overfitting overfitting();
+
+        Drift drift();
+    }
+
+    interface Gradients {
+        /** An update:parameter ratio above this, {@code patience} samples in a row, is an explosion (0: off). */
+        @WithDefault("1e-2")
+        double ratioHigh();
+
+        /** ... below this, a vanishing gradient (0: off). */
+        @WithDefault("1e-4")
+        double ratioLow();
+
+        @WithDefault("3")
+        int patience();
+
+        /** A global gradient norm above this many times its running average is an explosion (0: off). */
+        @WithDefault("10")
+        double jumpFactor();
+
+        /** The first layer's gradient norm below this fraction of the output layer's is a vanishing gradient. */
+        @WithDefault("1e-4")
+        double collapseFraction();
+    }
+
+    interface LearningRate {
+        /** On an explosion or a non-finite step the learning rate is multiplied by this ... */
+        @WithDefault("0.5")
+        double backoff();
+
+        /** ... but not below this fraction of the spec's schedule. */
+        @WithDefault("1e-3")
+        double minScale();
+    }
+
+    interface Holdout {
+        /** Fraction of the examples held out (by a stable hash of the record key, or of the value without one). */
+        @WithDefault("0.05")
+        double fraction();
+
+        /** Half-life, in held-out examples, of the recent held-out figures. */
+        @WithDefault("500")
+        int halfLife();
+    }
+
+    interface Overfitting {
+        /** The held-out loss this much (relative) above its best ... */
+        @WithDefault("0.1")
+        double tolerance();
+
+        /** ... for this many samples in a row, while the training loss is below its value then, is overfitting. */
+        @WithDefault("5")
+        int patience();
+
+        /** Held-out examples needed before anything is judged (and before a checkpoint is marked best). */
+        @WithDefault("200")
+        long minExamples();
+    }
+
+    interface Drift {
+        /** adwin, page-hinkley or none. */
+        @WithDefault("adwin")
+        String detector();
+
+        /** ADWIN's confidence δ (Bifet and Gavaldà, 2007; MOA's default). */
+        @WithDefault("0.002")
+        double adwinDelta();
+
+        /** Page-Hinkley's parameters (MOA's PageHinkleyDM defaults). */
+        @WithDefault("30")
+        int pageHinkleyMinInstances();
+
+        @WithDefault("0.005")
+        double pageHinkleyDelta();
+
+        @WithDefault("50")
+        double pageHinkleyLambda();
+
+        @WithDefault("0.9999")
+        double pageHinkleyAlpha();
+
+        /** warm-restart, reset-moments or none. */
+        @WithDefault("warm-restart")
+        String answer();
+
+        /** A warm restart multiplies the learning rate by this ... */
+        @WithDefault("5")
+        double restartFactor();
+
+        /** ... falling back to the schedule's over this many steps. */
+        @WithDefault("200")
+        int restartSteps();
+
+        /** No drift answer within this many steps of an explosion or a non-finite step. */
+        @WithDefault("100")
+        int quietSteps();
     }
 }

@@ -6,6 +6,18 @@ import java.util.Map;
 /** Where training events go (the events topic, a counter, the log). */
 public interface TrainingEvents {
 
+    /** Events that go nowhere (benchmarks, tests that do not look at them). */
+    TrainingEvents NONE = new TrainingEvents() {
+        @Override
+        public void publish(String type, long step, Map<String, Object> detail) {
+        }
+
+        @Override
+        public List<TrainingEvent> recent() {
+            return List.of();
+        }
+    };
+
     /** Records an event of the model at the step; never blocks, never throws. Called on any thread. */
     void publish(String type, long step, Map<String, Object> detail);
 

@@ -1,0 +1,99 @@
+package dev.streamtrain.model;
+
+import org.nd4j.linalg.schedule.ISchedule;
+import org.nd4j.shade.jackson.annotation.JsonProperty;
+
+import java.util.Objects;
+
+/**
+ * The spec's learning-rate schedule as the health monitors have adjusted it: {@code base(t) × scale × boost(t)}.
+ * {@code scale} is the product of every back-off so far (an explosion or a non-finite step halves it, say);
+ * {@code boost(t)} is a warm restart after concept drift: {@code boost} at step {@code boostStart}, falling
+ * linearly back to 1 over {@code boostSteps} steps. A pure function of the step, stored in the network's
+ * configuration, so a checkpoint carries the adjustments and a restored run continues with them.
+ */
+public final class AdjustedSchedule implements ISchedule {
+
+    private final ISchedule base;
+    private final double scale;
+    private final double boost;
+    private final int boostStart;
+    private final int boostSteps;
+
+    public AdjustedSchedule(@JsonProperty("base") ISchedule base, @JsonProperty("scale") double scale,
+                            @JsonProperty("boost") double boost, @JsonProperty("boostStart") int boostStart,
+                            @JsonProperty("boostSteps") int boostSteps) {
+        this.base = base;
+        this.scale = scale;
+        this.boost = boost;
+        this.boostStart = boostStart;
+        this.boostSteps = boostSteps;
+    }
+
+    /** The schedule {@code schedule} unadjusted (scale 1, no boost), unwrapping an adjusted one. */
+    static AdjustedSchedule of(ISchedule schedule) {
+        return schedule instanceof AdjustedSchedule a ? a : new AdjustedSchedule(schedule, 1.0, 1.0, 0, 0);
+    }
+
+    AdjustedSchedule scaled(double factor) {
+        return new AdjustedSchedule(base, scale * factor, boost, boostStart, boostSteps);
+    }
+
+    AdjustedSchedule boosted(double factor, int fromStep, int steps) {
+        return new AdjustedSchedule(base, scale, factor, fromStep, steps);
+    }
+
+    @Override
+    public double valueAt(int iteration, int epoch) {
+        return base.valueAt(iteration, epoch) * scale * boostAt(iteration);
+    }
+
+    double boostAt(int iteration) {
+        if (boostSteps <= 0 || iteration < boostStart || iteration >= boostStart + boostSteps) {
+            return 1.0;
+        }
+        return boost + (1.0 - boost) * (iteration - boostStart) / boostSteps;
+    }
+
+    @JsonProperty("base")
+    public ISchedule getBase() {
+        return base;
+    }
+
+    @JsonProperty("scale")
+    public double getScale() {
+        return scale;
+    }
+
+    @JsonProperty("boost")
+    public double getBoost() {
+        return boost;
+    }
+
+    @JsonProperty("boostStart")
+    public int getBoostStart() {
+        return boostStart;
+    }
+
+    @JsonProperty("boostSteps")
+    public int getBoostSteps() {
+        return boostSteps;
+    }
+
+    // value equality: DL4J groups layers with equal updaters into one block of optimizer state
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof AdjustedSchedule s && s.base.equals(base) && s.scale == scale && s.boost == boost
+                && s.boostStart == boostStart && s.boostSteps == boostSteps;
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(base, scale, boost, boostStart, boostSteps);
+    }
+
+    @Override
+    public ISchedule clone() {
+        return new AdjustedSchedule(base.clone(), scale, boost, boostStart, boostSteps);
+    }
+}
