@@ -5,20 +5,25 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.Network;
+import dev.streamtrain.training.Checkpointer;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.OnlineTrainer;
 import dev.streamtrain.training.RecordHandle;
+import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.ServedModel;
 import dev.streamtrain.training.StepReport;
 import dev.streamtrain.training.TrainingEvent;
 import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.TrainingListener;
+import dev.streamtrain.training.TrainingSnapshot;
 
 /**
  * Drives an {@link OnlineTrainer} with its health monitors in memory (no thread, no broker), recording every
@@ -36,7 +41,15 @@ final class HealthHarness {
     final OnlineTrainer trainer;
     final ModelSpec spec;
 
+    /** Checkpoints taken: step and whether it was marked best. */
+    final List<long[]> checkpoints = new ArrayList<>();
+
     HealthHarness(ModelSpec spec, HealthSettings settings) {
+        this(spec, settings, 0);
+    }
+
+    /** With a checkpoint every {@code checkpointEverySteps} steps (0: none), recorded in {@link #checkpoints}. */
+    HealthHarness(ModelSpec spec, HealthSettings settings, int checkpointEverySteps) {
         this.spec = spec;
         TrainingEvents recorder = new TrainingEvents() {
             @Override
@@ -60,9 +73,29 @@ final class HealthHarness {
             }
         };
         TrainingListener listener = steps::add;
+        Checkpointer checkpointer = new Checkpointer() {
+            @Override
+            public Optional<SavedTraining> restoreNewest() {
+                return Optional.empty();
+            }
+
+            @Override
+            public SavedTraining restore(long step) {
+                throw new UnsupportedOperationException();
+            }
+
+            @Override
+            public CompletableFuture<Long> save(TrainingSnapshot snapshot) {
+                try (snapshot) {
+                    checkpoints.add(new long[] {snapshot.step(), snapshot.best() ? 1 : 0});
+                }
+                return CompletableFuture.completedFuture(snapshot.step());
+            }
+        };
         trainer = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batcher, served, List.of(listener),
-                new OnlineTrainer.Settings(Duration.ZERO, 5, Duration.ofHours(1), 300, 0, Duration.ofHours(1)),
-                null, new TrainingHealth(settings, recorder));
+                new OnlineTrainer.Settings(Duration.ZERO, 5, Duration.ofHours(1), 300, checkpointEverySteps,
+                        Duration.ofDays(1)), checkpointEverySteps > 0 ? checkpointer : null,
+                new TrainingHealth(settings, recorder));
     }
 
     /** Queues the blocks and trains until the buffer is empty. */
