@@ -1,8 +1,10 @@
 package dev.streamtrain.control;
 
 import io.smallrye.common.annotation.Blocking;
+import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
+import jakarta.ws.rs.PUT;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.QueryParam;
@@ -119,6 +121,64 @@ public class TrainingResource {
         List<?> recent = events.recent();
         status.put("events", recent.subList(Math.max(0, recent.size() - 20), recent.size()));
         return status;
+    }
+
+    /** The hyperparameters in force: what the spec says and what the health answers have made of it. */
+    @GET
+    @Path("/hyperparameters")
+    public Map<String, Object> hyperparameters() {
+        OnlineTrainer trainer = service.trainer();
+        if (trainer == null) {
+            throw new WebApplicationException("the trainer has not started", 503);
+        }
+        var spec = service.modelSpec();
+        Map<String, Object> result = new LinkedHashMap<>();
+        result.put("learning-rate", finite(trainer.learningRate()));
+        result.put("learning-rate-scale", trainer.health().view().learningRateScale());
+        result.put("optimizer", spec.optimizer().type());
+        result.put("spec-learning-rate", finite(spec.optimizer().learningRate()));
+        result.put("schedule", spec.schedule().type());
+        result.put("batch-size", spec.batchSize());
+        return result;
+    }
+
+    /**
+     * Changes hyperparameters between two steps; for now the learning rate: {@code {"learning-rate": 0.001}}
+     * sets the rate in force now (the schedule keeps its shape, scaled). Publishes {@code hyperparameters-changed}.
+     */
+    @PUT
+    @Path("/hyperparameters")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Map<String, Object> changeHyperparameters(Map<String, Object> change) {
+        if (change == null || change.isEmpty()) {
+            throw new WebApplicationException("send {\"learning-rate\": <number>}", 400);
+        }
+        for (String key : change.keySet()) {
+            if (!key.equals("learning-rate")) {
+                throw new WebApplicationException("'" + key + "' cannot be changed at run time; only learning-rate", 400);
+            }
+        }
+        if (!(change.get("learning-rate") instanceof Number number) || !(number.doubleValue() > 0)
+                || !Double.isFinite(number.doubleValue())) {
+            throw new WebApplicationException("learning-rate must be a finite number > 0, got "
+                    + change.get("learning-rate"), 400);
+        }
+        OnlineTrainer trainer = trainer();
+        double before = trainer.learningRate();
+        double after;
+        try {
+            after = trainer.setLearningRate(number.doubleValue()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            throw new WebApplicationException(e.getCause().getMessage(), 409);
+        } catch (TimeoutException e) {
+            throw new WebApplicationException("the trainer did not take the change within " + WAIT_SECONDS + " s", 503);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new WebApplicationException("interrupted", 503);
+        }
+        events.publish("hyperparameters-changed", trainer.step(), Map.of("learning-rate",
+                Map.of("from", before, "to", after), "reason", "requested"));
+        return hyperparameters();
     }
 
     @GET
