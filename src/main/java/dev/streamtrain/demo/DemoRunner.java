@@ -41,6 +41,7 @@ public class DemoRunner implements TrainingListener {
     private final int port;
     private ScheduledExecutorService scheduler;
     private volatile int firstPassSize = Integer.MAX_VALUE;
+    private volatile long firstPassSeen;
     private volatile long firstPassExamples;
     private volatile long firstPassCorrect;
 
@@ -111,6 +112,7 @@ public class DemoRunner implements TrainingListener {
                         + "trained %d examples in %d steps over %.1f s (%.0f examples/s, as fast as the producer sent them)%n"
                         + "prequential accuracy %.1f %% on the first pass (each digit seen once, scored before it is learned)%n"
                         + "prequential accuracy %.1f %% over the whole stream, %.1f %% recent; loss %.3f (recent %.3f)%n"
+                        + "held-out accuracy %.1f %% (%d examples never trained on); health alarms: %s%n"
                         + "served model version %s: %.1f %% accuracy on all %d digits%n"
                         + "dead-lettered %d bad records (topic %s); consumer lag %d%n"
                         + "inference: curl -s -H 'Content-Type: application/json' %s -d '%s'%n",
@@ -118,6 +120,9 @@ public class DemoRunner implements TrainingListener {
                 stats.examples() / Math.max(progress.elapsedSeconds(), 1e-9),
                 100.0 * firstPassCorrect / Math.max(1, firstPassExamples),
                 100 * stats.accuracy(), 100 * stats.recentAccuracy(), stats.loss(), stats.recentLoss(),
+                100 * trainer.trainer().holdoutStats().accuracy(), trainer.trainer().holdoutStats().examples(),
+                trainer.trainer().health().view().alarms().entrySet().stream().filter(java.util.Map.Entry::getValue)
+                        .map(java.util.Map.Entry::getKey).toList(),
                 snapshot.version(), 100.0 * correct / data.size(), data.size(),
                 (long) rejections.total(), deadLetterTopic, lag.lag(), url, inferExample(data));
         producer.close();
@@ -132,7 +137,8 @@ public class DemoRunner implements TrainingListener {
     /** Counts the first pass's prequential accuracy: every digit seen once, scored before it is learned. */
     @Override
     public void onStep(StepReport report) {
-        if (firstPassExamples < firstPassSize) {
+        if (firstPassSeen < firstPassSize) {
+            firstPassSeen += report.score().examples() + (report.result() == null ? 0 : report.result().holdout().examples());
             firstPassExamples += report.score().examples();
             firstPassCorrect += report.score().correct();
         }

@@ -105,7 +105,8 @@ public final class OnlineTrainer implements Runnable {
             holdoutStats.restore(state.holdout(), network.spec().isClassification());
         }
         health.restore(state.health());
-        bestCheckpointHoldoutLoss = state.bestCheckpointHoldoutLoss();
+        bestCheckpointHoldoutLoss = state.bestCheckpointHoldoutLoss() == null ? Double.NaN
+                : state.bestCheckpointHoldoutLoss();
         if (!network.parametersFinite()) {
             throw new IllegalStateException("the network to train from has parameters that are not finite");
         }
@@ -118,8 +119,7 @@ public final class OnlineTrainer implements Runnable {
 
     /** The state of a run that has not started. */
     public static TrainerState freshState() {
-        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state(), null, null,
-                Double.NaN);
+        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state(), null, null, null);
     }
 
     @Override

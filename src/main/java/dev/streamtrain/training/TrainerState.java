@@ -12,7 +12,7 @@ import dev.streamtrain.training.health.TrainingHealth;
  */
 public record TrainerState(long step, StreamPosition position, Map<String, Long> recordsByPartition,
                            PrequentialStats.State prequential, PrequentialStats.State holdout,
-                           TrainingHealth.State health, double bestCheckpointHoldoutLoss) {
+                           TrainingHealth.State health, Double bestCheckpointHoldoutLoss) {
 
     public TrainerState {
         recordsByPartition = Map.copyOf(recordsByPartition);
@@ -20,6 +20,6 @@ public record TrainerState(long step, StreamPosition position, Map<String, Long>
 
     public TrainerState(long step, StreamPosition position, Map<String, Long> recordsByPartition,
                         PrequentialStats.State prequential) {
-        this(step, position, recordsByPartition, prequential, null, null, Double.NaN);
+        this(step, position, recordsByPartition, prequential, null, null, null);
     }
 }

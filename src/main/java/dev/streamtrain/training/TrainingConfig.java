@@ -133,7 +133,7 @@ public interface TrainingConfig {
 
     interface Gradients {
         /** An update:parameter ratio above this, {@code patience} samples in a row, is an explosion (0: off). */
-        @WithDefault("1e-2")
+        @WithDefault("5e-2")
         double ratioHigh();
 
         /** ... below this, a vanishing gradient (0: off). */

@@ -39,6 +39,9 @@ import dev.streamtrain.training.OnlineTrainer;
 import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.ServedModel;
 import dev.streamtrain.training.TrainerService;
+import dev.streamtrain.training.TrainingEvents;
+import dev.streamtrain.training.health.HealthSettings;
+import dev.streamtrain.training.health.TrainingHealth;
 
 /**
  * Throughput benchmark, one spec per run ({@code -Dbench.spec=digits|S|M|W}): (a) in-memory test-then-train
@@ -79,6 +82,9 @@ class ThroughputBenchmarkTest {
                 line);
         Path out = Path.of("target", "benchmark-results.md");
         Files.writeString(out, line + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+        String monitors = monitorOverhead(spec, pool);
+        LOG.infof("monitors (spec | off ex/s | on ex/s | overhead | non-finite guard per step): %s", monitors);
+        Files.writeString(out, monitors + System.lineSeparator(), StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         String checkpoint = checkpointCost(spec, pool);
         LOG.infof("checkpoint (spec | parameters | MB | training-thread stall ms | serialise ms | write ms): %s",
                 checkpoint);
@@ -125,6 +131,63 @@ class ThroughputBenchmarkTest {
         }
         LOG.infof("in-memory windows (ex/s): %s", Arrays.toString(rates));
         return median(rates);
+    }
+
+    /**
+     * The cost of the health monitors: two trainers on the same data, one with the default monitors (per-layer
+     * sampling every 10 steps, ADWIN on every example, held-out scoring) and one with sampling and drift
+     * detection off, measured in alternating windows so that both see the same machine. The non-finite guard
+     * (one sum over the parameters a step) is in both: it cannot be switched off.
+     */
+    private static String monitorOverhead(ModelSpec spec, List<ExampleBlock> pool) throws InterruptedException {
+        HealthSettings on = HealthSettings.defaults();
+        HealthSettings off = new HealthSettings(0, on.goodStateEverySteps(), on.gradients(), on.backoffFactor(),
+                on.minLearningRateScale(), on.holdoutHalfLife(), on.overfitting(), new HealthSettings.Drift("none",
+                0.002, 30, 0.005, 50, 0.9999, "none", 1, 1, 100));
+        ExampleBatcher[] batchers = {new ExampleBatcher(spec.batchSize() * 4), new ExampleBatcher(spec.batchSize() * 4)};
+        OnlineTrainer[] trainers = new OnlineTrainer[2];
+        for (int t = 0; t < 2; t++) {
+            trainers[t] = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batchers[t],
+                    new ServedModel(), List.of(), new OnlineTrainer.Settings(Duration.ZERO, 1000,
+                    Duration.ofMinutes(10), 1000, 0, Duration.ofHours(1)), null,
+                    new TrainingHealth(t == 0 ? off : on, TrainingEvents.NONE));
+        }
+        int[] next = new int[2];
+        double[][] rates = new double[2][WINDOWS * 2];
+        long warmUntil = System.nanoTime() + WARMUP.toNanos();
+        while (System.nanoTime() < warmUntil) {
+            for (int t = 0; t < 2; t++) {
+                batchers[t].submit(pool.get(next[t]++ % pool.size()));
+                trainers[t].trainOnce(0);
+            }
+        }
+        for (int w = 0; w < WINDOWS * 2; w++) {
+            for (int t = 0; t < 2; t++) {
+                long start = System.nanoTime();
+                long end = start + WINDOW.toNanos() / 2;
+                long examples = 0;
+                while (System.nanoTime() < end) {
+                    batchers[t].submit(pool.get(next[t]++ % pool.size()));
+                    trainers[t].trainOnce(0);
+                    examples += spec.batchSize();
+                }
+                rates[t][w] = examples / ((System.nanoTime() - start) / 1e9);
+            }
+        }
+        double offRate = median(rates[0]);
+        double onRate = median(rates[1]);
+        // the guard both have: one pass over the parameters a step
+        Network network = new Network(spec);
+        double[] guard = new double[201];
+        for (int i = 0; i < guard.length; i++) {
+            long start = System.nanoTime();
+            assertThat(network.parametersFinite()).isTrue();
+            guard[i] = (System.nanoTime() - start) / 1e6;
+        }
+        double stepMs = 1000.0 * spec.batchSize() / offRate;
+        return String.format("| %s | %,.0f | %,.0f | %.1f %% | %.3f ms (%.1f %% of a step) |",
+                BenchmarkProfile.specName(), offRate, onRate, 100 * (offRate - onRate) / offRate, median(guard),
+                100 * median(guard) / stepMs);
     }
 
     /** (b): the running service trains a backlog of one-example JSON records from the broker. */

@@ -194,7 +194,12 @@ class CrashRecoveryIT {
         assertThat(actual.state().step()).isEqualTo(expected.state().step());
         assertThat(actual.state().recordsByPartition()).isEqualTo(expected.state().recordsByPartition());
         assertThat(actual.state().position()).isEqualTo(expected.state().position());
-        assertThat(actual.state().prequential().examples()).isEqualTo((long) RECORDS * ROWS_PER_RECORD);
+        // every example scored once: trained ones in the prequential figures, held-out ones (5 %) in their own
+        assertThat(actual.state().holdout().examples()).isPositive();
+        assertThat(actual.state().prequential().examples() + actual.state().holdout().examples())
+                .isEqualTo((long) RECORDS * ROWS_PER_RECORD);
+        assertThat(actual.state().holdout()).isEqualTo(expected.state().holdout());
+        assertThat(actual.state().health()).isEqualTo(expected.state().health());
         assertThat(actual.network().parameters()).containsExactly(expected.network().parameters());
         assertThat(actual.network().optimizerState()).containsExactly(expected.network().optimizerState());
     }

@@ -11,8 +11,9 @@ import dev.streamtrain.model.LayerHealth;
  * (Bengio, Simard and Frasconi, 1994; Pascanu, Mikolov and Bengio, 2013):
  * <ul>
  *   <li>exploding: some layer's update:parameter ratio above {@code ratioHigh} for {@code patience} samples in a
- *       row (healthy is about 1e-3; Karpathy's rule of thumb), or the global gradient norm jumping above
- *       {@code jumpFactor} times its running average. Reported again after every further {@code patience}
+ *       row (healthy is about 1e-3, Karpathy's rule of thumb for SGD; adaptive optimizers run higher early on),
+ *       or the global gradient norm jumping above {@code jumpFactor} times its running average. The first
+ *       {@value #WARM_UP_SAMPLES} samples are not judged. Reported again after every further {@code patience}
  *       samples while it lasts, so that each report can back the learning rate off once more;</li>
  *   <li>vanishing: the first layer's gradient norm below {@code collapseFraction} of the output layer's, or
  *       some layer's update ratio below {@code ratioLow}, for {@code patience} samples in a row. Reported once
@@ -74,7 +75,10 @@ public final class GradientMonitor {
             // a jump is kept out of the average it is measured against
             normAverage = Double.isNaN(normAverage) ? norm : (1 - AVERAGE_WEIGHT) * normAverage + AVERAGE_WEIGHT * norm;
         }
-        boolean high = settings.ratioHigh() > 0 && highest != null && highest.updateRatio() > settings.ratioHigh();
+        // the first samples are not judged: early updates are large by nature (Adam at 0.01 moves the freshly
+        // initialised output layer by ~1e-2 of its norm a step), and the norm has no average to jump from yet
+        boolean high = samples > WARM_UP_SAMPLES && settings.ratioHigh() > 0 && highest != null
+                && highest.updateRatio() > settings.ratioHigh();
         highRun = high ? highRun + 1 : 0;
 
         List<Finding> findings = new java.util.ArrayList<>(1);

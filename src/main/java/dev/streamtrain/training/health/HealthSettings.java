@@ -23,7 +23,7 @@ public record HealthSettings(int sampleEverySteps, int goodStateEverySteps, Grad
 
     /** The defaults of the configuration (see the README), for tests and benchmarks. */
     public static HealthSettings defaults() {
-        return new HealthSettings(10, 25, new GradientMonitor.Settings(1e-2, 1e-4, 3, 10, 1e-4),
+        return new HealthSettings(10, 25, new GradientMonitor.Settings(5e-2, 1e-4, 3, 10, 1e-4),
                 0.5, 1e-3, 500, new OverfittingMonitor.Settings(0.1, 5, 200),
                 new Drift("adwin", 0.002, 30, 0.005, 50, 1 - 1e-4, "warm-restart", 5, 200, 100));
     }
