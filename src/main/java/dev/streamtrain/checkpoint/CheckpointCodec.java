@@ -82,14 +82,20 @@ final class CheckpointCodec {
         if (!saved.equals(spec)) {
             throw new SpecMismatchException(loaded.manifest().step());
         }
+        TrainerState state;
+        Network network;
         try {
-            TrainerState state = JSON.readValue(files.get(TRAINER), TrainerState.class);
-            Network network = Network.restore(spec, new Network.State(files.get(NETWORK), files.get(NORMALIZER)));
-            return new SavedTraining(network, state);
+            state = JSON.readValue(files.get(TRAINER), TrainerState.class);
+            network = Network.restore(spec, new Network.State(files.get(NETWORK), files.get(NORMALIZER)));
         } catch (IOException | RuntimeException e) {
             // the hashes matched, so these bytes were written like this: unusable, not merely unreachable
             throw new Checkpoints.InvalidCheckpointException("its contents cannot be read back: " + e.getMessage());
         }
+        if (!network.stateFinite()) {
+            // never written by this version (it checks before saving), but an older one could have
+            throw new Checkpoints.InvalidCheckpointException("its parameters or optimizer state are not finite");
+        }
+        return new SavedTraining(network, state);
     }
 
     /** The newest checkpoint was trained with a different model spec than the configured one. */

@@ -92,6 +92,16 @@ public final class MiniBatch {
         return holdout;
     }
 
+    /** Makes this batch a copy of {@code other} (same shape): rows, labels, weights and held-out flags. */
+    public void copyFrom(MiniBatch other) {
+        size = other.size;
+        weighted = other.weighted;
+        System.arraycopy(other.features, 0, features, 0, size * inputs);
+        System.arraycopy(other.labels, 0, labels, 0, size * labelWidth);
+        System.arraycopy(other.weights, 0, weights, 0, size);
+        System.arraycopy(other.holdout, 0, holdout, 0, size);
+    }
+
     /** A copy of the filled part, for a batch that is kept (e.g. quarantined) beyond the step. */
     public float[] featureRows() {
         return Arrays.copyOf(features, size * inputs);

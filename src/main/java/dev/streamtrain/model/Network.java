@@ -45,6 +45,7 @@ public final class Network {
     private final OnlineNormalizer normalizerBeforeStep;
     private GoodState good;
     private AdjustedSchedule schedule;
+    private long adjustments;
 
     public Network(ModelSpec spec) {
         this(spec, newGraph(spec), new OnlineNormalizer(spec.inputs()));
@@ -156,7 +157,7 @@ public final class Network {
         long fitStart = System.nanoTime();
         graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
         double trainLoss = graph.score();
-        boolean finite = Double.isFinite(trainLoss) && Double.isFinite(graph.params().sumNumber().doubleValue());
+        boolean finite = Double.isFinite(trainLoss) && stateFinite();
         List<LayerHealth> layers = sample && finite ? layerHealth(activations) : null;
         probe.arm(false);
         return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, trainLoss), holdout, true,
@@ -280,6 +281,7 @@ public final class Network {
         }
         this.schedule = schedule.scaled(factor);
         NetworkUtils.setLearningRate(graph, this.schedule);
+        adjustments++;
         return true;
     }
 
@@ -294,6 +296,7 @@ public final class Network {
         }
         this.schedule = schedule.boosted(factor, graph.getIterationCount(), steps);
         NetworkUtils.setLearningRate(graph, this.schedule);
+        adjustments++;
         return true;
     }
 
@@ -321,6 +324,7 @@ public final class Network {
         if (state != null) {
             state.assign(0);
         }
+        adjustments++;
     }
 
     private AdjustedSchedule adjustedSchedule() {
@@ -391,6 +395,26 @@ public final class Network {
     /** Whether every parameter is finite (one pass over them). */
     public boolean parametersFinite() {
         return Double.isFinite(graph.params().sumNumber().doubleValue());
+    }
+
+    /**
+     * Whether every parameter and every value of the optimizer's state is finite (a pass over each). An
+     * overflowing gradient can leave the weights finite and Adam's second moment infinite, which freezes the
+     * weights for good: both are checked.
+     */
+    public boolean stateFinite() {
+        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        return parametersFinite()
+                && (updaterState == null || Double.isFinite(updaterState.sumNumber().doubleValue()));
+    }
+
+    /**
+     * How many times the learning rate or the optimizer state has been changed from outside the steps
+     * (back-offs, warm restarts, resets, {@link #setLearningRate}): a caller that keeps a good state to go back
+     * to saves a new one when this moves, so that going back never undoes such a change.
+     */
+    public long adjustments() {
+        return adjustments;
     }
 
     private static final class GoodState {

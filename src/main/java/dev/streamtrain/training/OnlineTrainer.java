@@ -29,10 +29,11 @@ import dev.streamtrain.training.health.TrainingHealth;
  * model has come, let the {@link TrainingHealth} monitors look at the step, publish a serving snapshot every
  * few steps and hand a checkpoint snapshot to the {@link Checkpointer} every few steps or seconds.
  * <p>
- * A step whose loss or parameters are not finite is undone before anything can see it: the network goes back
- * to the last good in-memory state (parameters, optimizer state, normaliser), the learning rate is backed off,
- * and the records of the batch are quarantined ({@link RecordHandle#quarantined}). A network with non-finite
- * parameters is never published to serving and never checkpointed. Requests from other threads (checkpoint now, roll back)
+ * A step whose loss, parameters or optimizer state are not finite is undone before anything can see it: the
+ * network goes back to the last good in-memory state (parameters, optimizer state, step counters, normaliser)
+ * and the good mini-batches trained since are trained again, so that the model is exactly what it was before
+ * the bad batch; then the learning rate is backed off and the records of the batch are quarantined
+ * ({@link RecordHandle#quarantined}). A network that is not finite is never published and never checkpointed. Requests from other threads (checkpoint now, roll back)
  * are queued and carried out between two steps.
  */
 public final class OnlineTrainer implements Runnable {
@@ -57,6 +58,13 @@ public final class OnlineTrainer implements Runnable {
     private final Set<RecordHandle> tainted = Collections.newSetFromMap(new IdentityHashMap<>());
     private final PrequentialStats stats;
     private final PrequentialStats holdoutStats;
+    // the raw mini-batches trained since the last good state, with their steps: replayed after a rollback
+    private final List<MiniBatch> replay = new ArrayList<>();
+    private final List<Long> replaySteps = new ArrayList<>();
+    private final MiniBatch scratch;
+    private int replayCount;
+    private long goodStep;
+    private long seenAdjustments;
     private final TrainingHealth health;
     private double bestCheckpointHoldoutLoss;
     private final Map<String, Long> next = new ConcurrentHashMap<>();
@@ -93,6 +101,7 @@ public final class OnlineTrainer implements Runnable {
         this.settings = settings;
         this.checkpointer = checkpointer;
         this.batch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
+        this.scratch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
         this.stats = new PrequentialStats(settings.recentHalfLife());
         this.holdoutStats = new PrequentialStats(health.settings().holdoutHalfLife());
         this.step = state.step();
@@ -107,10 +116,10 @@ public final class OnlineTrainer implements Runnable {
         health.restore(state.health());
         bestCheckpointHoldoutLoss = state.bestCheckpointHoldoutLoss() == null ? Double.NaN
                 : state.bestCheckpointHoldoutLoss();
-        if (!network.parametersFinite()) {
-            throw new IllegalStateException("the network to train from has parameters that are not finite");
+        if (!network.stateFinite()) {
+            throw new IllegalStateException("the network to train from is not finite");
         }
-        network.saveGood();
+        markGood();
         if (state.step() > 0) {
             // restored from a checkpoint of this very step: nothing to save until the next one
             lastCheckpoint = CompletableFuture.completedFuture(state.step());
@@ -161,15 +170,17 @@ public final class OnlineTrainer implements Runnable {
             return false;
         }
         long start = System.nanoTime();
+        MiniBatch raw = rawCopy();
         StepResult result = network.step(batch, health.sampleAt(step + 1), step + 1);
         long elapsed = System.nanoTime() - start;
         step++;
         if (result.finite()) {
+            keepForReplay(raw, step);
             stats.add(result.train(), network.spec().isClassification());
             holdoutStats.add(result.holdout(), network.spec().isClassification());
             health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
-            if (health.saveGoodAt(step)) {
-                network.saveGood();
+            if (health.saveGoodAt(step) || network.adjustments() != seenAdjustments) {
+                markGood();
             }
         } else {
             undo(result);
@@ -196,13 +207,34 @@ public final class OnlineTrainer implements Runnable {
         return true;
     }
 
-    /** A non-finite step: back to the last good state, the batch's records quarantined, the health told. */
+    /**
+     * A non-finite step: back to the last good state and the good batches since trained again (the model is
+     * then exactly what it was before this batch, dropout's randomness aside), the batch's records
+     * quarantined, the health told (which backs the learning rate off).
+     */
     private void undo(StepResult result) {
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("non-finite", result.nonFinite());
         if (result.fitted()) {
-            int iteration = network.restoreGood();
-            detail.put("action", "rolled back to the last good state (optimizer iteration " + iteration + ")");
+            network.restoreGood();
+            int replayed = 0;
+            for (int i = 0; i < replayCount; i++) {
+                scratch.copyFrom(replay.get(i));
+                if (!network.step(scratch, false, replaySteps.get(i)).finite()) {
+                    // cannot happen without dropout (same state, same batch, same arithmetic); stop at the good state
+                    network.restoreGood();
+                    replayed = -1;
+                    break;
+                }
+                replayed++;
+            }
+            detail.put("action", replayed < 0
+                    ? "rolled back to the last good state of step " + goodStep + "; replaying the steps since failed"
+                    : "rolled back to the last good state of step " + goodStep + " and trained the " + replayed
+                            + " good batches since again");
+            if (replayed >= 0) {
+                markGood();
+            }
         } else {
             detail.put("action", "step discarded before the update");
         }
@@ -210,6 +242,32 @@ public final class OnlineTrainer implements Runnable {
         detail.put("quarantined-records", sources.size());
         detail.put("records", sources.stream().limit(10).map(r -> r.partition() + "@" + r.offset()).toList());
         health.nonFinite(step, detail, network);
+        // the back-off is an adjustment: the good state from now on carries it
+        markGood();
+    }
+
+    /** The state now is the one to go back to; the batches kept for replay are no longer needed. */
+    private void markGood() {
+        network.saveGood();
+        goodStep = step;
+        replayCount = 0;
+        seenAdjustments = network.adjustments();
+    }
+
+    // a copy of the mini-batch as it came (the step normalises and augments it in place)
+    private MiniBatch rawCopy() {
+        if (replayCount == replay.size()) {
+            replay.add(new MiniBatch(batch.capacity(), batch.inputs(), batch.labelWidth()));
+            replaySteps.add(0L);
+        }
+        MiniBatch copy = replay.get(replayCount);
+        copy.copyFrom(batch);
+        return copy;
+    }
+
+    private void keepForReplay(MiniBatch raw, long trainedAt) {
+        replaySteps.set(replayCount, trainedAt);
+        replayCount++;
     }
 
     private void tellListeners(StepReport report) {
@@ -231,7 +289,7 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private void publish() {
-        if (!network.parametersFinite()) {
+        if (!network.stateFinite()) {
             // cannot happen after undo(); never let serving see it if it does
             LOG.errorf("Model %s: not publishing step %d, its parameters are not finite", network.spec().name(), step);
             return;
@@ -344,8 +402,16 @@ public final class OnlineTrainer implements Runnable {
      */
     public CompletableFuture<Long> rollBackTo(SavedTraining saved) {
         return onTrainingThread(() -> {
+            if (!saved.network().stateFinite()) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException(
+                        "the saved model's parameters or optimizer state are not finite"));
+            }
             network = saved.network();
-            network.saveGood();
+            if (saved.state().holdout() != null) {
+                holdoutStats.restore(saved.state().holdout(), network.spec().isClassification());
+            }
+            health.restore(saved.state().health());
+            markGood();
             stats.restore(saved.state().prequential(), network.spec().isClassification());
             step++;
             publish();

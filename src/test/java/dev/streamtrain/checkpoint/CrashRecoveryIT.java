@@ -167,7 +167,12 @@ class CrashRecoveryIT {
         S3CheckpointStore store = new S3CheckpointStore(s3.client(), BUCKET, "ref");
         Checkpoints checkpoints = new Checkpoints(store);
         List<Long> steps = checkpoints.steps("crash");
-        assertThat(steps).containsExactly(174L, 168L, 144L, 120L, 96L);
+        // the newest five (keep = 5), and at most one older one: the checkpoint marked best (lowest held-out loss)
+        assertThat(steps.subList(0, 5)).containsExactly(174L, 168L, 144L, 120L, 96L);
+        assertThat(steps.size()).isLessThanOrEqualTo(6);
+        for (long older : steps.subList(5, steps.size())) {
+            assertThat(checkpoints.manifest("crash", older)).hasValueSatisfying(m -> assertThat(m.best()).isTrue());
+        }
         String[] folders = steps.stream().map(step -> Checkpoints.folder("crash", step)).toArray(String[]::new);
         byte[] network = store.get(folders[0] + "network.zip").orElseThrow();
         network[network.length / 2] ^= 0x10;

@@ -105,6 +105,10 @@ public final class TrainingHealth {
                 }
                 report(finding.type(), step, detail);
             }
+        }
+        // judged as often as the layers are sampled (every 10 steps when they are not)
+        int every = settings.sampleEverySteps() > 0 ? settings.sampleEverySteps() : 10;
+        if (step % every == 0) {
             overfitting.observe(step, holdout.recentLoss(), train.recentLoss(), holdout.examples())
                     .ifPresent(f -> {
                         Map<String, Object> detail = new LinkedHashMap<>(f.detail());

@@ -23,7 +23,7 @@ import dev.streamtrain.training.TrainingEvent;
  */
 class NonFiniteStepTest {
 
-    static final int POISONED_BATCH = 20;
+    static final int POISONED_BATCH = 23;
     static final int BATCH = 32;
 
     static HealthSettings settings(double backoff) {
@@ -105,6 +105,37 @@ class NonFiniteStepTest {
         assertThat(poisoned.trainer.health().view().alarms()).containsEntry("non-finite", false);
     }
 
+    static final String REGRESSION = """
+            name: poison-regression
+            inputs: 64
+            task: regression
+            outputs: 1
+            seed: 5
+            layers:
+              - dense: {units: 64, activation: relu}
+            loss: mse
+            optimizer: {type: adam, learning-rate: 0.001}
+            batch-size: 32
+            """;
+
+    @Test
+    void weightsThatOverflowAreRolledBackToExactlyWhatTheyWereBeforeTheBatch() throws Exception {
+        ModelSpec spec = ModelSpecParser.parse(REGRESSION);
+        HealthHarness poisoned = new HealthHarness(spec, settings(1.0));
+        poisoned.train(stream(poisoned, false, i -> new float[] {3e38f}, true));
+        HealthHarness reference = new HealthHarness(spec, settings(1.0));
+        reference.train(stream(reference, false, i -> new float[] {3e38f}, false));
+
+        assertThat(poisoned.events("non-finite-loss")).hasSize(1);
+        assertThat(poisoned.events("non-finite-loss").get(0).detail()).containsEntry("non-finite", "parameters");
+        // rolled back to step 20 and steps 21-23 trained again: as if the poisoned batch had never come
+        Network after = network(poisoned, spec);
+        Network expected = network(reference, spec);
+        assertThat(Arrays.equals(after.parameters(), expected.parameters())).as("same weights").isTrue();
+        assertThat(Arrays.equals(after.optimizerState(), expected.optimizerState())).as("same Adam state").isTrue();
+        assertThat(poisoned.publishedNonFinite).isZero();
+    }
+
     static Network network(HealthHarness harness, ModelSpec spec) throws Exception {
         try (var snapshot = harness.trainer.snapshot()) {
             return Network.restore(spec, snapshot.network().serialize());
@@ -113,18 +144,7 @@ class NonFiniteStepTest {
 
     @Test
     void weightsThatOverflowAreRolledBackTheLearningRateBackedOffAndTrainingGoesOn() throws Exception {
-        ModelSpec spec = ModelSpecParser.parse("""
-                name: poison-regression
-                inputs: 64
-                task: regression
-                outputs: 1
-                seed: 5
-                layers:
-                  - dense: {units: 64, activation: relu}
-                loss: mse
-                optimizer: {type: adam, learning-rate: 0.001}
-                batch-size: 32
-                """);
+        ModelSpec spec = ModelSpecParser.parse(REGRESSION);
         HealthHarness harness = new HealthHarness(spec, settings(0.5));
         List<ExampleBlock> blocks = stream(harness, false, i -> new float[] {3e38f}, true);
         harness.train(blocks.subList(0, (POISONED_BATCH + 1) * BATCH));
@@ -134,9 +154,9 @@ class NonFiniteStepTest {
         List<TrainingEvent> events = harness.events("non-finite-loss");
         assertThat(events).hasSize(1);
         assertThat(events.get(0).detail()).containsEntry("non-finite", "parameters");
-        // the last good state was saved at step 20 (every 10 steps), after DL4J's iteration 20
+        // the last good state was saved at step 20 (every 10 steps): steps 21 to 23 are trained again
         assertThat(events.get(0).detail().get("action").toString())
-                .isEqualTo("rolled back to the last good state (optimizer iteration 20)");
+                .isEqualTo("rolled back to the last good state of step 20 and trained the 3 good batches since again");
         assertThat(events.get(0).detail().get("answer").toString()).startsWith("learning rate x0.5");
         assertThat(harness.trainer.health().view().learningRateScale()).isEqualTo(0.5);
         assertThat(harness.trainer.learningRate()).isEqualTo(0.0005);
