@@ -157,7 +157,8 @@ public final class Network {
         long fitStart = System.nanoTime();
         graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
         double trainLoss = graph.score();
-        boolean finite = Double.isFinite(trainLoss) && stateFinite();
+        // the optimizer state is checked less often, by the caller (stateFinite): it is twice the parameters' size
+        boolean finite = Double.isFinite(trainLoss) && parametersFinite();
         List<LayerHealth> layers = sample && finite ? layerHealth(activations) : null;
         probe.arm(false);
         return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, trainLoss), holdout, true,
@@ -174,10 +175,29 @@ public final class Network {
             double dead = Double.NaN;
             double std = Double.NaN;
             if (activation != null && activation.rank() == 2) {
-                std = activation.stdNumber().doubleValue();
+                // one copy and plain loops: cheaper than a handful of ND4J ops, each with its own overhead
+                int rows = (int) activation.rows();
+                int units = (int) activation.columns();
+                float[] a = activation.dup('c').data().asFloat();
+                double sum = 0;
+                double sumOfSquares = 0;
+                for (float v : a) {
+                    sum += v;
+                    sumOfSquares += (double) v * v;
+                }
+                double mean = sum / a.length;
+                std = Math.sqrt(Math.max(0, sumOfSquares / a.length - mean * mean));
                 if (isRelu(name)) {
                     // a unit is dead on this batch when no example made it fire
-                    dead = activation.max(0).lte(0).castTo(DataType.FLOAT).meanNumber().doubleValue();
+                    int deadUnits = 0;
+                    for (int j = 0; j < units; j++) {
+                        boolean fired = false;
+                        for (int i = 0; i < rows && !fired; i++) {
+                            fired = a[i * units + j] > 0;
+                        }
+                        deadUnits += fired ? 0 : 1;
+                    }
+                    dead = (double) deadUnits / units;
                 }
             }
             result.add(new LayerHealth(name, norm[0], norm[1], dead, std));
@@ -302,11 +322,22 @@ public final class Network {
 
     /**
      * Sets the learning rate in force now to {@code rate}, keeping the schedule's shape (its later values scale
-     * the same way). False for an optimizer without a learning rate.
+     * the same way) and ending a warm restart. False for an optimizer without a learning rate, or while the
+     * schedule's own rate is 0.
      */
     public boolean setLearningRate(double rate) {
-        double now = learningRate();
-        return Double.isFinite(now) && now > 0 && scaleLearningRate(rate / now);
+        if (schedule == null) {
+            return false;
+        }
+        double base = schedule.getBase().valueAt(graph.getIterationCount(), graph.getEpochCount());
+        if (!(base > 0)) {
+            return false;
+        }
+        // the operator's rate replaces every adjustment so far, a warm restart's boost included
+        schedule = new AdjustedSchedule(schedule.getBase(), rate / base, 1.0, 0, 0);
+        NetworkUtils.setLearningRate(graph, schedule);
+        adjustments++;
+        return true;
     }
 
     /** The product of every learning-rate back-off so far (1 when none). */

@@ -179,7 +179,11 @@ public final class OnlineTrainer implements Runnable {
             stats.add(result.train(), network.spec().isClassification());
             holdoutStats.add(result.holdout(), network.spec().isClassification());
             health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
-            if (health.saveGoodAt(step) || network.adjustments() != seenAdjustments) {
+            boolean good = health.saveGoodAt(step) || network.adjustments() != seenAdjustments;
+            // the optimizer state is checked every sampled step and before it is kept as good
+            if ((good || health.sampleAt(step)) && !network.stateFinite()) {
+                recoverState();
+            } else if (good) {
                 markGood();
             }
         } else {
@@ -216,25 +220,11 @@ public final class OnlineTrainer implements Runnable {
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("non-finite", result.nonFinite());
         if (result.fitted()) {
-            network.restoreGood();
-            int replayed = 0;
-            for (int i = 0; i < replayCount; i++) {
-                scratch.copyFrom(replay.get(i));
-                if (!network.step(scratch, false, replaySteps.get(i)).finite()) {
-                    // cannot happen without dropout (same state, same batch, same arithmetic); stop at the good state
-                    network.restoreGood();
-                    replayed = -1;
-                    break;
-                }
-                replayed++;
-            }
-            detail.put("action", replayed < 0
-                    ? "rolled back to the last good state of step " + goodStep + "; replaying the steps since failed"
-                    : "rolled back to the last good state of step " + goodStep + " and trained the " + replayed
-                            + " good batches since again");
-            if (replayed >= 0) {
-                markGood();
-            }
+            int kept = replayCount;
+            List<Long> left = rollBackAndReplay();
+            detail.put("action", "rolled back to the last good state of step " + goodStep + " and trained the "
+                    + (kept - left.size()) + " good batches since again"
+                    + (left.isEmpty() ? "" : "; left out the batches of steps " + left));
         } else {
             detail.put("action", "step discarded before the update");
         }
@@ -243,6 +233,50 @@ public final class OnlineTrainer implements Runnable {
         detail.put("records", sources.stream().limit(10).map(r -> r.partition() + "@" + r.offset()).toList());
         health.nonFinite(step, detail, network);
         // the back-off is an adjustment: the good state from now on carries it
+        markGood();
+    }
+
+    /**
+     * Back to the last good state, then the batches kept since trained again, each checked whole (parameters
+     * and optimizer state); a batch after which the state is not finite is left out. Returns the steps of the
+     * batches left out (none, unless the optimizer state went bad unseen between two checks, or dropout).
+     */
+    private List<Long> rollBackAndReplay() {
+        List<Long> left = new ArrayList<>();
+        boolean[] skip = new boolean[replayCount];
+        retry:
+        while (true) {
+            network.restoreGood();
+            for (int i = 0; i < replayCount; i++) {
+                if (skip[i]) {
+                    continue;
+                }
+                scratch.copyFrom(replay.get(i));
+                if (!network.step(scratch, false, replaySteps.get(i)).finite() || !network.stateFinite()) {
+                    skip[i] = true;
+                    left.add(replaySteps.get(i));
+                    continue retry;
+                }
+            }
+            return left;
+        }
+    }
+
+    /**
+     * The optimizer state went non-finite without the parameters (an overflowing squared gradient makes Adam's
+     * second moment infinite and freezes the weights): found by a check after the step that did it. Back to the
+     * last good state, replaying the batches since and leaving out the one(s) that did it. Their records were
+     * acknowledged already and are not dead-lettered; the event names their steps.
+     */
+    private void recoverState() {
+        int kept = replayCount;
+        List<Long> left = rollBackAndReplay();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("non-finite", "optimizer-state");
+        detail.put("action", "rolled back to the last good state of step " + goodStep + ", trained the "
+                + (kept - left.size()) + " good batches since again and left out the batches of steps " + left);
+        detail.put("quarantined-records", 0);
+        health.nonFinite(step, detail, network);
         markGood();
     }
 
@@ -290,9 +324,7 @@ public final class OnlineTrainer implements Runnable {
 
     private void publish() {
         if (!network.stateFinite()) {
-            // cannot happen after undo(); never let serving see it if it does
-            LOG.errorf("Model %s: not publishing step %d, its parameters are not finite", network.spec().name(), step);
-            return;
+            recoverState();
         }
         served.publish(network.snapshot(step));
         publishedStep = step;
@@ -319,6 +351,9 @@ public final class OnlineTrainer implements Runnable {
                     && (Double.isNaN(bestCheckpointHoldoutLoss) || holdout < bestCheckpointHoldoutLoss);
             if (best) {
                 bestCheckpointHoldoutLoss = holdout;
+            }
+            if (!network.stateFinite()) {
+                recoverState();
             }
             lastCheckpoint = checkpointer.save(snapshot(best));
             checkpointedStep = step;
@@ -427,7 +462,8 @@ public final class OnlineTrainer implements Runnable {
         return onTrainingThread(() -> {
             if (!network.setLearningRate(rate)) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException(
-                        "the optimizer " + network.spec().optimizer().type() + " has no learning rate"));
+                        "the optimizer " + network.spec().optimizer().type() + " has no learning rate to set, or its"
+                                + " schedule's rate is 0 at this step"));
             }
             return CompletableFuture.completedFuture(network.learningRate());
         });

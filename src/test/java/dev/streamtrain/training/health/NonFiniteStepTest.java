@@ -136,6 +136,33 @@ class NonFiniteStepTest {
         assertThat(poisoned.publishedNonFinite).isZero();
     }
 
+    @Test
+    void anOptimizerStateThatOverflowsWhileTheWeightsStayFiniteIsFoundAndUndone() throws Exception {
+        // features of 3e10 without normalisation: the loss and the weights stay finite, but squared gradients
+        // overflow, so Adam's second moment becomes infinite and would freeze the weights for good
+        ModelSpec spec = ModelSpecParser.parse(REGRESSION.replace("seed: 5", "seed: 5\nnormalize: false"));
+        float[] big = new float[64];
+        java.util.Arrays.fill(big, 3e10f);
+        HealthHarness poisoned = new HealthHarness(spec, settings(1.0));
+        poisoned.train(stream(poisoned, false, i -> big, true));
+        HealthHarness reference = new HealthHarness(spec, settings(1.0));
+        reference.train(stream(reference, false, i -> big, false));
+
+        List<TrainingEvent> events = poisoned.events("non-finite-loss");
+        System.out.println("optimizer-state case: " + events);
+        assertThat(events).hasSize(1);
+        assertThat(events.get(0).detail()).containsEntry("non-finite", "optimizer-state");
+        // found at the next check (a publish, every 5 steps here, or the good state, every 10), undone by
+        // replaying the batches since step 20 without that of step 24
+        assertThat(events.get(0).step()).isBetween(25L, 30L);
+        assertThat(events.get(0).detail().get("action").toString()).endsWith("left out the batches of steps [24]");
+        Network after = network(poisoned, spec);
+        assertThat(after.stateFinite()).isTrue();
+        assertThat(poisoned.publishedNonFinite).isZero();
+        assertThat(Arrays.equals(after.parameters(), network(reference, spec).parameters()))
+                .as("same weights as a run without the batch").isTrue();
+    }
+
     static Network network(HealthHarness harness, ModelSpec spec) throws Exception {
         try (var snapshot = harness.trainer.snapshot()) {
             return Network.restore(spec, snapshot.network().serialize());
