@@ -167,12 +167,15 @@ class CrashRecoveryIT {
         S3CheckpointStore store = new S3CheckpointStore(s3.client(), BUCKET, "ref");
         Checkpoints checkpoints = new Checkpoints(store);
         List<Long> steps = checkpoints.steps("crash");
-        // the newest five (keep = 5), and at most one older one: the checkpoint marked best (lowest held-out loss)
+        // keep = 5 besides the newest checkpoint marked best (the lowest held-out loss so far), which is kept
+        // and not counted: six at most
         assertThat(steps.subList(0, 5)).containsExactly(174L, 168L, 144L, 120L, 96L);
         assertThat(steps.size()).isLessThanOrEqualTo(6);
-        for (long older : steps.subList(5, steps.size())) {
-            assertThat(checkpoints.manifest("crash", older)).hasValueSatisfying(m -> assertThat(m.best()).isTrue());
+        int best = 0;
+        for (long step : steps) {
+            best += checkpoints.manifest("crash", step).orElseThrow().best() ? 1 : 0;
         }
+        assertThat(best).as("checkpoints marked best (the held-out loss fell during the run)").isPositive();
         String[] folders = steps.stream().map(step -> Checkpoints.folder("crash", step)).toArray(String[]::new);
         byte[] network = store.get(folders[0] + "network.zip").orElseThrow();
         network[network.length / 2] ^= 0x10;
