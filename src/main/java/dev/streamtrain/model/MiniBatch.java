@@ -15,6 +15,7 @@ public final class MiniBatch {
     private final float[] weights;
     private final boolean[] holdout;
     private int size;
+    private MiniBatch spare;
     private boolean weighted;
 
     public MiniBatch(int capacity, int inputs, int labelWidth) {
@@ -90,6 +91,34 @@ public final class MiniBatch {
     /** Which rows are held out; rows beyond {@link #size()} are stale. */
     public boolean[] holdout() {
         return holdout;
+    }
+
+    /**
+     * Moves the held-out rows after the others, each group keeping its order; returns how many rows are not
+     * held out (they are then rows 0 to that number − 1).
+     */
+    public int holdOutLast() {
+        int trainable = 0;
+        for (int i = 0; i < size; i++) {
+            trainable += holdout[i] ? 0 : 1;
+        }
+        if (trainable == size || trainable == 0) {
+            return trainable;
+        }
+        if (spare == null) {
+            spare = new MiniBatch(capacity(), inputs, labelWidth);
+        }
+        spare.copyFrom(this);
+        int front = 0;
+        int back = trainable;
+        for (int i = 0; i < size; i++) {
+            int to = spare.holdout[i] ? back++ : front++;
+            System.arraycopy(spare.features, i * inputs, features, to * inputs, inputs);
+            System.arraycopy(spare.labels, i * labelWidth, labels, to * labelWidth, labelWidth);
+            weights[to] = spare.weights[i];
+            holdout[to] = spare.holdout[i];
+        }
+        return trainable;
     }
 
     /** Makes this batch a copy of {@code other} (same shape): rows, labels, weights and held-out flags. */

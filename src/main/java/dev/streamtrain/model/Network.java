@@ -39,7 +39,6 @@ public final class Network {
     private final INDArray fullFeatures;
     private final INDArray fullLabels;
     private final float[] errors;
-    private final float[] mask;
     private final boolean[] trainable;
     private final OnlineNormalizer normalizer;
     private final OnlineNormalizer normalizerBeforeStep;
@@ -69,7 +68,6 @@ public final class Network {
         this.fullFeatures = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.inputs());
         this.fullLabels = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.outputs());
         this.errors = new float[spec.batchSize()];
-        this.mask = new float[spec.batchSize()];
         this.trainable = new boolean[spec.batchSize()];
         this.normalizerBeforeStep = normalizer.copy();
     }
@@ -99,15 +97,16 @@ public final class Network {
      */
     public StepResult step(MiniBatch batch, boolean sample, long step) {
         int n = batch.size();
+        // held-out rows last: the normaliser and the optimizer step see only the rows trained on
+        int trainCount = batch.holdOutLast();
         float[] x = batch.features();
         if (spec.normalize()) {
             normalizerBeforeStep.copyFrom(normalizer);
-            normalizer.update(x, n);
+            normalizer.update(x, trainCount);
             normalizer.apply(x, n);
         }
         long start = System.nanoTime();
         INDArray features = toArray(x, n, spec.inputs(), fullFeatures);
-        INDArray labels = toArray(batch.labels(), n, spec.outputs(), fullLabels);
         Map<String, INDArray> activations = sample ? graph.feedForward(features, false) : null;
         float[] out = (sample ? activations.get(NetworkBuilder.OUTPUT) : graph.outputSingle(false, features))
                 .data().asFloat();
@@ -121,7 +120,6 @@ public final class Network {
             double loss = scorer.loss(out, y, i);
             boolean right = spec.isClassification() && scorer.correct(out, y, i);
             trainable[i] = !heldOut[i];
-            mask[i] = heldOut[i] ? 0f : w[i];
             if (heldOut[i]) {
                 holdoutLossSum += w[i] * loss;
                 holdoutWeightSum += w[i];
@@ -147,15 +145,17 @@ public final class Network {
                     scored - start, 0, 0, null);
         }
         if (augmenter != null) {
-            augmenter.apply(x, y, n, spec.inputs(), spec.outputs(), trainable, step);
-            features = toArray(x, n, spec.inputs(), fullFeatures);
-            labels = toArray(y, n, spec.outputs(), fullLabels);
+            augmenter.apply(x, y, trained, spec.inputs(), spec.outputs(), trainable, step);
         }
-        INDArray[] masks = batch.weighted() || trained < n
-                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(mask, n)).reshape(n, 1)} : null;
+        // the trained rows are the first ones: an optimizer step on them alone (DL4J averages over the batch)
+        INDArray fitFeatures = augmenter == null && trained == n ? features
+                : toArray(x, trained, spec.inputs(), fullFeatures);
+        INDArray labels = toArray(y, trained, spec.outputs(), fullLabels);
+        INDArray[] masks = batch.weighted()
+                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(w, trained)).reshape(trained, 1)} : null;
         probe.arm(sample);
         long fitStart = System.nanoTime();
-        graph.fit(new MultiDataSet(new INDArray[] {features}, new INDArray[] {labels}, null, masks));
+        graph.fit(new MultiDataSet(new INDArray[] {fitFeatures}, new INDArray[] {labels}, null, masks));
         double trainLoss = graph.score();
         // the optimizer state is checked less often, by the caller (stateFinite): it is twice the parameters' size
         boolean finite = Double.isFinite(trainLoss) && parametersFinite();
