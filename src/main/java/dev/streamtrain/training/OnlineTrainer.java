@@ -179,12 +179,11 @@ public final class OnlineTrainer implements Runnable {
             stats.add(result.train(), network.spec().isClassification());
             holdoutStats.add(result.holdout(), network.spec().isClassification());
             health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
-            boolean good = health.saveGoodAt(step) || network.adjustments() != seenAdjustments;
-            // the optimizer state is checked every sampled step and before it is kept as good
-            if ((good || health.sampleAt(step)) && !network.stateFinite()) {
-                recoverState();
-            } else if (good) {
+            // the optimizer state is checked every sampled step and whenever the state is kept as good
+            if (health.saveGoodAt(step) || network.adjustments() != seenAdjustments) {
                 markGood();
+            } else if (health.sampleAt(step) && !network.stateFinite()) {
+                recoverState();
             }
         } else {
             undo(result);
@@ -277,11 +276,23 @@ public final class OnlineTrainer implements Runnable {
                 + (kept - left.size()) + " good batches since again and left out the batches of steps " + left);
         detail.put("quarantined-records", 0);
         health.nonFinite(step, detail, network);
-        markGood();
+        // the back-off: the state after it is the good one (rollBackAndReplay checked every step it replayed)
+        saveGood();
     }
 
-    /** The state now is the one to go back to; the batches kept for replay are no longer needed. */
+    /**
+     * The state now is the one to go back to, once checked whole; the batches kept for replay are no longer
+     * needed. A good state is never anything but finite: what a rollback goes back to is always usable.
+     */
     private void markGood() {
+        if (!network.stateFinite()) {
+            recoverState();
+            return;
+        }
+        saveGood();
+    }
+
+    private void saveGood() {
         network.saveGood();
         goodStep = step;
         replayCount = 0;
