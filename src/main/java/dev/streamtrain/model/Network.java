@@ -178,7 +178,10 @@ public final class Network {
                 // one copy and plain loops: cheaper than a handful of ND4J ops, each with its own overhead
                 int rows = (int) activation.rows();
                 int units = (int) activation.columns();
-                float[] a = activation.dup('c').data().asFloat();
+                // feedForward's activations are detached, row-major arrays: read them without another copy
+                float[] a = (activation.isView() || activation.ordering() != 'c'
+                        || activation.data().length() != activation.length() ? activation.dup('c') : activation)
+                        .data().asFloat();
                 double sum = 0;
                 double sumOfSquares = 0;
                 for (float v : a) {

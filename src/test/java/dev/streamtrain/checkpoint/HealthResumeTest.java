@@ -132,7 +132,7 @@ class HealthResumeTest {
         train(first.trainer(), crashAfterSteps);
         Checkpoints checkpoints = new Checkpoints(new FileCheckpointStore(root));
         try (CheckpointWriter writer = new CheckpointWriter(checkpoints, SPEC, Duration.ofMillis(10),
-                Duration.ofMillis(10), ignored())) {
+                Duration.ofMillis(10), ResumeExactlyOnceTest.noOutcome())) {
             writer.offer(first.trainer().snapshot()).get(30, TimeUnit.SECONDS);
         }
         SavedTraining restored = CheckpointCodec.decode(checkpoints.load("healthy", crashAfterSteps), spec);
@@ -159,18 +159,5 @@ class HealthResumeTest {
         assertThat(resumed.events().stream().map(e -> e.type() + "@" + e.step()).toList())
                 .isEqualTo(uninterrupted.events().stream().filter(e -> e.step() > crashAfterSteps)
                         .map(e -> e.type() + "@" + e.step()).toList());
-    }
-
-    private static CheckpointWriter.Outcome ignored() {
-        return new CheckpointWriter.Outcome() {
-            @Override
-            public void saved(Manifest manifest, long bytes, long nanos) {
-            }
-
-            @Override
-            public void failed(long step, Exception error, int attempt, Duration retryIn) {
-                throw new AssertionError("write failed", error);
-            }
-        };
     }
 }

@@ -239,7 +239,8 @@ class ResumeExactlyOnceTest {
         return new OnlineTrainer.Settings(Duration.ZERO, 1000, Duration.ofHours(1), 100, 0, Duration.ofHours(1));
     }
 
-    private static CheckpointWriter.Outcome noOutcome() {
+    /** A writer outcome that fails the test on a failed write (shared with the other resume tests). */
+    static CheckpointWriter.Outcome noOutcome() {
         return new CheckpointWriter.Outcome() {
             @Override
             public void saved(Manifest manifest, long bytes, long nanos) {

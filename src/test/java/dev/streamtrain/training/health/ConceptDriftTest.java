@@ -1,5 +1,7 @@
 package dev.streamtrain.training.health;
 
+import org.jboss.logging.Logger;
+
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -21,6 +23,8 @@ import dev.streamtrain.training.TrainingEvent;
  * stationary part, and the configured answer makes accuracy recover faster than no answer does.
  */
 class ConceptDriftTest {
+
+    private static final Logger LOG = Logger.getLogger(ConceptDriftTest.class);
 
     static final int PASSES_BEFORE = 4;
     static final int PASSES_AFTER = 3;
@@ -84,8 +88,8 @@ class ConceptDriftTest {
         int changeStep = CHANGE / 32 + 1;
         List<TrainingEvent> drifts = answered.events("drift-detected");
         int window = 60;
-        System.out.printf("%s: drifts at %s (change at step %d); acc after change over %d steps: restart %.3f,"
-                        + " none %.3f, reset %.3f; end %.3f / %.3f / %.3f%n", detector,
+        LOG.infof("%s: drifts at %s (change at step %d); acc after change over %d steps: restart %.3f,"
+                        + " none %.3f, reset %.3f; end %.3f / %.3f / %.3f", detector,
                 drifts.stream().map(TrainingEvent::step).toList(), changeStep, window,
                 accuracy(answered, changeStep, changeStep + window), accuracy(unanswered, changeStep, changeStep + window),
                 accuracy(reset, changeStep, changeStep + window),

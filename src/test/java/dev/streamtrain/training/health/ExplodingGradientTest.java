@@ -1,5 +1,7 @@
 package dev.streamtrain.training.health;
 
+import org.jboss.logging.Logger;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -18,6 +20,8 @@ import dev.streamtrain.training.ExampleBlock;
  * non-finite weight, and the model recovers; without the answer it does not.
  */
 class ExplodingGradientTest {
+
+    private static final Logger LOG = Logger.getLogger(ExplodingGradientTest.class);
 
     static final String SPEC = """
             name: explode
@@ -70,7 +74,7 @@ class ExplodingGradientTest {
         HealthHarness unanswered = run(spec, settings(1.0));
 
         var explosions = answered.events("exploding-gradient");
-        System.out.printf("explosions %d, first at %d: %s; lr scale %.4g; lr %.4g; recent acc %.3f vs %.3f; non-finite %d%n",
+        LOG.infof("explosions %d, first at %d: %s; lr scale %.4g; lr %.4g; recent acc %.3f vs %.3f; non-finite %d",
                 explosions.size(), explosions.isEmpty() ? -1 : explosions.get(0).step(),
                 explosions.isEmpty() ? "" : explosions.get(0).detail(),
                 answered.trainer.health().view().learningRateScale(), answered.trainer.learningRate(),

@@ -1,5 +1,7 @@
 package dev.streamtrain.training.health;
 
+import org.jboss.logging.Logger;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -22,6 +24,8 @@ import dev.streamtrain.training.TrainingEvent;
  * reason {@code non-finite}, the learning rate is backed off, and serving never sees a non-finite weight.
  */
 class NonFiniteStepTest {
+
+    private static final Logger LOG = Logger.getLogger(NonFiniteStepTest.class);
 
     static final int POISONED_BATCH = 23;
     static final int BATCH = 32;
@@ -149,7 +153,7 @@ class NonFiniteStepTest {
         reference.train(stream(reference, false, i -> big, false));
 
         List<TrainingEvent> events = poisoned.events("non-finite-loss");
-        System.out.println("optimizer-state case: " + events);
+        LOG.info("optimizer-state case: " + events);
         assertThat(events).hasSize(1);
         assertThat(events.get(0).detail()).containsEntry("non-finite", "optimizer-state");
         // found at the next check (a publish, every 5 steps here, or the good state, every 10), undone by

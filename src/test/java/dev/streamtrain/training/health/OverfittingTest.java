@@ -1,5 +1,7 @@
 package dev.streamtrain.training.health;
 
+import org.jboss.logging.Logger;
+
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -22,6 +24,8 @@ import dev.streamtrain.training.TrainingEvent;
  * the best checkpoint is the one from before it began, and with regularisation the gap shrinks.
  */
 class OverfittingTest {
+
+    private static final Logger LOG = Logger.getLogger(OverfittingTest.class);
 
     static final int EXAMPLES = 300;
     static final int PASSES = 25;
@@ -85,9 +89,9 @@ class OverfittingTest {
 
         List<TrainingEvent> detected = plain.events("overfitting-detected");
         long best = plain.checkpoints.stream().filter(c -> c[1] == 1).mapToLong(c -> c[0]).max().orElse(-1);
-        System.out.printf("overfitting at %s; best checkpoint %d (monitor's best step %d); held-out examples %d;"
+        LOG.infof("overfitting at %s; best checkpoint %d (monitor's best step %d); held-out examples %d;"
                         + " gap plain %.3f (holdout %.3f, train %.3f), regularised %.3f (holdout %.3f, train %.3f);"
-                        + " held-out accuracy %.3f vs %.3f%n",
+                        + " held-out accuracy %.3f vs %.3f",
                 detected.stream().map(TrainingEvent::step).toList(), best,
                 plain.trainer.health().view().bestStep(), plain.trainer.holdoutStats().examples(),
                 gap(plain), plain.trainer.holdoutStats().recentLoss(), plain.trainer.stats().recentLoss(),
@@ -127,10 +131,10 @@ class OverfittingTest {
                 {"l2 0.001", "", ", l2: 0.001", ""},
                 {"gaussian noise 0.3", "", "", "augmentation: {gaussian-noise: 0.3}"},
                 {"mixup 0.4", "", "", "augmentation: {mixup: 0.4}"}};
-        System.out.printf("| none | %.3f |%n", plain);
+        LOG.infof("| none | %.3f |", plain);
         for (String[] v : variants) {
             HealthHarness run = replay(ModelSpecParser.parse(LARGE.formatted(v[1], v[2], v[3])));
-            System.out.printf("| %s | %.3f | held-out accuracy %.3f | overfitting events %d |%n", v[0], gap(run),
+            LOG.infof("| %s | %.3f | held-out accuracy %.3f | overfitting events %d |", v[0], gap(run),
                     run.trainer.holdoutStats().recentAccuracy(), run.events("overfitting-detected").size());
             assertThat(run.publishedNonFinite).isZero();
             if (v[0].startsWith("dropout") || v[0].startsWith("l2") || v[0].startsWith("mixup")) {

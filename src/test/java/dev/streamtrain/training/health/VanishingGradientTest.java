@@ -1,5 +1,7 @@
 package dev.streamtrain.training.health;
 
+import org.jboss.logging.Logger;
+
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -22,6 +24,8 @@ import dev.streamtrain.training.TrainingEvent;
  * as the table of the README's "When to reach for normalisation and residual blocks".
  */
 class VanishingGradientTest {
+
+    private static final Logger LOG = Logger.getLogger(VanishingGradientTest.class);
 
     static final int PASSES = 3;
     /** Dense layers below the output layer, in every spec. */
@@ -92,29 +96,30 @@ class VanishingGradientTest {
         measure("tanh", "12 × dense 64 tanh (Xavier), plain", TANH);
         measure("relu", "12 × dense 64 relu (He), plain", RELU);
         measure("residual", "6 × residual {64, relu, depth 2, norm: layer} (12 dense)", RESIDUAL);
-        System.out.printf("%nVanishingGradientTest: digits, %d shuffled passes (%d examples), batch 32, adam 0.001,"
-                + " seed 11, sampled every %d steps%n", PASSES, PASSES * 1797, SAMPLE_EVERY_STEPS);
-        System.out.println("| spec | prequential accuracy (all passes / recent) | first layer / output gradient norm"
-                + " | `vanishing-gradient` |");
-        System.out.println("|---|---|---|---|");
+        StringBuilder table = new StringBuilder(String.format("%nVanishingGradientTest: digits, %d shuffled passes"
+                + " (%d examples), batch 32, adam 0.001, seed 11, sampled every %d steps%n", PASSES, PASSES * 1797,
+                SAMPLE_EVERY_STEPS));
+        table.append("| spec | prequential accuracy (all passes / recent) | first layer / output gradient norm"
+                + " | `vanishing-gradient` |\n|---|---|---|---|\n");
         for (Run run : RUNS.values()) {
-            System.out.printf("| %s | %.2f / %.2f | %.1e | %s |%n", run.structure(), run.accuracy(),
+            table.append(String.format("| %s | %.2f / %.2f | %.1e | %s |%n", run.structure(), run.accuracy(),
                     run.recentAccuracy(), run.firstToOutput(),
-                    run.vanishing().isEmpty() ? "no" : "yes, at step " + run.vanishing().get(0).step());
+                    run.vanishing().isEmpty() ? "no" : "yes, at step " + run.vanishing().get(0).step()));
         }
         for (Map.Entry<String, Run> run : RUNS.entrySet()) {
-            System.out.printf("%s, step %d, gradient norms input to output:", run.getKey(),
-                    run.getValue().harness().trainer.health().view().layersStep());
-            run.getValue().layers().forEach(l -> System.out.printf(" %.2e", l.gradientNorm()));
-            System.out.println();
+            table.append(String.format("%s, step %d, gradient norms input to output:", run.getKey(),
+                    run.getValue().harness().trainer.health().view().layersStep()));
+            run.getValue().layers().forEach(l -> table.append(String.format(" %.2e", l.gradientNorm())));
+            table.append('\n');
         }
+        LOG.info(table);
     }
 
     static void measure(String key, String structure, String spec) throws Exception {
         long start = System.nanoTime();
         HealthHarness harness = new HealthHarness(ModelSpecParser.parse(spec), settings());
         harness.train(ExplodingGradientTest.digits(harness, PASSES));
-        System.out.printf("%s: trained in %.1f s%n", key, (System.nanoTime() - start) / 1e9);
+        LOG.infof("%s: trained in %.1f s", key, (System.nanoTime() - start) / 1e9);
         RUNS.put(key, new Run(structure, harness));
     }
 
