@@ -10,17 +10,15 @@ import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
 import java.util.List;
+import java.util.Map;
 
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.serving.V2Messages.InferRequest;
 import dev.streamtrain.serving.V2Messages.InferResponse;
 import dev.streamtrain.serving.V2Messages.ModelMetadata;
 import dev.streamtrain.serving.V2Messages.ModelReady;
 import dev.streamtrain.serving.V2Messages.ResponseOutput;
 import dev.streamtrain.serving.V2Messages.ServerMetadata;
-import dev.streamtrain.serving.V2Messages.TensorMetadata;
-import dev.streamtrain.training.ServedModel;
 
 /**
  * The Open Inference Protocol (KServe V2) over REST: health, server and model metadata, and inference,
@@ -31,53 +29,46 @@ import dev.streamtrain.training.ServedModel;
 @Produces(MediaType.APPLICATION_JSON)
 public class InferenceResource {
 
-    static final String INPUT = "input";
-    static final String OUTPUT = "output";
-    private static final int MAX_ROWS = 4096;
+    static final String PROTOCOL = "rest";
 
-    private final ServedModel served;
-    private final ModelSpec spec;
+    private final Inference inference;
 
-    InferenceResource(ServedModel served, ModelSpec spec) {
-        this.served = served;
-        this.spec = spec;
+    InferenceResource(Inference inference) {
+        this.inference = inference;
     }
 
     @GET
     public ServerMetadata server() {
-        String version = getClass().getPackage().getImplementationVersion();
-        return new ServerMetadata("streamtrain", version == null ? "dev" : version, List.of());
+        return new ServerMetadata("streamtrain", inference.serverVersion(), List.of());
     }
 
     @GET
     @Path("/health/live")
     public Response live() {
-        return Response.ok(java.util.Map.of("live", true)).build();
+        return Response.ok(Map.of("live", true)).build();
     }
 
     @GET
     @Path("/health/ready")
     public Response ready() {
-        boolean ready = served.current().isPresent();
-        return Response.status(ready ? 200 : 503).entity(java.util.Map.of("ready", ready)).build();
+        boolean ready = inference.current().isPresent();
+        return Response.status(ready ? 200 : 503).entity(Map.of("ready", ready)).build();
     }
 
     @GET
     @Path("/models/{model}")
     public ModelMetadata metadata(@PathParam("model") String model) {
-        return metadata(snapshot(model, null));
+        return metadata(model, null);
     }
 
     @GET
     @Path("/models/{model}/versions/{version}")
     public ModelMetadata metadata(@PathParam("model") String model, @PathParam("version") String version) {
-        return metadata(snapshot(model, version));
-    }
-
-    private ModelMetadata metadata(ModelSnapshot snapshot) {
-        return new ModelMetadata(spec.name(), List.of(snapshot.version()), "streamtrain-dl4j",
-                List.of(new TensorMetadata(INPUT, "FP32", new long[] {-1, spec.inputs()})),
-                List.of(new TensorMetadata(OUTPUT, "FP32", new long[] {-1, spec.outputs()})));
+        return inference.measured(PROTOCOL, "metadata", () -> {
+            ModelSnapshot snapshot = inference.snapshot(model, version);
+            return new ModelMetadata(inference.spec().name(), List.of(snapshot.version()), Inference.PLATFORM,
+                    inference.inputs(), inference.outputs());
+        });
     }
 
     @GET
@@ -89,13 +80,7 @@ public class InferenceResource {
     @GET
     @Path("/models/{model}/versions/{version}/ready")
     public Response modelReady(@PathParam("model") String model, @PathParam("version") String version) {
-        requireModel(model);
-        var current = served.current();
-        if (current.isPresent() && version != null && !version.equals(current.get().version())) {
-            throw InferenceException.notFound("version " + version + " of model '" + model
-                    + "' is not served; the current version is " + current.get().version());
-        }
-        boolean ready = current.isPresent();
+        boolean ready = inference.ready(model, version);
         return Response.status(ready ? 200 : 503).entity(new ModelReady(model, ready)).build();
     }
 
@@ -111,35 +96,25 @@ public class InferenceResource {
     @Consumes(MediaType.APPLICATION_JSON)
     public InferResponse infer(@PathParam("model") String model, @PathParam("version") String version,
                                InferRequest request) {
-        ModelSnapshot snapshot = snapshot(model, version);
+        return inference.measured(PROTOCOL, "infer", () -> {
+            ModelSnapshot snapshot = inference.snapshot(model, version);
+            InputTensor input = input(request);
+            float[] output = inference.predict(snapshot, input.data, input.rows);
+            return new InferResponse(inference.spec().name(), snapshot.version(), request.id(), List.of(
+                    new ResponseOutput(Inference.OUTPUT, new long[] {input.rows, inference.spec().outputs()}, "FP32",
+                            output)));
+        });
+    }
+
+    /** The request's one input tensor, checked, with its output selection (which may only name the output). */
+    InputTensor input(InferRequest request) {
         if (request == null || request.inputs() == null || request.inputs().size() != 1) {
             throw InferenceException.badRequest("the request needs \"inputs\" with exactly one tensor, shape [N, "
-                    + spec.inputs() + "]");
+                    + inference.spec().inputs() + "]");
         }
-        if (request.outputs() != null && request.outputs().stream().anyMatch(o -> o == null || !OUTPUT.equals(o.name()))) {
-            throw InferenceException.badRequest("the model has one output, named '" + OUTPUT + "'");
+        if (request.outputs() != null) {
+            inference.requireOutputs(request.outputs().stream().map(o -> o == null ? null : o.name()).toList());
         }
-        InputTensor input = InputTensor.of(request.inputs().get(0), spec.inputs(), MAX_ROWS);
-        float[] output = snapshot.predict(input.data, input.rows);
-        return new InferResponse(spec.name(), snapshot.version(), request.id(), List.of(
-                new ResponseOutput(OUTPUT, new long[] {input.rows, spec.outputs()}, "FP32", output)));
-    }
-
-    private void requireModel(String model) {
-        if (!spec.name().equals(model)) {
-            throw InferenceException.notFound("model '" + model + "' is not served here; this server serves '"
-                    + spec.name() + "'");
-        }
-    }
-
-    private ModelSnapshot snapshot(String model, String version) {
-        requireModel(model);
-        ModelSnapshot snapshot = served.current()
-                .orElseThrow(() -> InferenceException.unavailable("model '" + model + "' has no weights yet"));
-        if (version != null && !version.equals(snapshot.version())) {
-            throw InferenceException.notFound("version " + version + " of model '" + model
-                    + "' is not served; the current version is " + snapshot.version());
-        }
-        return snapshot;
+        return InputTensor.of(request.inputs().get(0), inference.spec().inputs(), Inference.MAX_ROWS);
     }
 }

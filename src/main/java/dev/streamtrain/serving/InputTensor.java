@@ -24,30 +24,54 @@ final class InputTensor {
         if (input == null) {
             throw InferenceException.badRequest("an input tensor is null; send {\"name\", \"shape\", \"datatype\", \"data\"}");
         }
-        if (input.datatype() == null || !DATATYPES.contains(input.datatype())) {
-            throw InferenceException.badRequest("input '" + input.name() + "' has datatype " + input.datatype()
-                    + "; use FP32 or FP64 (integer types are accepted too)");
-        }
         long[] shape = input.shape();
-        if (shape == null || shape.length < 1 || shape.length > 2) {
-            throw InferenceException.badRequest("input '" + input.name() + "' must have shape [N, " + features + "]");
-        }
-        long rows = shape.length == 2 ? shape[0] : 1;
-        long width = shape[shape.length - 1];
-        if (width != features) {
-            throw InferenceException.badRequest("input '" + input.name() + "' has " + width
-                    + " features per row; the model takes " + features + " (shape [N, " + features + "])");
-        }
-        if (rows < 1 || rows > maxRows) {
-            throw InferenceException.badRequest("input '" + input.name() + "' has " + rows + " rows; send 1 to " + maxRows);
-        }
+        int rows = rows(input.name(), input.datatype(), shape, features, maxRows);
+        long width = features;
         float[] data = new float[(int) (rows * width)];
         int filled = flatten(input.data(), data, 0, input.name());
         if (filled != data.length) {
             throw InferenceException.badRequest("input '" + input.name() + "' has " + filled
                     + " values; its shape " + java.util.Arrays.toString(shape) + " needs " + data.length);
         }
-        return new InputTensor((int) rows, data);
+        return new InputTensor(rows, data);
+    }
+
+    /**
+     * Checks an input tensor's header and returns its row count: the name {@code input}, a numeric datatype,
+     * shape [N, features] (or [features] for one row) with 1 <= N <= maxRows.
+     */
+    static int rows(String name, String datatype, long[] shape, int features, int maxRows) {
+        if (name == null || !Inference.INPUT.equals(name)) {
+            throw InferenceException.badRequest("the model's input is named '" + Inference.INPUT + "'; got "
+                    + (name == null ? "no name" : "'" + name + "'"));
+        }
+        if (datatype == null || !DATATYPES.contains(datatype)) {
+            throw InferenceException.badRequest("input '" + name + "' has datatype " + datatype
+                    + "; use FP32 or FP64 (integer types are accepted too)");
+        }
+        if (shape == null || shape.length < 1 || shape.length > 2) {
+            throw InferenceException.badRequest("input '" + name + "' must have shape [N, " + features + "]");
+        }
+        long rows = shape.length == 2 ? shape[0] : 1;
+        long width = shape[shape.length - 1];
+        if (width != features) {
+            throw InferenceException.badRequest("input '" + name + "' has " + width
+                    + " features per row; the model takes " + features + " (shape [N, " + features + "])");
+        }
+        if (rows < 1 || rows > maxRows) {
+            throw InferenceException.badRequest("input '" + name + "' has " + rows + " rows; send 1 to " + maxRows);
+        }
+        return (int) rows;
+    }
+
+    /** Refuses a value that is not finite once in FP32 (NaN, infinity, or an FP64 beyond FP32's range). */
+    static float finite(double value, int at, String name) {
+        float v = (float) value;
+        if (!Float.isFinite(v)) {
+            throw InferenceException.badRequest("input '" + name + "' holds a value that is not a finite FP32 number at "
+                    + at + ": " + value);
+        }
+        return v;
     }
 
     private static int flatten(JsonNode node, float[] out, int at, String name) {
@@ -65,11 +89,8 @@ final class InputTensor {
             if (at >= out.length) {
                 throw InferenceException.badRequest("input '" + name + "' has more values than its shape allows");
             }
-            float v = value.floatValue();
-            if (!Float.isFinite(v)) {
-                throw InferenceException.badRequest("input '" + name + "' holds a non-finite value at " + at);
-            }
-            out[at++] = v;
+            out[at] = finite(value.doubleValue(), at, name);
+            at++;
         }
         return at;
     }

@@ -1,0 +1,135 @@
+package dev.streamtrain.serving;
+
+import jakarta.enterprise.context.ApplicationScoped;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.serving.V2Messages.TensorMetadata;
+import dev.streamtrain.training.ServedModel;
+
+/**
+ * What every inference adapter (REST, gRPC) shares: which model and version a request may address, the shapes
+ * it may send, the prediction itself, and the request meters. A request takes one snapshot with
+ * {@link #snapshot} and is answered wholly from it, so a publish between two of its reads cannot mix versions.
+ */
+@ApplicationScoped
+public class Inference {
+
+    public static final String INPUT = "input";
+    public static final String OUTPUT = "output";
+    public static final String PLATFORM = "streamtrain-dl4j";
+    /** The most rows one request may carry. */
+    public static final int MAX_ROWS = 4096;
+
+    private final ModelSpec spec;
+    private final ServedModel served;
+    private final ServingMeters meters;
+
+    Inference(ModelSpec spec, ServedModel served, ServingMeters meters) {
+        this.spec = spec;
+        this.served = served;
+        this.meters = meters;
+    }
+
+    public ModelSpec spec() {
+        return spec;
+    }
+
+    public Optional<ModelSnapshot> current() {
+        return served.current();
+    }
+
+    /** The server's version: the implementation version of the package, or "dev" when run from classes. */
+    public String serverVersion() {
+        String version = Inference.class.getPackage().getImplementationVersion();
+        return version == null ? "dev" : version;
+    }
+
+    public List<TensorMetadata> inputs() {
+        return List.of(new TensorMetadata(INPUT, "FP32", new long[] {-1, spec.inputs()}));
+    }
+
+    public List<TensorMetadata> outputs() {
+        return List.of(new TensorMetadata(OUTPUT, "FP32", new long[] {-1, spec.outputs()}));
+    }
+
+    public void requireModel(String model) {
+        if (!spec.name().equals(model)) {
+            throw InferenceException.notFound("model '" + model + "' is not served here; this server serves '"
+                    + spec.name() + "'");
+        }
+    }
+
+    /**
+     * The snapshot that answers a request for {@code model} (and {@code version}, when not null or empty):
+     * 404 for another model or a version that is not served, 503 before the first snapshot.
+     */
+    public ModelSnapshot snapshot(String model, String version) {
+        requireModel(model);
+        ModelSnapshot snapshot = served.current()
+                .orElseThrow(() -> InferenceException.unavailable("model '" + model + "' has no weights yet"));
+        requireVersion(model, version, snapshot);
+        return snapshot;
+    }
+
+    /** Whether the model (and version, when given) is ready; 404 for another model or another version. */
+    public boolean ready(String model, String version) {
+        requireModel(model);
+        Optional<ModelSnapshot> current = served.current();
+        current.ifPresent(s -> requireVersion(model, version, s));
+        return current.isPresent();
+    }
+
+    private static void requireVersion(String model, String version, ModelSnapshot snapshot) {
+        if (version != null && !version.isEmpty() && !version.equals(snapshot.version())) {
+            throw InferenceException.notFound("version " + version + " of model '" + model
+                    + "' is not served; the current version is " + snapshot.version());
+        }
+    }
+
+    /** Refuses an output selection that names anything but the model's one output. */
+    public void requireOutputs(List<String> names) {
+        for (String name : names) {
+            if (!OUTPUT.equals(name)) {
+                throw InferenceException.badRequest("the model has one output, named '" + OUTPUT + "'; '" + name
+                        + "' is not one");
+            }
+        }
+    }
+
+    /**
+     * Checks an input tensor's header and returns its row count: name {@value #INPUT} (or empty), a numeric
+     * datatype, shape [N, F] (or [F] for one row) with F the model's feature count and 1 <= N <= MAX_ROWS.
+     */
+    public int rows(String name, String datatype, long[] shape) {
+        return InputTensor.rows(name, datatype, shape, spec.inputs(), MAX_ROWS);
+    }
+
+    /** Predicts raw (un-normalised) row-major features with one snapshot; row-major outputs. */
+    public float[] predict(ModelSnapshot snapshot, float[] features, int rows) {
+        return snapshot.predict(features, rows);
+    }
+
+    /**
+     * Runs one request and counts it in {@code streamtrain_inference_seconds{protocol, operation, outcome}}:
+     * outcome {@code ok}, {@code client-error} (4xx), {@code unavailable} (503) or {@code error}.
+     */
+    public <T> T measured(String protocol, String operation, Supplier<T> request) {
+        long start = System.nanoTime();
+        String outcome = "error";
+        try {
+            T result = request.get();
+            outcome = "ok";
+            return result;
+        } catch (InferenceException e) {
+            outcome = e.status() == 503 ? "unavailable" : e.status() < 500 ? "client-error" : "error";
+            throw e;
+        } finally {
+            meters.record(protocol, operation, outcome, System.nanoTime() - start);
+        }
+    }
+}
