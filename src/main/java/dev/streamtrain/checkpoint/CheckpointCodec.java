@@ -95,7 +95,7 @@ final class CheckpointCodec {
             // never written by this version (it checks before saving), but an older one could have
             throw new Checkpoints.InvalidCheckpointException("its parameters or optimizer state are not finite");
         }
-        return new SavedTraining(network, state);
+        return new SavedTraining(network, state, loaded.manifest().time());
     }
 
     /** The newest checkpoint was trained with a different model spec than the configured one. */

@@ -114,6 +114,11 @@ public class CheckpointService implements Checkpointer {
         return writer.offer(snapshot);
     }
 
+    /** The steps of the model's checkpoints in the store, newest first (complete or not, valid or not). */
+    public List<Long> steps() throws IOException {
+        return checkpoints.steps(spec.name());
+    }
+
     /** The manifests of the model's checkpoints, newest first (files not verified; incomplete ones left out). */
     public List<Manifest> list() throws IOException {
         List<Manifest> manifests = new ArrayList<>();

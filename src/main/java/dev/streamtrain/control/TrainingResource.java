@@ -59,6 +59,9 @@ public class TrainingResource {
     @Path("/status")
     public Map<String, Object> status() {
         OnlineTrainer trainer = service.trainer();
+        if (!service.trains()) {
+            throw notTraining();
+        }
         if (trainer == null) {
             throw new WebApplicationException("the trainer has not started", 503);
         }
@@ -128,6 +131,9 @@ public class TrainingResource {
     @Path("/hyperparameters")
     public Map<String, Object> hyperparameters() {
         OnlineTrainer trainer = service.trainer();
+        if (!service.trains()) {
+            throw notTraining();
+        }
         if (trainer == null) {
             throw new WebApplicationException("the trainer has not started", 503);
         }
@@ -199,6 +205,7 @@ public class TrainingResource {
     @POST
     @Path("/rollback")
     public Map<String, Object> rollback(@QueryParam("step") Long step) throws IOException {
+        trainer();
         long target = step != null ? step : previousCheckpoint();
         SavedTraining saved;
         try {
@@ -223,7 +230,15 @@ public class TrainingResource {
         return manifests.get(1).step();
     }
 
+    private WebApplicationException notTraining() {
+        return new WebApplicationException("this replica only serves (streamtrain.mode=serve); training is"
+                + " controlled at the trainer of model " + service.modelSpec().name(), 409);
+    }
+
     private OnlineTrainer trainer() {
+        if (!service.trains()) {
+            throw notTraining();
+        }
         OnlineTrainer trainer = service.trainer();
         if (trainer == null || !service.isTraining()) {
             // a request queued for a training thread that is not running would be carried out, if ever, later

@@ -66,6 +66,10 @@ public class DemoRunner implements TrainingListener {
         if (!config.enabled()) {
             return;
         }
+        if (!trainer.trains()) {
+            LOG.info("Demo: not run by a serving-only replica (streamtrain.mode=serve)");
+            return;
+        }
         DigitsDataset data = DigitsDataset.load();
         firstPassSize = data.size();
         DemoProducer producer = new DemoProducer(bootstrapServers, topic, data, config);

@@ -19,12 +19,12 @@ public final class ModelSnapshot {
     private final long step;
     private final Instant createdAt;
 
-    ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step) {
+    ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step, Instant createdAt) {
         this.spec = spec;
         this.graph = graph;
         this.normalizer = normalizer;
         this.step = step;
-        this.createdAt = Instant.now();
+        this.createdAt = createdAt;
     }
 
     /**
@@ -58,6 +58,7 @@ public final class ModelSnapshot {
         return step;
     }
 
+    /** When these weights were taken from training (for a replica: when their checkpoint was written). */
     public Instant createdAt() {
         return createdAt;
     }

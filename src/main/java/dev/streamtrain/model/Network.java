@@ -18,6 +18,7 @@ import org.nd4j.linalg.schedule.ISchedule;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -225,12 +226,17 @@ public final class Network {
      * listeners behind: serving needs neither, and Adam's state is twice the size of the weights.
      */
     public ModelSnapshot snapshot(long step) {
+        return snapshot(step, Instant.now());
+    }
+
+    /** A snapshot dated {@code takenAt}: a serving replica dates a checkpoint's weights by the checkpoint. */
+    public ModelSnapshot snapshot(long step, Instant takenAt) {
         ComputationGraphConfiguration configuration = graph.getConfiguration().clone();
         // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
         configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
         ComputationGraph copy = new ComputationGraph(configuration);
         copy.init(graph.params().dup(), false);
-        return new ModelSnapshot(spec, copy, normalizer.copy(), step);
+        return new ModelSnapshot(spec, copy, normalizer.copy(), step, takenAt);
     }
 
     private static ComputationGraph newGraph(ModelSpec spec) {

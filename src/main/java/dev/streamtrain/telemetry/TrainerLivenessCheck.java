@@ -24,6 +24,9 @@ public class TrainerLivenessCheck implements HealthCheck {
     @Override
     public HealthCheckResponse call() {
         var response = HealthCheckResponse.named("trainer");
+        if (!trainer.trains()) {
+            return response.up().withData("mode", "serve").build();
+        }
         if (!trainer.isTraining()) {
             return response.down().withData("reason", "the training thread is not running").build();
         }

@@ -75,7 +75,15 @@ public class TrainerService {
     // Runs before the messaging channels start (they start at a later observer priority), so records find a
     // trainer, and the consumer finds the position to seek to.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners,
-               Checkpointer checkpointer, TrainingEvents events) {
+               Instance<Checkpointer> checkpointers, TrainingEvents events) {
+        require(java.util.Set.of("train", "serve").contains(config.mode()), "streamtrain.mode",
+                "must be train or serve, not '" + config.mode() + "'");
+        if (!config.trains()) {
+            LOG.infof("Model %s: serving-only replica (streamtrain.mode=serve): not training; serving the newest"
+                    + " checkpoint and following the trainer's checkpoint-saved events", spec.name());
+            return;
+        }
+        Checkpointer checkpointer = checkpointers.get();
         TrainingHealth health = new TrainingHealth(healthSettings(config.health()), events);
         threads = ComputeSettings.apply(config.compute().threads(), spec);
         Optional<SavedTraining> saved = restore(checkpointer);
@@ -205,6 +213,11 @@ public class TrainerService {
         if (trainer != null) {
             trainer.forget(partition);
         }
+    }
+
+    /** Whether this process trains; false for a serving-only replica. */
+    public boolean trains() {
+        return config.trains();
     }
 
     /** Whether the training thread is running (false before start, after stop, or if it died). */

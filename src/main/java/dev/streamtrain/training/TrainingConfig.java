@@ -10,6 +10,21 @@ import java.util.Optional;
 @ConfigMapping(prefix = "streamtrain")
 public interface TrainingConfig {
 
+    /**
+     * {@code train}: learn from the examples topic and serve (the default); {@code serve}: a serving-only
+     * replica that does not consume examples, loads the newest valid checkpoint and follows the trainer's
+     * {@code checkpoint-saved} events (see {@code ModeConfigSourceFactory}).
+     */
+    @WithDefault("train")
+    String mode();
+
+    /** Whether this process trains ({@code streamtrain.mode=train}). */
+    default boolean trains() {
+        return !"serve".equals(mode());
+    }
+
+    Serving serving();
+
     Model model();
 
     Training training();
@@ -19,6 +34,22 @@ public interface TrainingConfig {
     Checkpoint checkpoint();
 
     Health health();
+
+    interface Serving {
+        /**
+         * How often a serving-only replica also looks in the store for a newer checkpoint, besides following
+         * {@code checkpoint-saved} events (which can be missed while the broker is unreachable).
+         */
+        @WithDefault("30s")
+        Duration pollInterval();
+
+        /**
+         * The most rows one forward pass of inference answers: requests that arrive while one runs are
+         * answered together by the next (micro-batching; 1 turns it off).
+         */
+        @WithDefault("256")
+        int maxBatchRows();
+    }
 
     interface Model {
         /** Path of the model spec file; unset means the bundled digits spec. */

@@ -38,6 +38,12 @@ public final class ServiceProcess implements AutoCloseable {
     /** Starts the service with the given system properties and environment, and waits until it is ready. */
     public static ServiceProcess start(String name, Map<String, String> properties, Map<String, String> environment)
             throws IOException {
+        return start(name, properties, environment, "/q/health/ready");
+    }
+
+    /** Starts the service and waits until {@code upPath} answers 200 (e.g. /q/health/live: started, maybe not ready). */
+    public static ServiceProcess start(String name, Map<String, String> properties, Map<String, String> environment,
+                                       String upPath) throws IOException {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: integration tests run after `package`");
@@ -63,7 +69,7 @@ public final class ServiceProcess implements AutoCloseable {
                     throw new IllegalStateException("the service exited with " + service.process.exitValue()
                             + " while starting; its log ends:\n" + service.logTail());
                 }
-                return service.status("/q/health/ready") == 200;
+                return service.status(upPath) == 200;
             });
         } catch (RuntimeException e) {
             service.kill();
@@ -82,7 +88,8 @@ public final class ServiceProcess implements AutoCloseable {
         return response.body();
     }
 
-    private int status(String path) {
+    /** The HTTP status of a GET; -1 when the service cannot be reached. */
+    public int status(String path) {
         try {
             return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
@@ -94,7 +101,21 @@ public final class ServiceProcess implements AutoCloseable {
         }
     }
 
-    private URI uri(String path) {
+    /** POST a JSON body (with a bearer token when not null); the body, or throws when the status is not 200. */
+    public String post(String path, String json, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            throw new IOException("POST " + path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    public URI uri(String path) {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
