@@ -10,6 +10,7 @@ import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.serving.V2Messages.TensorMetadata;
 import dev.streamtrain.training.ServedModel;
+import dev.streamtrain.training.TrainingConfig;
 
 /**
  * What every inference adapter (REST, gRPC) shares: which model and version a request may address, the shapes
@@ -28,11 +29,13 @@ public class Inference {
     private final ModelSpec spec;
     private final ServedModel served;
     private final ServingMeters meters;
+    private final BatchingPredictor predictor;
 
-    Inference(ModelSpec spec, ServedModel served, ServingMeters meters) {
+    Inference(ModelSpec spec, ServedModel served, ServingMeters meters, TrainingConfig config) {
         this.spec = spec;
         this.served = served;
         this.meters = meters;
+        this.predictor = new BatchingPredictor(config.serving().maxBatchRows(), meters::batch);
     }
 
     public ModelSpec spec() {
@@ -109,9 +112,12 @@ public class Inference {
         return InputTensor.rows(name, datatype, shape, spec.inputs(), MAX_ROWS);
     }
 
-    /** Predicts raw (un-normalised) row-major features with one snapshot; row-major outputs. */
+    /**
+     * Predicts raw (un-normalised) row-major features with one snapshot; row-major outputs. Concurrent requests
+     * are answered together in one forward pass ({@link BatchingPredictor}).
+     */
     public float[] predict(ModelSnapshot snapshot, float[] features, int rows) {
-        return snapshot.predict(features, rows);
+        return predictor.predict(snapshot, features, rows);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.streamtrain.serving;
 
+import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import jakarta.enterprise.context.ApplicationScoped;
@@ -23,10 +24,18 @@ public class ServingMeters {
     private final MeterRegistry registry;
     private final String model;
     private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    private final DistributionSummary batchRows;
 
     ServingMeters(MeterRegistry registry, ModelSpec spec) {
         this.registry = registry;
         this.model = spec.name();
+        batchRows = DistributionSummary.builder("streamtrain.inference.batch.rows").tag("model", model)
+                .description("Rows per forward pass of inference: concurrent requests are answered together")
+                .register(registry);
+    }
+
+    void batch(int rows) {
+        batchRows.record(rows);
     }
 
     void record(String protocol, String operation, String outcome, long nanos) {

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Inference load test: REST and gRPC, single-row requests at a fixed rate, with the service idle and while it
+# trains flat out. Builds the service, starts it (embedded broker), runs the generator, prints a table and
+# appends it to target/load-test-results.md.
+#
+#   load-tests/run.sh [rate per second, default 2000] [seconds per run, default 30] [scenarios, default "idle training"]
+#
+# Everything runs on this machine: the generator takes CPU from the service, as a client on the same host would.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RATE=${1:-2000}
+DURATION=${2:-30}
+SCENARIOS=${3:-idle training}
+PORT=${LOADTEST_PORT:-18080}
+URL="http://127.0.0.1:$PORT"
+RESULTS=target/load-test-results.md
+OFFLINE=${MAVEN_OFFLINE:-}
+
+./mvnw -B -q $OFFLINE package -DskipTests
+./mvnw -B -q $OFFLINE dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/loadtest.classpath
+CLASSPATH="target/test-classes:target/classes:$(cat target/loadtest.classpath)"
+WORK=$(mktemp -d)
+SERVICE_PID=
+stop_service() {
+  if [ -n "$SERVICE_PID" ]; then
+    kill "$SERVICE_PID" 2>/dev/null || true
+    wait "$SERVICE_PID" 2>/dev/null || true
+    SERVICE_PID=
+  fi
+}
+trap 'stop_service; rm -rf "$WORK"' EXIT
+
+start_service() { # $1: extra -D options
+  (cd "$WORK" && rm -rf data && exec java $1 -Dquarkus.http.port="$PORT" -jar "$OLDPWD/target/quarkus-app/quarkus-run.jar" \
+      > "$WORK/service.log" 2>&1) &
+  SERVICE_PID=$!
+  for _ in $(seq 1 120); do
+    if curl -fs "$URL/v2/health/ready" > /dev/null 2>&1; then return; fi
+    sleep 0.5
+  done
+  echo "the service did not become ready; its log:" >&2; tail -40 "$WORK/service.log" >&2; exit 1
+}
+
+examples() {
+  curl -fs "$URL/v1/training/status" | sed -n 's/.*"examples":\([0-9]*\).*/\1/p' | head -1
+}
+
+{
+  echo
+  echo "Inference load test, $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)), single-row requests"
+  echo
+  echo "| scenario | protocol | rows | target rate /s | answered | achieved /s | p50 ms | p90 ms | p99 ms | p99.9 ms | errors | skipped |"
+  echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
+} >> "$RESULTS"
+
+for scenario in $SCENARIOS; do
+  case $scenario in
+    idle) start_service "-Dstreamtrain.demo.enabled=false" ;;
+    training)
+      # a backlog of ~1.8M examples: the trainer trains flat out for the whole measurement
+      start_service "-Dstreamtrain.demo.enabled=true -Dstreamtrain.demo.passes=1000 -Dstreamtrain.demo.rate=0 -Dstreamtrain.demo.exit-after-summary=false"
+      sleep 15 ;;
+    *) echo "unknown scenario $scenario (idle, training)" >&2; exit 2 ;;
+  esac
+  for protocol in rest grpc; do
+    before=$(examples || echo 0)
+    start=$(date +%s.%N)
+    java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
+        --rate="$RATE" --duration="${DURATION}s" --warmup=5s --label="$scenario" --results="$RESULTS" | tail -2
+    after=$(examples || echo 0)
+    end=$(date +%s.%N)
+    echo "trainer meanwhile: $(echo "($after - $before) / ($end - $start)" | bc) examples/s"
+  done
+  stop_service
+done
+echo "Results appended to $RESULTS"

@@ -1,0 +1,195 @@
+package dev.streamtrain.loadtest;
+
+import org.HdrHistogram.Histogram;
+import org.HdrHistogram.Recorder;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * An open-model load generator for the V2 inference routes, REST or gRPC (wrk2/ghz style): requests leave on a
+ * fixed schedule whatever the server does, and each latency is measured from the moment its request was due,
+ * not from when it could be sent, so a stalled server shows up in the percentiles (no coordinated omission).
+ *
+ * <pre>
+ * java -cp ... dev.streamtrain.loadtest.LoadTest --url=http://127.0.0.1:8080 --protocol=rest|grpc
+ *      --rate=2000 --duration=30s --warmup=5s --rows=1 --model=digits --features=64 --label=idle
+ *      [--results=target/load-test-results.md]
+ * </pre>
+ */
+public final class LoadTest {
+
+    /** One kind of request: sends it, completes when the answer is in (exceptionally on any error). */
+    interface Client extends AutoCloseable {
+        CompletableFuture<Void> send();
+
+        @Override
+        void close();
+    }
+
+    record Options(String url, String protocol, double rate, Duration duration, Duration warmup, int rows,
+                   String model, int features, String label, Path results, int maxOutstanding) {
+
+        static Options parse(String... args) {
+            Map<String, String> o = new HashMap<>();
+            for (String arg : args) {
+                if (!arg.startsWith("--") || !arg.contains("=")) {
+                    throw new IllegalArgumentException("arguments are --key=value; got " + arg);
+                }
+                o.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
+            }
+            return new Options(o.getOrDefault("url", "http://127.0.0.1:8080"), o.getOrDefault("protocol", "rest"),
+                    Double.parseDouble(o.getOrDefault("rate", "2000")), duration(o.getOrDefault("duration", "30s")),
+                    duration(o.getOrDefault("warmup", "5s")), Integer.parseInt(o.getOrDefault("rows", "1")),
+                    o.getOrDefault("model", "digits"), Integer.parseInt(o.getOrDefault("features", "64")),
+                    o.getOrDefault("label", ""), Path.of(o.getOrDefault("results", "target/load-test-results.md")),
+                    Integer.parseInt(o.getOrDefault("max-outstanding", "20000")));
+        }
+
+        private static Duration duration(String text) {
+            return text.endsWith("ms") ? Duration.ofMillis(Long.parseLong(text.substring(0, text.length() - 2)))
+                    : Duration.ofSeconds(Long.parseLong(text.replace("s", "")));
+        }
+    }
+
+    record Result(long sent, long ok, long errors, long skipped, double seconds, Histogram latencies) {
+    }
+
+    public static void main(String... args) throws Exception {
+        Options options = Options.parse(args);
+        float[] rows = rows(options.rows(), options.features(), 42);
+        try (Client client = switch (options.protocol()) {
+            case "rest" -> new RestClient(options, rows);
+            case "grpc" -> throw new UnsupportedOperationException("gRPC: after the gRPC service lands");
+            default -> throw new IllegalArgumentException("--protocol is rest or grpc");
+        }) {
+            client.send().get();
+            run(client, options.rate(), options.warmup(), options.maxOutstanding());
+            Result result = run(client, options.rate(), options.duration(), options.maxOutstanding());
+            report(options, result);
+        }
+        System.exit(0);
+    }
+
+    /** Sends at {@code rate} per second for {@code duration}; latencies in microseconds from when each was due. */
+    static Result run(Client client, double rate, Duration duration, int maxOutstanding) throws InterruptedException {
+        Recorder recorder = new Recorder(3);
+        AtomicLong ok = new AtomicLong();
+        AtomicLong errors = new AtomicLong();
+        AtomicLong outstanding = new AtomicLong();
+        long skipped = 0;
+        long period = (long) (1e9 / rate);
+        long start = System.nanoTime();
+        long end = start + duration.toNanos();
+        long sent = 0;
+        for (long due = start; due < end; due += period) {
+            long wait = due - System.nanoTime();
+            if (wait > 0) {
+                LockSupport.parkNanos(wait);
+            }
+            if (outstanding.get() >= maxOutstanding) {
+                skipped++; // the server is too far behind: counted, and reported
+                continue;
+            }
+            final long dueAt = due;
+            outstanding.incrementAndGet();
+            sent++;
+            client.send().whenComplete((r, e) -> {
+                long micros = Math.max(1, (System.nanoTime() - dueAt) / 1000);
+                outstanding.decrementAndGet();
+                if (e == null) {
+                    ok.incrementAndGet();
+                    recorder.recordValue(micros);
+                } else {
+                    errors.incrementAndGet();
+                }
+            });
+        }
+        long drainUntil = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (outstanding.get() > 0 && System.nanoTime() < drainUntil) {
+            Thread.sleep(5);
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        return new Result(sent, ok.get(), errors.get() + outstanding.get(), skipped, seconds,
+                recorder.getIntervalHistogram());
+    }
+
+    static void report(Options options, Result r) throws IOException {
+        Histogram h = r.latencies();
+        String line = String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %,d | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d |",
+                options.label(), options.protocol(), options.rows(), options.rate(), r.ok(),
+                r.ok() / Math.max(1e-9, options.duration().toNanos() / 1e9),
+                ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)), ms(h.getValueAtPercentile(99)),
+                ms(h.getValueAtPercentile(99.9)), r.errors(), r.skipped());
+        System.out.println("| scenario | protocol | rows | target rate /s | answered | achieved /s | p50 ms | p90 ms"
+                + " | p99 ms | p99.9 ms | errors | skipped |");
+        System.out.println(line);
+        System.out.printf(Locale.ROOT, "max %.2f ms, mean %.3f ms%n", ms(h.getMaxValue()), h.getMean() / 1000);
+        Files.createDirectories(options.results().toAbsolutePath().getParent());
+        Files.writeString(options.results(), line + System.lineSeparator(), StandardOpenOption.CREATE,
+                StandardOpenOption.APPEND);
+    }
+
+    private static double ms(double micros) {
+        return micros / 1000.0;
+    }
+
+    /** Rows of digits-like features (0 to 16), the same for every run. */
+    static float[] rows(int rows, int features, long seed) {
+        Random random = new Random(seed);
+        float[] data = new float[rows * features];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = random.nextInt(17);
+        }
+        return data;
+    }
+
+    /** POST /v2/models/{model}/infer over HTTP/1.1 keep-alive connections (JDK client). */
+    static final class RestClient implements Client {
+
+        private final HttpClient http;
+        private final HttpRequest request;
+
+        RestClient(Options options, float[] rows) {
+            http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                    .executor(Executors.newFixedThreadPool(2)).connectTimeout(Duration.ofSeconds(5)).build();
+            StringBuilder data = new StringBuilder();
+            for (int i = 0; i < rows.length; i++) {
+                data.append(i == 0 ? "" : ",").append((int) rows[i]);
+            }
+            String body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + options.rows() + "," + options.features()
+                    + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
+            request = HttpRequest.newBuilder(URI.create(options.url() + "/v2/models/" + options.model() + "/infer"))
+                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        }
+
+        @Override
+        public CompletableFuture<Void> send() {
+            return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenAccept(response -> {
+                if (response.statusCode() != 200) {
+                    throw new IllegalStateException("HTTP " + response.statusCode());
+                }
+            });
+        }
+
+        @Override
+        public void close() {
+        }
+    }
+}
