@@ -43,6 +43,43 @@ public final class ModelSnapshot {
         }
     }
 
+    /**
+     * Scores the held-out rows of a raw (not yet normalised) mini-batch with this snapshot, with the same loss
+     * as training's held-out figures: what serving would have lost on them.
+     */
+    public BatchScore scoreHeldOut(MiniBatch raw) {
+        boolean[] heldOut = raw.holdout();
+        int inputs = spec.inputs();
+        int width = raw.labelWidth();
+        int rows = 0;
+        for (int i = 0; i < raw.size(); i++) {
+            rows += heldOut[i] ? 1 : 0;
+        }
+        if (rows == 0) {
+            return new BatchScore(0, 0, 0, 0, Double.NaN);
+        }
+        float[] x = new float[rows * inputs];
+        float[] y = new float[rows * width];
+        float[] w = new float[rows];
+        for (int i = 0, r = 0; i < raw.size(); i++) {
+            if (heldOut[i]) {
+                System.arraycopy(raw.features(), i * inputs, x, r * inputs, inputs);
+                System.arraycopy(raw.labels(), i * width, y, r * width, width);
+                w[r++] = raw.weights()[i];
+            }
+        }
+        float[] out = predict(x, rows);
+        ExampleScorer scorer = new ExampleScorer(spec.loss(), spec.outputs());
+        double lossSum = 0, weightSum = 0;
+        int correct = 0;
+        for (int r = 0; r < rows; r++) {
+            lossSum += w[r] * scorer.loss(out, y, r);
+            weightSum += w[r];
+            correct += spec.isClassification() && scorer.correct(out, y, r) ? 1 : 0;
+        }
+        return new BatchScore(lossSum, weightSum, correct, rows, Double.NaN);
+    }
+
     /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */
     public boolean parametersFinite() {
         synchronized (graph) {

@@ -1,6 +1,7 @@
 package dev.streamtrain.telemetry;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
@@ -106,6 +107,10 @@ public class TrainingMeters implements TrainingListener {
                 .description("Native memory held by ND4J/JavaCPP").register(registry);
         Gauge.builder("streamtrain.model.staleness", this, TrainingMeters::staleness).baseUnit("seconds")
                 .tag("model", model).description("Age of the snapshot that serves").register(registry);
+        FunctionCounter.builder("streamtrain.snapshots.withheld", trainer,
+                        t -> t.trainer() == null ? 0 : t.trainer().withheldSnapshots()).tag("model", model)
+                .description("Snapshots not promoted to serving: held-out loss worse than the serving one's"
+                        + " (streamtrain.serving.promotion=not-worse)").register(registry);
     }
 
     private Timer phase(String phase, String help) {

@@ -18,6 +18,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
 import dev.streamtrain.model.MiniBatch;
+import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.model.StepResult;
 import dev.streamtrain.training.health.HealthSettings;
@@ -43,7 +44,14 @@ public final class OnlineTrainer implements Runnable {
 
     /** How often to publish and to checkpoint (0 steps = by time only), and how long a partial batch lingers. */
     public record Settings(Duration linger, int publishEverySteps, Duration publishInterval, int recentHalfLife,
-                           int checkpointEverySteps, Duration checkpointInterval) {
+                           int checkpointEverySteps, Duration checkpointInterval, Promotion promotion) {
+
+        /** Every publish promoted ({@link Promotion#ALWAYS}). */
+        public Settings(Duration linger, int publishEverySteps, Duration publishInterval, int recentHalfLife,
+                        int checkpointEverySteps, Duration checkpointInterval) {
+            this(linger, publishEverySteps, publishInterval, recentHalfLife, checkpointEverySteps, checkpointInterval,
+                    Promotion.ALWAYS);
+        }
     }
 
     private final ExampleBatcher batcher;
@@ -78,6 +86,11 @@ public final class OnlineTrainer implements Runnable {
     private volatile boolean failed;
     private long publishedStep = -1;
     private long publishedAtNanos;
+    // promotion not-worse: the serving snapshot, and the recent held-out rows a candidate is judged against it on
+    private ModelSnapshot champion;
+    private HeldOutWindow window;
+    private volatile long withheld;
+    private boolean withholding;
     private long checkpointedStep;
     private long checkpointedAtNanos = System.nanoTime();
     private CompletableFuture<Long> lastCheckpoint;
@@ -136,7 +149,7 @@ public final class OnlineTrainer implements Runnable {
         String model = network.spec().name();
         LOG.infof("Training model %s (%d parameters) from step %d on thread %s", model, network.parameterCount(),
                 step, Thread.currentThread().getName());
-        publish();
+        publish(true);
         try {
             while (!stopping) {
                 trainOnce(IDLE_WAIT_NANOS);
@@ -178,6 +191,7 @@ public final class OnlineTrainer implements Runnable {
             keepForReplay(raw, step);
             stats.add(result.train(), network.spec().isClassification());
             holdoutStats.add(result.holdout(), network.spec().isClassification());
+            keepHeldOut(raw, result);
             health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
             // the optimizer state is checked every sampled step and whenever the state is kept as good
             if (health.saveGoodAt(step) || network.adjustments() != seenAdjustments) {
@@ -333,13 +347,71 @@ public final class OnlineTrainer implements Runnable {
         }
     }
 
+    private void keepHeldOut(MiniBatch raw, StepResult result) {
+        if (!settings.promotion().notWorse() || result.holdout().examples() == 0) {
+            return;
+        }
+        if (window == null) {
+            window = new HeldOutWindow(settings.promotion().window(), raw.inputs(), raw.labelWidth());
+        }
+        window.add(raw);
+    }
+
     private void publish() {
+        publish(false);
+    }
+
+    /** Publishes the model for serving, unless the promotion rule withholds it ({@code force}: never withheld). */
+    private void publish(boolean force) {
         if (!network.stateFinite()) {
             recoverState();
         }
-        served.publish(network.snapshot(step));
+        Promotion promotion = settings.promotion();
+        ModelSnapshot snapshot;
+        if (!force && promotion.notWorse() && champion != null) {
+            if (window == null || window.size() < promotion.minExamples()) {
+                deferPublish();
+                return;
+            }
+            snapshot = network.snapshot(step);
+            MiniBatch recent = window.asBatch();
+            double candidate = snapshot.scoreHeldOut(recent).meanLoss();
+            double serving = champion.scoreHeldOut(recent).meanLoss();
+            if (!promotion.allows(candidate, serving)) {
+                withheld++;
+                deferPublish();
+                if (!withholding) {
+                    withholding = true;
+                    health.events().publish("snapshot-withheld", step, Map.of("candidate-holdout-loss", candidate,
+                            "serving-holdout-loss", serving, "serving-version", champion.version(),
+                            "examples", recent.size(), "tolerance", promotion.tolerance()));
+                }
+                return;
+            }
+            if (withholding) {
+                withholding = false;
+                LOG.infof("Model %s: promoting again at step %d (held-out loss %.4f vs the serving version %s's %.4f"
+                        + " on the %d most recent held-out examples)", network.spec().name(), step, candidate,
+                        champion.version(), serving, recent.size());
+            }
+        } else {
+            snapshot = network.snapshot(step);
+        }
+        served.publish(snapshot);
+        champion = snapshot;
         publishedStep = step;
         publishedAtNanos = System.nanoTime();
+    }
+
+    // decided (or not yet decidable) for this step: asked again at the next publish time, not at every step
+    private void deferPublish() {
+        publishedStep = step;
+        publishedAtNanos = System.nanoTime();
+    }
+
+    /** Publishes that the promotion rule withheld (always 0 with {@code always}). */
+    public long withheldSnapshots() {
+        return withheld;
     }
 
     private void checkpointIfDue() {
@@ -460,7 +532,8 @@ public final class OnlineTrainer implements Runnable {
             markGood();
             stats.restore(saved.state().prequential(), network.spec().isClassification());
             step++;
-            publish();
+            // a rollback is an operator's decision: served at once, and the champion the next ones are judged against
+            publish(true);
             return checkpointer == null ? CompletableFuture.completedFuture(step) : checkpoint();
         });
     }

@@ -95,7 +95,7 @@ public class TrainerService {
         var c = config.checkpoint();
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
-                        c.everySteps(), c.interval()), checkpointer, health);
+                        c.everySteps(), c.interval(), promotion(config)), checkpointer, health);
         LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
         thread = new Thread(trainer, "streamtrain-trainer");
@@ -133,6 +133,23 @@ public class TrainerService {
                 new HealthSettings.Drift(d.detector(), d.adwinDelta(), d.pageHinkleyMinInstances(),
                         d.pageHinkleyDelta(), d.pageHinkleyLambda(), d.pageHinkleyAlpha(), d.answer(),
                         d.restartFactor(), d.restartSteps(), d.quietSteps()));
+    }
+
+    /** The promotion rule of the configuration; a wrong one is refused with the key that holds it. */
+    static Promotion promotion(TrainingConfig config) {
+        var s = config.serving();
+        require(java.util.Set.of("always", "not-worse").contains(s.promotion()), "streamtrain.serving.promotion",
+                "must be always or not-worse");
+        if (s.promotion().equals("always")) {
+            return Promotion.ALWAYS;
+        }
+        require(config.health().holdout().fraction() > 0, "streamtrain.serving.promotion",
+                "not-worse judges on held-out examples: streamtrain.health.holdout.fraction must be > 0");
+        require(s.promotionTolerance() >= 0, "streamtrain.serving.promotion-tolerance", "must be >= 0");
+        require(s.promotionMinExamples() > 0, "streamtrain.serving.promotion-min-examples", "must be > 0");
+        require(s.promotionWindow() >= s.promotionMinExamples(), "streamtrain.serving.promotion-window",
+                "must be >= streamtrain.serving.promotion-min-examples");
+        return new Promotion(true, s.promotionTolerance(), s.promotionMinExamples(), s.promotionWindow());
     }
 
     private static void require(boolean ok, String key, String message) {

@@ -49,6 +49,26 @@ public interface TrainingConfig {
          */
         @WithDefault("256")
         int maxBatchRows();
+
+        /**
+         * {@code always}: every snapshot the trainer publishes serves; {@code not-worse}: only one whose held-out
+         * loss is not worse than the serving snapshot's on the same rows (see {@link Promotion}); needs held-out
+         * examples ({@code streamtrain.health.holdout.fraction} > 0).
+         */
+        @WithDefault("always")
+        String promotion();
+
+        /** {@code not-worse}: how much worse (relative) the candidate's held-out loss may be. */
+        @WithDefault("0.0")
+        double promotionTolerance();
+
+        /** {@code not-worse}: held-out examples needed before the first decision. */
+        @WithDefault("100")
+        int promotionMinExamples();
+
+        /** {@code not-worse}: how many of the most recent held-out examples both models are scored on. */
+        @WithDefault("512")
+        int promotionWindow();
     }
 
     interface Model {

@@ -60,6 +60,11 @@ public final class TrainingHealth {
     private long layersStep = -1;
     private volatile View view = View.EMPTY;
 
+    /** Where the health events go; the trainer's other events go there too. */
+    public TrainingEvents events() {
+        return events;
+    }
+
     public TrainingHealth(HealthSettings settings, TrainingEvents events) {
         this.settings = settings;
         this.events = events;

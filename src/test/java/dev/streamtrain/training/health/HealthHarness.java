@@ -18,6 +18,7 @@ import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.OnlineTrainer;
 import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.SavedTraining;
+import dev.streamtrain.training.Promotion;
 import dev.streamtrain.training.ServedModel;
 import dev.streamtrain.training.StepReport;
 import dev.streamtrain.training.TrainingEvent;
@@ -40,6 +41,7 @@ final class HealthHarness {
     final ExampleBatcher batcher = new ExampleBatcher(1 << 22);
     final OnlineTrainer trainer;
     final ModelSpec spec;
+    final ServedModel served;
 
     /** Checkpoints taken: step and whether it was marked best. */
     final List<long[]> checkpoints = new ArrayList<>();
@@ -50,6 +52,11 @@ final class HealthHarness {
 
     /** With a checkpoint every {@code checkpointEverySteps} steps (0: none), recorded in {@link #checkpoints}. */
     HealthHarness(ModelSpec spec, HealthSettings settings, int checkpointEverySteps) {
+        this(spec, settings, checkpointEverySteps, Promotion.ALWAYS);
+    }
+
+    /** With a promotion rule for what serves (published every 5 steps). */
+    HealthHarness(ModelSpec spec, HealthSettings settings, int checkpointEverySteps, Promotion promotion) {
         this.spec = spec;
         TrainingEvents recorder = new TrainingEvents() {
             @Override
@@ -62,7 +69,7 @@ final class HealthHarness {
                 return List.copyOf(events);
             }
         };
-        ServedModel served = new ServedModel() {
+        served = new ServedModel() {
             @Override
             public void publish(ModelSnapshot snapshot) {
                 published++;
@@ -94,7 +101,7 @@ final class HealthHarness {
         };
         trainer = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batcher, served, List.of(listener),
                 new OnlineTrainer.Settings(Duration.ZERO, 5, Duration.ofHours(1), 300, checkpointEverySteps,
-                        Duration.ofDays(1)), checkpointEverySteps > 0 ? checkpointer : null,
+                        Duration.ofDays(1), promotion), checkpointEverySteps > 0 ? checkpointer : null,
                 new TrainingHealth(settings, recorder));
     }
 
