@@ -320,6 +320,20 @@ class GrpcInferenceServiceTest {
         assertThat(typedOutput(grpc)).containsExactly(expected, Offset.offset(1e-6f));
     }
 
+    @Test
+    void takesAsManyRowsAsRestDoesInOneMessage() {
+        // 4096 rows of 64 FP64 values are 2 MiB: far above the Vert.x gRPC server's default 256 KiB message limit
+        int rows = Inference.MAX_ROWS;
+        ModelInferResponse response = stub.modelInfer(ModelInferRequest.newBuilder().setModelName("digits")
+                .addInputs(input("FP64", rows, FEATURES)).addRawInputContents(raw("FP64", new double[rows * FEATURES])).build());
+        assertThat(response.getOutputs(0).getShapeList()).containsExactly((long) rows, (long) CLASSES);
+        assertThat(rawOutput(response)).hasSize(rows * CLASSES);
+        assertStatus(() -> stub.modelInfer(ModelInferRequest.newBuilder().setModelName("digits")
+                        .addInputs(input("FP32", rows + 1, FEATURES)).addRawInputContents(raw("FP32", new double[(rows + 1) * FEATURES]))
+                        .build()),
+                Status.Code.INVALID_ARGUMENT, "4097 rows; send 1 to 4096");
+    }
+
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
         "unknown model | NOT_FOUND | not served here",
