@@ -1,0 +1,185 @@
+package dev.streamtrain.serving;
+
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import io.quarkus.grpc.GrpcService;
+import io.smallrye.common.annotation.Blocking;
+import org.jboss.logging.Logger;
+
+import java.util.List;
+import java.util.function.Supplier;
+
+import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.serving.V2Messages.TensorMetadata;
+import inference.GRPCInferenceServiceGrpc;
+import inference.GrpcPredictV2.InferTensorContents;
+import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
+import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
+import inference.GrpcPredictV2.ModelInferResponse;
+import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
+import inference.GrpcPredictV2.ModelMetadataRequest;
+import inference.GrpcPredictV2.ModelMetadataResponse;
+import inference.GrpcPredictV2.ModelReadyRequest;
+import inference.GrpcPredictV2.ModelReadyResponse;
+import inference.GrpcPredictV2.ServerLiveRequest;
+import inference.GrpcPredictV2.ServerLiveResponse;
+import inference.GrpcPredictV2.ServerMetadataRequest;
+import inference.GrpcPredictV2.ServerMetadataResponse;
+import inference.GrpcPredictV2.ServerReadyRequest;
+import inference.GrpcPredictV2.ServerReadyResponse;
+
+/**
+ * The Open Inference Protocol (KServe V2) over gRPC: {@code inference.GRPCInferenceService}, the same answers as
+ * the REST adapter ({@link InferenceResource}) from the same {@link Inference} core, one snapshot per request.
+ * Every call runs on a worker thread ({@link Blocking}), never on the Vert.x event loop, and is counted in
+ * {@code streamtrain_inference_seconds{protocol="grpc"}}. A request refused by the core gets the gRPC status of its
+ * HTTP status (400 INVALID_ARGUMENT, 404 NOT_FOUND, 503 UNAVAILABLE) with the same message as over REST.
+ * Raw tensors: a request that sends {@code raw_input_contents} gets its output in {@code raw_output_contents}
+ * (little-endian FP32), any other request gets {@code contents.fp32_contents}.
+ */
+@GrpcService
+@Blocking
+public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
+
+    static final String PROTOCOL = "grpc";
+
+    private static final Logger LOG = Logger.getLogger(GrpcInferenceService.class);
+
+    private final Inference inference;
+
+    GrpcInferenceService(Inference inference) {
+        this.inference = inference;
+    }
+
+    @Override
+    public void serverLive(ServerLiveRequest request, StreamObserver<ServerLiveResponse> response) {
+        answer(response, "live", () -> ServerLiveResponse.newBuilder().setLive(true).build());
+    }
+
+    @Override
+    public void serverReady(ServerReadyRequest request, StreamObserver<ServerReadyResponse> response) {
+        answer(response, "ready", () -> ServerReadyResponse.newBuilder()
+                .setReady(inference.current().isPresent()).build());
+    }
+
+    @Override
+    public void modelReady(ModelReadyRequest request, StreamObserver<ModelReadyResponse> response) {
+        answer(response, "ready", () -> ModelReadyResponse.newBuilder()
+                .setReady(inference.ready(request.getName(), request.getVersion())).build());
+    }
+
+    @Override
+    public void serverMetadata(ServerMetadataRequest request, StreamObserver<ServerMetadataResponse> response) {
+        answer(response, "server-metadata", () -> ServerMetadataResponse.newBuilder()
+                .setName("streamtrain").setVersion(inference.serverVersion()).build());
+    }
+
+    @Override
+    public void modelMetadata(ModelMetadataRequest request, StreamObserver<ModelMetadataResponse> response) {
+        answer(response, "metadata", () -> {
+            ModelSnapshot snapshot = inference.snapshot(request.getName(), request.getVersion());
+            return ModelMetadataResponse.newBuilder()
+                    .setName(inference.spec().name())
+                    .addVersions(snapshot.version())
+                    .setPlatform(Inference.PLATFORM)
+                    .addAllInputs(tensors(inference.inputs()))
+                    .addAllOutputs(tensors(inference.outputs()))
+                    .build();
+        });
+    }
+
+    @Override
+    public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
+        answer(response, "infer", () -> infer(request));
+    }
+
+    private ModelInferResponse infer(ModelInferRequest request) {
+        ModelSnapshot snapshot = inference.snapshot(request.getModelName(), request.getModelVersion());
+        int features = inference.spec().inputs();
+        if (request.getInputsCount() != 1) {
+            throw InferenceException.badRequest("the request needs exactly one input tensor, named '"
+                    + Inference.INPUT + "' with shape [N, " + features + "]; got " + request.getInputsCount());
+        }
+        inference.requireOutputs(request.getOutputsList().stream().map(InferRequestedOutputTensor::getName).toList());
+        InferInputTensor input = request.getInputs(0);
+        long[] shape = input.getShapeList().stream().mapToLong(Long::longValue).toArray();
+        int rows = inference.rows(input.getName(), input.getDatatype(), shape);
+        int count = rows * features;
+        boolean raw = request.getRawInputContentsCount() > 0;
+        float[] values;
+        if (raw) {
+            if (request.getRawInputContentsCount() != 1) {
+                throw InferenceException.badRequest("raw_input_contents has " + request.getRawInputContentsCount()
+                        + " entries; it needs one per input tensor, here 1");
+            }
+            if (input.hasContents()) {
+                throw InferenceException.badRequest("input '" + input.getName() + "' has both contents and"
+                        + " raw_input_contents; send its values in one of them");
+            }
+            values = GrpcTensors.fromRaw(input, request.getRawInputContents(0), count);
+        } else {
+            values = GrpcTensors.fromContents(input, count);
+        }
+        float[] output = inference.predict(snapshot, values, rows);
+        InferOutputTensor.Builder tensor = InferOutputTensor.newBuilder()
+                .setName(Inference.OUTPUT)
+                .setDatatype("FP32")
+                .addShape(rows)
+                .addShape(inference.spec().outputs());
+        ModelInferResponse.Builder answer = ModelInferResponse.newBuilder()
+                .setModelName(inference.spec().name())
+                .setModelVersion(snapshot.version())
+                .setId(request.getId());
+        if (raw) {
+            answer.addOutputs(tensor).addRawOutputContents(GrpcTensors.rawFp32(output));
+        } else {
+            InferTensorContents.Builder contents = InferTensorContents.newBuilder();
+            for (float v : output) {
+                contents.addFp32Contents(v);
+            }
+            answer.addOutputs(tensor.setContents(contents));
+        }
+        return answer.build();
+    }
+
+    private static List<ModelMetadataResponse.TensorMetadata> tensors(List<TensorMetadata> tensors) {
+        return tensors.stream().map(t -> {
+            var builder = ModelMetadataResponse.TensorMetadata.newBuilder().setName(t.name()).setDatatype(t.datatype());
+            for (long dimension : t.shape()) {
+                builder.addShape(dimension);
+            }
+            return builder.build();
+        }).toList();
+    }
+
+    /** Answers one call, counted under {@code operation}, with the core's refusals mapped to gRPC statuses. */
+    private <T> void answer(StreamObserver<T> response, String operation, Supplier<T> call) {
+        T result;
+        try {
+            result = inference.measured(PROTOCOL, operation, call);
+        } catch (InferenceException e) {
+            response.onError(status(e).withDescription(e.getMessage()).asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("gRPC inference call failed unexpectedly", e);
+            response.onError(Status.INTERNAL.withDescription("internal error: " + e.getClass().getSimpleName())
+                    .asRuntimeException());
+            return;
+        }
+        response.onNext(result);
+        response.onCompleted();
+    }
+
+    static Status status(InferenceException e) {
+        return switch (e.status()) {
+            case 400 -> Status.INVALID_ARGUMENT;
+            case 404 -> Status.NOT_FOUND;
+            case 503 -> Status.UNAVAILABLE;
+            default -> {
+                LOG.errorf("Inference refused with unexpected status %d: %s", e.status(), e.getMessage());
+                yield Status.INTERNAL;
+            }
+        };
+    }
+}
