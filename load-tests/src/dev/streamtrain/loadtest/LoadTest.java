@@ -1,5 +1,8 @@
 package dev.streamtrain.loadtest;
 
+import com.google.common.util.concurrent.ListenableFuture;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
 import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
@@ -18,8 +21,14 @@ import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+
+import inference.GrpcPredictV2.InferTensorContents;
+import inference.GrpcPredictV2.ModelInferRequest;
+import inference.GrpcPredictV2.ModelInferResponse;
+import inference.GRPCInferenceServiceGrpc;
 
 /**
  * An open-model load generator for the V2 inference routes, REST or gRPC (wrk2/ghz style): requests leave on a
@@ -75,7 +84,7 @@ public final class LoadTest {
         float[] rows = rows(options.rows(), options.features(), 42);
         try (Client client = switch (options.protocol()) {
             case "rest" -> new RestClient(options, rows);
-            case "grpc" -> throw new UnsupportedOperationException("gRPC: after the gRPC service lands");
+            case "grpc" -> new GrpcClient(options, rows);
             default -> throw new IllegalArgumentException("--protocol is rest or grpc");
         }) {
             client.send().get();
@@ -190,6 +199,48 @@ public final class LoadTest {
 
         @Override
         public void close() {
+        }
+    }
+
+    /** inference.GRPCInferenceService/ModelInfer over one plaintext HTTP/2 channel (grpc-java), typed FP32. */
+    static final class GrpcClient implements Client {
+
+        private final ManagedChannel channel;
+        private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
+        private final ModelInferRequest request;
+
+        GrpcClient(Options options, float[] rows) {
+            URI uri = URI.create(options.url());
+            channel = ManagedChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
+            stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
+            var contents = InferTensorContents.newBuilder();
+            for (float v : rows) {
+                contents.addFp32Contents(v);
+            }
+            request = ModelInferRequest.newBuilder().setModelName(options.model())
+                    .addInputs(ModelInferRequest.InferInputTensor.newBuilder().setName("input").setDatatype("FP32")
+                            .addShape(options.rows()).addShape(options.features()).setContents(contents))
+                    .build();
+        }
+
+        @Override
+        public CompletableFuture<Void> send() {
+            CompletableFuture<Void> done = new CompletableFuture<>();
+            ListenableFuture<ModelInferResponse> call = stub.withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(request);
+            call.addListener(() -> {
+                try {
+                    call.get();
+                    done.complete(null);
+                } catch (Exception e) {
+                    done.completeExceptionally(e);
+                }
+            }, Runnable::run);
+            return done;
+        }
+
+        @Override
+        public void close() {
+            channel.shutdownNow();
         }
     }
 }
