@@ -18,6 +18,8 @@ public final class ModelSnapshot {
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
+    /** The inference-mode copy that explanations differentiate; built on the first use, guarded by graph's lock. */
+    private GradientGraph gradients;
 
     ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step) {
         this.spec = spec;
@@ -40,6 +42,16 @@ public final class ModelSnapshot {
         // DL4J layers keep per-call state, so one graph answers one request at a time
         synchronized (graph) {
             return graph.outputSingle(false, input).data().asFloat();
+        }
+    }
+
+    /** The inference-mode copy explanations use (tests compare its gradients with finite differences). */
+    GradientGraph gradientGraph() {
+        synchronized (graph) {
+            if (gradients == null) {
+                gradients = GradientGraph.of(graph);
+            }
+            return gradients;
         }
     }
 
