@@ -45,6 +45,28 @@ public final class ModelSnapshot {
         }
     }
 
+    /**
+     * Explains {@code rows} raw rows by integrated gradients (see {@link IntegratedGradients}) over {@code steps}
+     * trapezoid intervals (1..{@value IntegratedGradients#MAX_STEPS}). {@code targets} names the explained output of
+     * each row (or one for all; null: the predicted class, or the only regression output); {@code baseline} is
+     * null for the default, the running mean (zeros for a model that does not normalise). Arguments are checked
+     * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; predictions do not wait
+     * for explanations, which run on a copy of the graph.
+     */
+    public Explanation explain(float[] features, int rows, int[] targets, Baseline baseline, int steps) {
+        if (rows < 1 || features.length != rows * spec.inputs()) {
+            throw new IllegalArgumentException(features.length + " values are not " + rows + " rows of "
+                    + spec.inputs() + " features");
+        }
+        ExplanationArguments.checkSteps(steps);
+        Baseline start = ExplanationArguments.baseline(spec, normalizer, baseline);
+        int[] perRow = ExplanationArguments.targets(spec, targets, rows);
+        IntegratedGradients method = new IntegratedGradients(gradientGraph(), spec.normalize() ? normalizer : null,
+                spec.inputs(), spec.outputs());
+        return method.explain(features, rows, perRow == null ? method.predictedTargets(features, rows) : perRow,
+                start, steps);
+    }
+
     /** The inference-mode copy explanations use (tests compare its gradients with finite differences). */
     GradientGraph gradientGraph() {
         synchronized (graph) {
