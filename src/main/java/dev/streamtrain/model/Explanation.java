@@ -10,6 +10,8 @@ public record Explanation(int steps, Baseline baseline, List<Row> rows) {
 
     public static final String METHOD = "integrated-gradients";
     public static final String RULE = "trapezoid";
+    public static final int DEFAULT_STEPS = 64;
+    public static final int MAX_STEPS = 1024;
 
     /**
      * One row: the explained output index, its value at the row and at the baseline, the attribution of each raw

@@ -9,9 +9,9 @@ final class ExplanationArguments {
     }
 
     static void checkSteps(int steps) {
-        if (steps < 1 || steps > IntegratedGradients.MAX_STEPS) {
+        if (steps < 1 || steps > Explanation.MAX_STEPS) {
             throw new InvalidExplanationException("parameter 'steps' is " + steps + "; allowed: 1 to "
-                    + IntegratedGradients.MAX_STEPS + " (default " + IntegratedGradients.DEFAULT_STEPS + ")");
+                    + Explanation.MAX_STEPS + " (default " + Explanation.DEFAULT_STEPS + ")");
         }
     }
 

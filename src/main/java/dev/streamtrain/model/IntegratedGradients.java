@@ -12,8 +12,6 @@ import java.util.List;
  */
 final class IntegratedGradients {
 
-    static final int DEFAULT_STEPS = 64;
-    static final int MAX_STEPS = 1024;
     /** Interpolation points per forward/backward pass: bounds the activations held at once. */
     static final int POINTS_PER_PASS = 1024;
 

@@ -47,7 +47,7 @@ public final class ModelSnapshot {
 
     /**
      * Explains {@code rows} raw rows by integrated gradients (see {@link IntegratedGradients}) over {@code steps}
-     * trapezoid intervals (1..{@value IntegratedGradients#MAX_STEPS}). {@code targets} names the explained output of
+     * trapezoid intervals (1..{@value Explanation#MAX_STEPS}). {@code targets} names the explained output of
      * each row (or one for all; null: the predicted class, or the only regression output); {@code baseline} is
      * null for the default, the running mean (zeros for a model that does not normalise). Arguments are checked
      * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; predictions do not wait

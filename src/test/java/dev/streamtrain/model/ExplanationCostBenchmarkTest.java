@@ -28,12 +28,12 @@ class ExplanationCostBenchmarkTest {
     void explanationCostPerRow(String layers) {
         ModelSnapshot snapshot = DigitsNetworks.trained(DigitsNetworks.spec(layers), 1).snapshot(1);
         float[] x = DigitsNetworks.rows(0, ROWS);
-        snapshot.explain(x, ROWS, null, null, IntegratedGradients.DEFAULT_STEPS);
+        snapshot.explain(x, ROWS, null, null, Explanation.DEFAULT_STEPS);
         double[] explain = new double[5];
         double[] predict = new double[5];
         for (int i = 0; i < explain.length; i++) {
             long start = System.nanoTime();
-            snapshot.explain(x, ROWS, null, null, IntegratedGradients.DEFAULT_STEPS);
+            snapshot.explain(x, ROWS, null, null, Explanation.DEFAULT_STEPS);
             explain[i] = (System.nanoTime() - start) / 1e6 / ROWS;
             start = System.nanoTime();
             snapshot.predict(x, ROWS);
