@@ -18,8 +18,9 @@ public final class ModelSnapshot {
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
-    /** The inference-mode copy that explanations differentiate; built on the first use, guarded by graph's lock. */
+    /** The inference-mode copy that explanations differentiate; built on the first use, guarded by its lock. */
     private GradientGraph gradients;
+    private final Object gradientsLock = new Object();
 
     ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step) {
         this.spec = spec;
@@ -69,7 +70,8 @@ public final class ModelSnapshot {
 
     /** The inference-mode copy explanations use (tests compare its gradients with finite differences). */
     GradientGraph gradientGraph() {
-        synchronized (graph) {
+        // predictions never write the weights the copy reads, so they need not wait for it
+        synchronized (gradientsLock) {
             if (gradients == null) {
                 gradients = GradientGraph.of(graph);
             }
