@@ -12,7 +12,7 @@ import java.util.Map;
  * inference mode. It is a copy of a served graph in which every layer computes the same function in training and
  * in inference ({@link InferenceCopy}): batch normalisation frozen to its running statistics, dropout
  * gone, and the output layer a plain layer without a loss, so backpropagation starts from the output itself and
- * no loss gradient has to be inverted. Not thread-safe on its own: {@link #pass} is synchronised.
+ * no loss gradient has to be inverted. A graph keeps per-call state, so passes are synchronised: one at a time.
  */
 final class GradientGraph extends ComputationGraph {
 
@@ -52,7 +52,9 @@ final class GradientGraph extends ComputationGraph {
             float[] gradient = getVertex(input).getEpsilon().dup('c').data().asFloat();
             return new Pass(out, gradient);
         } finally {
+            // nothing of this pass may stay referenced by the graph once its arrays are released
             clearLayersStates();
+            clear();
             x.close();
             epsilon.close();
         }
@@ -65,6 +67,7 @@ final class GradientGraph extends ComputationGraph {
             return outputSingle(false, x).dup('c').data().asFloat();
         } finally {
             clearLayersStates();
+            clear();
             x.close();
         }
     }
