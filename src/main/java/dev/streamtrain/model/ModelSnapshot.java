@@ -18,6 +18,9 @@ public final class ModelSnapshot {
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
+    /** The inference-mode copy that explanations differentiate; built on the first use, guarded by its lock. */
+    private GradientGraph gradients;
+    private final Object gradientsLock = new Object();
 
     ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step, Instant createdAt) {
         this.spec = spec;
@@ -78,6 +81,39 @@ public final class ModelSnapshot {
             correct += spec.isClassification() && scorer.correct(out, y, r) ? 1 : 0;
         }
         return new BatchScore(lossSum, weightSum, correct, rows, Double.NaN);
+    }
+
+    /**
+     * Explains {@code rows} raw rows by integrated gradients (see {@link IntegratedGradients}) over {@code steps}
+     * trapezoid intervals (1..{@value Explanation#MAX_STEPS}). {@code targets} names the explained output of
+     * each row (or one for all; null: the predicted class, or the only regression output); {@code baseline} is
+     * null for the default, the running mean (zeros for a model that does not normalise). Arguments are checked
+     * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; predictions do not wait
+     * for explanations, which run on a copy of the graph.
+     */
+    public Explanation explain(float[] features, int rows, int[] targets, Baseline baseline, int steps) {
+        if (rows < 1 || features.length != rows * spec.inputs()) {
+            throw new IllegalArgumentException(features.length + " values are not " + rows + " rows of "
+                    + spec.inputs() + " features");
+        }
+        ExplanationArguments.checkSteps(steps);
+        Baseline start = ExplanationArguments.baseline(spec, normalizer, baseline);
+        int[] perRow = ExplanationArguments.targets(spec, targets, rows);
+        IntegratedGradients method = new IntegratedGradients(gradientGraph(), spec.normalize() ? normalizer : null,
+                spec.inputs(), spec.outputs());
+        return method.explain(features, rows, perRow == null ? method.predictedTargets(features, rows) : perRow,
+                start, steps);
+    }
+
+    /** The inference-mode copy explanations use (tests compare its gradients with finite differences). */
+    GradientGraph gradientGraph() {
+        // predictions never write the weights the copy reads, so they need not wait for it
+        synchronized (gradientsLock) {
+            if (gradients == null) {
+                gradients = GradientGraph.of(graph);
+            }
+            return gradients;
+        }
     }
 
     /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */

@@ -6,6 +6,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
+import dev.streamtrain.model.Baseline;
+import dev.streamtrain.model.Explanation;
+import dev.streamtrain.model.InvalidExplanationException;
 import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.serving.V2Messages.TensorMetadata;
@@ -25,6 +28,8 @@ public class Inference {
     public static final String PLATFORM = "streamtrain-dl4j";
     /** The most rows one request may carry. */
     public static final int MAX_ROWS = 4096;
+    /** The most gradients one explanation may evaluate, rows x (steps + 1): about a second or two on digits. */
+    public static final int MAX_EXPLAIN_POINTS = 65_536;
 
     private final ModelSpec spec;
     private final ServedModel served;
@@ -118,6 +123,25 @@ public class Inference {
      */
     public float[] predict(ModelSnapshot snapshot, float[] features, int rows) {
         return predictor.predict(snapshot, features, rows);
+    }
+
+    /**
+     * Explains raw row-major features with one snapshot (integrated gradients): 400 for parameters the model
+     * refuses, or for more than {@value #MAX_EXPLAIN_POINTS} gradients, rows x (steps + 1).
+     */
+    public Explanation explain(ModelSnapshot snapshot, float[] features, int rows, int[] targets, Baseline baseline,
+                               int steps) {
+        long points = (long) rows * (steps + 1);
+        if (steps >= 1 && steps <= Explanation.MAX_STEPS && points > MAX_EXPLAIN_POINTS) {
+            throw InferenceException.badRequest("an explanation of " + rows + " rows with " + steps + " steps takes "
+                    + rows + " x (" + steps + " + 1) = " + points + " gradients; at most " + MAX_EXPLAIN_POINTS
+                    + " per request: send fewer rows or ask for fewer 'steps'");
+        }
+        try {
+            return snapshot.explain(features, rows, targets, baseline, steps);
+        } catch (InvalidExplanationException e) {
+            throw InferenceException.badRequest(e.getMessage());
+        }
     }
 
     /**

@@ -12,18 +12,22 @@ import jakarta.ws.rs.core.Response;
 import java.util.List;
 import java.util.Map;
 
+import dev.streamtrain.model.Explanation;
 import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.serving.V2Messages.ExplainBaseline;
+import dev.streamtrain.serving.V2Messages.ExplainResponse;
 import dev.streamtrain.serving.V2Messages.InferRequest;
 import dev.streamtrain.serving.V2Messages.InferResponse;
 import dev.streamtrain.serving.V2Messages.ModelMetadata;
 import dev.streamtrain.serving.V2Messages.ModelReady;
 import dev.streamtrain.serving.V2Messages.ResponseOutput;
+import dev.streamtrain.serving.V2Messages.RowExplanation;
 import dev.streamtrain.serving.V2Messages.ServerMetadata;
 
 /**
- * The Open Inference Protocol (KServe V2) over REST: health, server and model metadata, and inference,
- * answered from the snapshot the trainer last published (one snapshot per request, never mid-update).
- * Runs on worker threads, never on the training thread.
+ * The Open Inference Protocol (KServe V2) over REST: health, server and model metadata, inference and (an
+ * extension) explanation, answered from the snapshot the trainer last published (one snapshot per request, never
+ * mid-update). Runs on worker threads, never on the training thread.
  */
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
@@ -103,6 +107,36 @@ public class InferenceResource {
             return new InferResponse(inference.spec().name(), snapshot.version(), request.id(), List.of(
                     new ResponseOutput(Inference.OUTPUT, new long[] {input.rows, inference.spec().outputs()}, "FP32",
                             output)));
+        });
+    }
+
+    @POST
+    @Path("/models/{model}/explain")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public ExplainResponse explain(@PathParam("model") String model, InferRequest request) {
+        return explain(model, null, request);
+    }
+
+    /**
+     * Integrated-gradients attributions of each row's target output (request parameters {@code target},
+     * {@code steps}, {@code baseline}; see {@link ExplainParameters}), all from one snapshot.
+     */
+    @POST
+    @Path("/models/{model}/versions/{version}/explain")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public ExplainResponse explain(@PathParam("model") String model, @PathParam("version") String version,
+                                   InferRequest request) {
+        return inference.measured(PROTOCOL, "explain", () -> {
+            ModelSnapshot snapshot = inference.snapshot(model, version);
+            InputTensor input = input(request);
+            ExplainParameters parameters = ExplainParameters.of(request.parameters());
+            Explanation e = inference.explain(snapshot, input.data, input.rows, parameters.targets(),
+                    parameters.baseline(), parameters.steps());
+            List<RowExplanation> rows = e.rows().stream().map(r -> new RowExplanation(r.target(), r.output(),
+                    r.baselineOutput(), r.attributions(), r.completenessGap())).toList();
+            return new ExplainResponse(inference.spec().name(), snapshot.version(), request.id(), Explanation.METHOD,
+                    Explanation.RULE, e.steps(), new ExplainBaseline(e.baseline().kind().wireName,
+                    e.baseline().values()), rows);
         });
     }
 

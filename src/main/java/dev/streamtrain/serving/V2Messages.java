@@ -47,4 +47,30 @@ public final class V2Messages {
 
     public record ResponseOutput(String name, long[] shape, String datatype, float[] data) {
     }
+
+    /**
+     * The answer of explain (an extension of the protocol): integrated-gradients attributions of every row's
+     * {@code target} output to its raw features, from the baseline's values to the row's.
+     */
+    @JsonInclude(JsonInclude.Include.NON_NULL)
+    public record ExplainResponse(@JsonProperty("model_name") String modelName,
+                                  @JsonProperty("model_version") String modelVersion,
+                                  String id,
+                                  String method,
+                                  String rule,
+                                  int steps,
+                                  ExplainBaseline baseline,
+                                  List<RowExplanation> explanations) {
+    }
+
+    /** The baseline's kind ("mean", "zeros", "custom") and its raw feature values. */
+    public record ExplainBaseline(String kind, float[] data) {
+    }
+
+    public record RowExplanation(int target,
+                                 double output,
+                                 @JsonProperty("baseline_output") double baselineOutput,
+                                 float[] attributions,
+                                 @JsonProperty("completeness_gap") double completenessGap) {
+    }
 }

@@ -47,4 +47,38 @@ class ModelSnapshotTest {
             assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
         }
     }
+
+    @Test
+    void explanationsRunBesidePredictionsWithoutDisturbingThem() throws Exception {
+        ModelSpec spec = TestNetworks.spec(LAYERS, null, null, null, true);
+        Network network = new Network(spec);
+        for (int i = 0; i < 5; i++) {
+            network.trainStep(TestNetworks.randomBatch(spec, i));
+        }
+        ModelSnapshot snapshot = network.snapshot(5);
+        float[] x = TestNetworks.randomBatch(spec, 100).featureRows();
+        float[] expected = snapshot.predict(x, TestNetworks.BATCH);
+        Explanation alone = snapshot.explain(x, TestNetworks.BATCH, null, null, 32);
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(3);
+        try {
+            var explanations = new java.util.ArrayList<java.util.concurrent.Future<Explanation>>();
+            for (int i = 0; i < 4; i++) {
+                explanations.add(pool.submit(() -> snapshot.explain(x, TestNetworks.BATCH, null, null, 32)));
+            }
+            var predictions = pool.submit(() -> {
+                for (int i = 0; i < 200; i++) {
+                    assertThat(snapshot.predict(x, TestNetworks.BATCH)).containsExactly(expected);
+                }
+                return null;
+            });
+            predictions.get();
+            for (var e : explanations) {
+                for (int row = 0; row < TestNetworks.BATCH; row++) {
+                    assertThat(e.get().rows().get(row).attributions()).containsExactly(alone.rows().get(row).attributions());
+                }
+            }
+        } finally {
+            pool.shutdown();
+        }
+    }
 }

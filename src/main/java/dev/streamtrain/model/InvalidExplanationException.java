@@ -1,0 +1,9 @@
+package dev.streamtrain.model;
+
+/** An explanation asked for with arguments the model cannot honour; the message names the argument and what is allowed. */
+public final class InvalidExplanationException extends IllegalArgumentException {
+
+    InvalidExplanationException(String message) {
+        super(message);
+    }
+}
