@@ -19,12 +19,15 @@ public class ModeConfigSourceFactory implements ConfigSourceFactory {
 
     static final String EXAMPLES = "mp.messaging.incoming.examples.enabled";
     static final String FOLLOW = "mp.messaging.incoming.training-events.enabled";
+    // a replica publishes no events: the producer's connection is no readiness matter (a broker outage must not
+    // take every replica out of its Service at once)
+    static final String EVENTS_READINESS = "mp.messaging.outgoing.events.health-readiness-enabled";
 
     @Override
     public Iterable<ConfigSource> getConfigSources(ConfigSourceContext context) {
         ConfigValue mode = context.getValue("streamtrain.mode");
         boolean serve = mode != null && mode.getValue() != null && "serve".equals(mode.getValue().trim());
-        return List.of(new PropertiesConfigSource(Map.of(EXAMPLES, String.valueOf(!serve), FOLLOW, String.valueOf(serve)),
-                "streamtrain.mode", 200));
+        return List.of(new PropertiesConfigSource(Map.of(EXAMPLES, String.valueOf(!serve), FOLLOW, String.valueOf(serve),
+                EVENTS_READINESS, String.valueOf(!serve)), "streamtrain.mode", 200));
     }
 }

@@ -32,6 +32,12 @@ public final class StreamtrainMain {
             Quarkus.run(args);
             return;
         }
+        if ("serve".equals(config.getOptionalValue("streamtrain.mode", String.class).orElse("train"))) {
+            LOG.warn("A serving-only replica (streamtrain.mode=serve) without kafka.bootstrap.servers gets an embedded"
+                    + " broker of its own, where no trainer publishes checkpoint-saved events: it finds new checkpoints"
+                    + " only by looking in the store (streamtrain.serving.poll-interval). Point it at the trainer's"
+                    + " cluster.");
+        }
         long start = System.nanoTime();
         try (EmbeddedKafka broker = EmbeddedKafka.start()) {
             Map<String, Integer> topics = new LinkedHashMap<>();

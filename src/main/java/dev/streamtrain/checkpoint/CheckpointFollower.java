@@ -39,7 +39,7 @@ public class CheckpointFollower {
     private final ModelSpec spec;
     private final ServedModel served;
     private final CheckpointService checkpoints;
-    private ScheduledExecutorService loader;
+    private volatile ScheduledExecutorService loader;
     private volatile long servedStep = -1;
 
     CheckpointFollower(TrainingConfig config, ModelSpec spec, ServedModel served, CheckpointService checkpoints) {
@@ -64,9 +64,12 @@ public class CheckpointFollower {
                 spec.name(), checkpoints.storeDescription(), every / 1000);
     }
 
-    void stop(@Observes ShutdownEvent event) {
-        if (loader != null) {
-            loader.shutdownNow();
+    void stop(@Observes ShutdownEvent event) throws InterruptedException {
+        ScheduledExecutorService running = loader;
+        if (running != null) {
+            running.shutdownNow();
+            // a load in progress finishes before the store closes
+            running.awaitTermination(10, TimeUnit.SECONDS);
         }
     }
 
@@ -85,8 +88,9 @@ public class CheckpointFollower {
             return;
         }
         long step = event.path("step").asLong(-1);
-        if (step > servedStep && loader != null) {
-            loader.execute(() -> {
+        ScheduledExecutorService running = loader;
+        if (step > servedStep && running != null && !running.isShutdown()) {
+            running.execute(() -> {
                 if (step > servedStep) {
                     loadNewest();
                 }
@@ -110,7 +114,8 @@ public class CheckpointFollower {
                     return;
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (Exception | LinkageError | OutOfMemoryError e) {
+            // caught whatever it is: an exception escaping a scheduled task would end the polling for good
             LOG.warnf("Model %s: cannot look for a newer checkpoint in %s (%s); version %d keeps serving, retrying"
                     + " in %d s", spec.name(), checkpoints.storeDescription(), e.getMessage(), servedStep,
                     config.serving().pollInterval().toSeconds());

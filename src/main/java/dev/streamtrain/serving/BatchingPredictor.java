@@ -3,6 +3,7 @@ package dev.streamtrain.serving;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.IntConsumer;
 
@@ -10,12 +11,15 @@ import dev.streamtrain.model.ModelSnapshot;
 
 /**
  * Micro-batching without a timer: requests that arrive while a forward pass runs are answered together by the
- * next one. A request queues itself, then takes the lock; whoever holds it drains the queue in arrival order
- * into one forward pass (as long as the requests share a snapshot and fit {@code maxRows}) and hands every
- * waiter its rows. An idle server answers a lone request at once; a busy one pays ND4J's per-operation overhead
+ * next one. A request queues itself and tries the lock; whoever gets it drains the queue in arrival order
+ * into forward passes (each of requests that share a snapshot and fit {@code maxRows}) until its own request
+ * is answered, wakes every request it answered, and hands the lock on to the oldest one still waiting. A
+ * request answered by another's pass returns at once, without taking the lock. An idle server answers a lone request at once; a busy one pays ND4J's per-operation overhead
  * once per batch instead of once per request. Each request is still answered wholly by the snapshot it took.
  */
 final class BatchingPredictor {
+
+    private static final long WAIT_NANOS = 500_000;
 
     private final int maxRows;
     private final IntConsumer batchRows;
@@ -30,18 +34,29 @@ final class BatchingPredictor {
     }
 
     float[] predict(ModelSnapshot snapshot, float[] features, int rows) {
-        Pending mine = new Pending(snapshot, features, rows);
+        Pending mine = new Pending(snapshot, features, rows, Thread.currentThread());
         queue.add(mine);
-        lock.lock();
-        try {
-            while (!mine.done()) {
-                runOneBatch();
+        while (!mine.done()) {
+            if (lock.tryLock()) {
+                try {
+                    while (!mine.done()) {
+                        runOneBatch();
+                    }
+                } finally {
+                    lock.unlock();
+                }
+                // hand the lock on: the oldest waiting request's thread leads the next pass
+                Pending next = queue.peek();
+                if (next != null) {
+                    LockSupport.unpark(next.thread);
+                }
+            } else {
+                // woken when answered by another pass, or when the lock is handed on; the timeout is a safety net
+                LockSupport.parkNanos(this, WAIT_NANOS);
             }
-        } finally {
-            lock.unlock();
         }
         if (mine.error != null) {
-            throw mine.error;
+            throw mine.error instanceof RuntimeException e ? e : new IllegalStateException(mine.error);
         }
         return mine.result;
     }
@@ -51,7 +66,7 @@ final class BatchingPredictor {
         return queue.size();
     }
 
-    // under the lock; the queue is never empty here while the caller's request is not done
+    // under the lock; the queue holds the caller's request (not done) here, so the batch is never empty
     private void runOneBatch() {
         List<Pending> batch = new ArrayList<>();
         int total = 0;
@@ -87,10 +102,13 @@ final class BatchingPredictor {
                 }
             }
             batchRows.accept(total);
-        } catch (RuntimeException e) {
+        } catch (Throwable e) {
             for (Pending p : batch) {
                 p.error = e;
             }
+        }
+        for (Pending p : batch) {
+            LockSupport.unpark(p.thread);
         }
     }
 
@@ -98,13 +116,15 @@ final class BatchingPredictor {
         final ModelSnapshot snapshot;
         final float[] features;
         final int rows;
+        final Thread thread;
         volatile float[] result;
-        volatile RuntimeException error;
+        volatile Throwable error;
 
-        Pending(ModelSnapshot snapshot, float[] features, int rows) {
+        Pending(ModelSnapshot snapshot, float[] features, int rows, Thread thread) {
             this.snapshot = snapshot;
             this.features = features;
             this.rows = rows;
+            this.thread = thread;
         }
 
         boolean done() {

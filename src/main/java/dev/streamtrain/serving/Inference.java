@@ -4,6 +4,8 @@ import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import dev.streamtrain.model.Baseline;
@@ -35,12 +37,17 @@ public class Inference {
     private final ServedModel served;
     private final ServingMeters meters;
     private final BatchingPredictor predictor;
+    private static final long EXPLAIN_QUEUE_SECONDS = 10;
+    private final int explainConcurrency;
+    private final Semaphore explanations;
 
     Inference(ModelSpec spec, ServedModel served, ServingMeters meters, TrainingConfig config) {
         this.spec = spec;
         this.served = served;
         this.meters = meters;
         this.predictor = new BatchingPredictor(config.serving().maxBatchRows(), meters::batch);
+        this.explainConcurrency = Math.max(1, config.serving().explainConcurrency());
+        this.explanations = new Semaphore(explainConcurrency, true);
     }
 
     public ModelSpec spec() {
@@ -137,10 +144,25 @@ public class Inference {
                     + rows + " x (" + steps + " + 1) = " + points + " gradients; at most " + MAX_EXPLAIN_POINTS
                     + " per request: send fewer rows or ask for fewer 'steps'");
         }
+        // an explanation is ~(steps + 1) forward and backward passes: a few at once would starve inference and
+        // training of the cores, so they take turns, and one that waits too long is told to come back
+        boolean admitted;
+        try {
+            admitted = explanations.tryAcquire(EXPLAIN_QUEUE_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw InferenceException.unavailable("interrupted while waiting for an explanation slot");
+        }
+        if (!admitted) {
+            throw InferenceException.unavailable("the server is busy with other explanations (at most "
+                    + explainConcurrency + " at once, streamtrain.serving.explain-concurrency); retry later");
+        }
         try {
             return snapshot.explain(features, rows, targets, baseline, steps);
         } catch (InvalidExplanationException e) {
             throw InferenceException.badRequest(e.getMessage());
+        } finally {
+            explanations.release();
         }
     }
 

@@ -347,6 +347,15 @@ public final class OnlineTrainer implements Runnable {
         }
     }
 
+    // JSON has no NaN
+    private static Object jsonNumber(double value) {
+        return Double.isFinite(value) ? value : "not a number";
+    }
+
+    private static double meanLoss(dev.streamtrain.model.BatchScore score) {
+        return score.weightSum() > 0 ? score.lossSum() / score.weightSum() : Double.NaN;
+    }
+
     private void keepHeldOut(MiniBatch raw, StepResult result) {
         if (!settings.promotion().notWorse() || result.holdout().examples() == 0) {
             return;
@@ -375,15 +384,15 @@ public final class OnlineTrainer implements Runnable {
             }
             snapshot = network.snapshot(step);
             MiniBatch recent = window.asBatch();
-            double candidate = snapshot.scoreHeldOut(recent).meanLoss();
-            double serving = champion.scoreHeldOut(recent).meanLoss();
+            double candidate = meanLoss(snapshot.scoreHeldOut(recent));
+            double serving = meanLoss(champion.scoreHeldOut(recent));
             if (!promotion.allows(candidate, serving)) {
                 withheld++;
                 deferPublish();
                 if (!withholding) {
                     withholding = true;
-                    health.events().publish("snapshot-withheld", step, Map.of("candidate-holdout-loss", candidate,
-                            "serving-holdout-loss", serving, "serving-version", champion.version(),
+                    health.events().publish("snapshot-withheld", step, Map.of("candidate-holdout-loss",
+                            jsonNumber(candidate), "serving-holdout-loss", jsonNumber(serving), "serving-version", champion.version(),
                             "examples", recent.size(), "tolerance", promotion.tolerance()));
                 }
                 return;
@@ -398,7 +407,8 @@ public final class OnlineTrainer implements Runnable {
             snapshot = network.snapshot(step);
         }
         served.publish(snapshot);
-        champion = snapshot;
+        // judged on a private copy: scoring the served one would hold its graph, and requests, up
+        champion = promotion.notWorse() ? network.snapshot(step) : null;
         publishedStep = step;
         publishedAtNanos = System.nanoTime();
     }

@@ -11,8 +11,13 @@ public record Promotion(boolean notWorse, double tolerance, int minExamples, int
 
     public static final Promotion ALWAYS = new Promotion(false, 0, 0, 0);
 
-    /** Whether a challenger with this mean held-out loss may replace a champion with that one. */
+    /**
+     * Whether a challenger with this mean held-out loss may replace a champion with that one. A challenger whose
+     * loss is not a number (a wrecked model: finite weights, overflowing outputs) never does; a champion's that
+     * is not a number never stands in the way.
+     */
     public boolean allows(double challengerLoss, double championLoss) {
-        return !(challengerLoss > championLoss * (1 + tolerance));
+        return Double.isFinite(challengerLoss)
+                && (!Double.isFinite(championLoss) || challengerLoss <= championLoss * (1 + tolerance));
     }
 }

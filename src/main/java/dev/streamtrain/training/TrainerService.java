@@ -78,14 +78,17 @@ public class TrainerService {
                Instance<Checkpointer> checkpointers, TrainingEvents events) {
         require(java.util.Set.of("train", "serve").contains(config.mode()), "streamtrain.mode",
                 "must be train or serve, not '" + config.mode() + "'");
+        // a replica's forward passes need the same thread settings: ND4J's defaults lose 2-4x on few cores
+        threads = ComputeSettings.apply(config.compute().threads(), spec);
         if (!config.trains()) {
+            require(config.serving().pollInterval().toMillis() > 0, "streamtrain.serving.poll-interval", "must be > 0");
             LOG.infof("Model %s: serving-only replica (streamtrain.mode=serve): not training; serving the newest"
-                    + " checkpoint and following the trainer's checkpoint-saved events", spec.name());
+                    + " checkpoint and following the trainer's checkpoint-saved events (%d compute threads)",
+                    spec.name(), threads);
             return;
         }
         Checkpointer checkpointer = checkpointers.get();
         TrainingHealth health = new TrainingHealth(healthSettings(config.health()), events);
-        threads = ComputeSettings.apply(config.compute().threads(), spec);
         Optional<SavedTraining> saved = restore(checkpointer);
         Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
         TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);

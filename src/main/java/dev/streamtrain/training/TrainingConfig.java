@@ -51,6 +51,13 @@ public interface TrainingConfig {
         int maxBatchRows();
 
         /**
+         * Explanations computed at once (each is ~steps + 1 forward and backward passes); more wait up to 10 s,
+         * then get 503.
+         */
+        @WithDefault("1")
+        int explainConcurrency();
+
+        /**
          * {@code always}: every snapshot the trainer publishes serves; {@code not-worse}: only one whose held-out
          * loss is not worse than the serving snapshot's on the same rows (see {@link Promotion}); needs held-out
          * examples ({@code streamtrain.health.holdout.fraction} > 0).

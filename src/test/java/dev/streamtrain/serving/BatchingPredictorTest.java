@@ -95,4 +95,17 @@ class BatchingPredictorTest {
         assertThat(passes).containsExactly(3, 1, 4, 2);
         threads.shutdown();
     }
+
+    @Test
+    void aFailedPassFailsItsRequestsAndTheNextOnesAreAnswered() throws Exception {
+        List<Integer> passes = new CopyOnWriteArrayList<>();
+        BatchingPredictor predictor = new BatchingPredictor(256, passes::add);
+        ModelSnapshot snapshot = network.snapshot(1);
+        // 10 values are not a row of 64 features: ND4J refuses the pass
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> predictor.predict(snapshot, new float[10], 1))
+                .isInstanceOf(RuntimeException.class);
+        assertThat(predictor.queued()).isZero();
+        assertThat(predictor.predict(snapshot, rows(2, 1), 2)).hasSize(2 * spec.outputs());
+        assertThat(passes).containsExactly(2);
+    }
 }

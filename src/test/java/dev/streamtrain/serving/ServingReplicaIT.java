@@ -81,6 +81,7 @@ class ServingReplicaIT {
 
                 long last = JSON.readTree(trainer.post("/v1/training/checkpoint", "", TOKEN)).path("step").asLong();
                 awaitVersion(early, v -> v == last);
+                assertThat(early.status("/q/health/ready")).as("a replica with a model is ready").isEqualTo(200);
                 await().atMost(Duration.ofSeconds(10)).until(() -> version(trainer) == last);
                 JsonNode fromReplica = JSON.readTree(early.post("/v2/models/digits/infer", probe, null));
                 JsonNode fromTrainer = JSON.readTree(trainer.post("/v2/models/digits/infer", probe, null));
@@ -97,6 +98,16 @@ class ServingReplicaIT {
                     assertThat(late.get("/q/metrics")).contains("streamtrain_model_staleness_seconds{model=\"digits\"}");
                 }
             }
+            // the broker goes away: the replica keeps serving, and stays ready (no replica leaves its Service)
+            broker.close();
+            broker = null;
+            for (int i = 0; i < 10; i++) {
+                Thread.sleep(500);
+                assertThat(early.status("/q/health/ready")).as("ready %d ms after the broker stopped", 500 * (i + 1))
+                        .isEqualTo(200);
+            }
+            assertThat(JSON.readTree(early.post("/v2/models/digits/infer", probe, null)).path("model_version").asText())
+                    .isNotEmpty();
         }
     }
 
