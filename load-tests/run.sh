@@ -15,6 +15,9 @@ PORT=${LOADTEST_PORT:-18080}
 URL="http://127.0.0.1:$PORT"
 RESULTS=target/load-test-results.md
 OFFLINE=${MAVEN_OFFLINE:-}
+WARMUP=${LOADTEST_WARMUP:-20}
+# as in ./demo and the container image: idle OpenMP threads must sleep, not spin against BLAS
+export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
 ./mvnw -B -q $OFFLINE package -DskipTests
 ./mvnw -B -q $OFFLINE dependency:build-classpath -Dmdep.includeScope=test -Dmdep.outputFile=target/loadtest.classpath
@@ -41,6 +44,10 @@ start_service() { # $1: extra -D options
   echo "the service did not become ready; its log:" >&2; tail -40 "$WORK/service.log" >&2; exit 1
 }
 
+service_cpu() { # CPU seconds the service has used (user + system)
+  awk -v hz="$(getconf CLK_TCK)" '{ printf "%.2f", ($14 + $15) / hz }' "/proc/$SERVICE_PID/stat"
+}
+
 examples() {
   curl -fs "$URL/v1/training/status" | sed -n 's/.*"examples":\([0-9]*\).*/\1/p' | head -1
 }
@@ -62,14 +69,23 @@ for scenario in $SCENARIOS; do
       sleep 15 ;;
     *) echo "unknown scenario $scenario (idle, training)" >&2; exit 2 ;;
   esac
+  # warm-up of both JVMs' JIT at a gentle rate: a fresh JVM on 2 cores spends seconds compiling, and a
+  # measurement that starts cold falls behind and never catches up (an open model does not slow down)
+  for protocol in rest grpc; do
+    java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
+        --rate=300 --duration="${WARMUP}s" --warmup=1s --label=warm-up --results="$WORK/warm-up.md" > /dev/null
+  done
   for protocol in rest grpc; do
     before=$(examples || echo 0)
+    cpu_before=$(service_cpu)
     start=$(date +%s.%N)
     java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
         --rate="$RATE" --duration="${DURATION}s" --warmup=5s --label="$scenario" --results="$RESULTS" | tail -2
     after=$(examples || echo 0)
+    cpu_after=$(service_cpu)
     end=$(date +%s.%N)
-    echo "trainer meanwhile: $(echo "($after - $before) / ($end - $start)" | bc) examples/s"
+    echo "service CPU: $(awk -v a="$cpu_after" -v b="$cpu_before" -v s="$start" -v e="$end" 'BEGIN { printf "%.2f of 2 cores", (a - b) / (e - s) }')"
+    echo "trainer meanwhile: $(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN { printf "%d", (a - b) / (e - s) }') examples/s"
   done
   stop_service
 done
