@@ -24,18 +24,11 @@ class PromotionTest {
 
     private static final Logger LOG = Logger.getLogger(PromotionTest.class);
 
+    /** The digits of {@link ExplodingGradientTest}, every fifth held out. */
     static List<ExampleBlock> digits(HealthHarness harness, int passes) {
-        DigitsDataset data = DigitsDataset.load();
-        List<ExampleBlock> blocks = new ArrayList<>();
-        long offset = 0;
-        for (int pass = 0; pass < passes; pass++) {
-            for (int row : data.shuffledOrder(pass)) {
-                float[] y = new float[DigitsDataset.CLASSES];
-                y[data.labels()[row]] = 1f;
-                blocks.add(new ExampleBlock(1, data.features()[row].clone(), y, null, harness.new Handle(offset))
-                        .heldOut(offset % 5 == 0));
-                offset++;
-            }
+        List<ExampleBlock> blocks = new ArrayList<>(ExplodingGradientTest.digits(harness, passes));
+        for (int i = 0; i < blocks.size(); i++) {
+            blocks.set(i, blocks.get(i).heldOut(i % 5 == 0));
         }
         return blocks;
     }
