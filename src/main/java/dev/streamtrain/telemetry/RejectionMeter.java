@@ -7,6 +7,7 @@ import jakarta.enterprise.context.ApplicationScoped;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.streamtrain.ingest.RejectReason;
 import dev.streamtrain.model.ModelSpec;
 
 /** Counts records sent to the dead-letter topic: {@code streamtrain_records_rejected_total{model,reason}}. */
@@ -20,13 +21,21 @@ public class RejectionMeter {
     RejectionMeter(MeterRegistry registry, ModelSpec spec) {
         this.registry = registry;
         this.model = spec.name();
+        // every reason's counter exists from the start at 0, so that rate() and increase() see the first rejection
+        for (RejectReason reason : RejectReason.values()) {
+            counter(reason.code());
+        }
     }
 
     public void rejected(String reason) {
-        counters.computeIfAbsent(reason, r -> Counter.builder("streamtrain.records.rejected")
+        counter(reason).increment();
+    }
+
+    private Counter counter(String reason) {
+        return counters.computeIfAbsent(reason, r -> Counter.builder("streamtrain.records.rejected")
                 .description("Records sent to the dead-letter topic, by reason")
                 .tag("model", model).tag("reason", r)
-                .register(registry)).increment();
+                .register(registry));
     }
 
     public double total() {

@@ -56,6 +56,7 @@ public class TrainingEventPublisher implements TrainingEvents {
         this.emitters = emitters;
         this.registry = registry;
         this.model = spec.name();
+        TYPES.forEach(this::counter);
     }
 
     // after the messaging channels have started (they start at an earlier observer priority)
@@ -78,8 +79,7 @@ public class TrainingEventPublisher implements TrainingEvents {
             }
             recent.addLast(event);
         }
-        Counter.builder("streamtrain.health.events").tag("model", model).tag("type", type)
-                .description("Training events, by type").register(registry).increment();
+        counter(type).increment();
         LOG.infof("Training event %s of model %s at step %d: %s", type, model, step, detail);
         synchronized (held) {
             if (emitter == null) {
@@ -88,6 +88,11 @@ public class TrainingEventPublisher implements TrainingEvents {
             }
         }
         send(event);
+    }
+
+    private Counter counter(String type) {
+        return Counter.builder("streamtrain.health.events").tag("model", model).tag("type", type)
+                .description("Training events, by type").register(registry);
     }
 
     private void send(TrainingEvent event) {
