@@ -17,6 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.ingest.RejectReason;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
 
@@ -114,5 +115,14 @@ class KafkaTrainingTest {
                 .contains("streamtrain_offheap_bytes{model=\"digits\"}")
                 .contains("streamtrain_model_staleness_seconds{model=\"digits\"}")
                 .contains("kafka_consumer_fetch_manager_records_consumed_total");
+        // counters that alert rules take increase() of exist before their first event (no record was rejected here)
+        for (RejectReason reason : RejectReason.values()) {
+            assertThat(metrics).contains("streamtrain_records_rejected_total{model=\"digits\",reason=\""
+                    + reason.code() + "\"} 0.0");
+        }
+        for (String type : TrainingEvents.TYPES) {
+            assertThat(metrics).contains("streamtrain_health_events_total{model=\"digits\",type=\"" + type + "\"}");
+        }
+        assertThat(metrics).contains("streamtrain_health_events_total{model=\"digits\",type=\"rolled-back\"} 0.0");
     }
 }
