@@ -73,7 +73,13 @@ class DockerfileIT {
             walk.filter(Files::isRegularFile).filter(p -> !p.getFileName().toString().endsWith(".txt"))
                     .forEach(p -> expected.put(DEPLOYMENTS + APP.relativize(p).toString().replace('\\', '/'), p));
         }
-        assertThat(image()).as("image files (/deployments) against target/quarkus-app").isEqualTo(expected);
+        Set<String> missing = new TreeSet<>(expected.keySet());
+        missing.removeAll(image().keySet());
+        Set<String> extra = new TreeSet<>(image().keySet());
+        extra.removeAll(expected.keySet());
+        assertThat(missing).as("files of target/quarkus-app missing from the image").isEmpty();
+        assertThat(extra).as("image files that are not in target/quarkus-app").isEmpty();
+        expected.forEach((path, file) -> assertThat(image().get(path)).as(path).isEqualTo(file));
     }
 
     @Test
@@ -81,17 +87,18 @@ class DockerfileIT {
         assertThat(dockerfile.inStage(dockerfile.finalStage(), "ENTRYPOINT")).hasSize(1);
         String jar = dockerfile.environment().get("JAVA_APP_JAR");
         assertThat(jar).as("JAVA_APP_JAR, the jar run-java.sh starts").isEqualTo(DEPLOYMENTS + "quarkus-run.jar");
-        assertThat(image()).containsKey(jar);
+        assertThat(image().containsKey(jar)).as("the image holds " + jar).isTrue();
         assertThat(dockerfile.inStage(dockerfile.finalStage(), "WORKDIR").get(0).arguments()).isEqualTo("/deployments");
         try (JarFile launcher = new JarFile(image().get(jar).toFile())) {
             String classPath = launcher.getManifest().getMainAttributes().getValue("Class-Path");
             assertThat(classPath).isNotBlank();
             for (String entry : classPath.trim().split("\\s+")) {
-                assertThat(image()).as("Class-Path entry of quarkus-run.jar").containsKey(DEPLOYMENTS + entry);
+                assertThat(image().containsKey(DEPLOYMENTS + entry)).as("the image holds the launcher's Class-Path entry " + entry).isTrue();
             }
         }
-        assertThat(image()).containsKey(DEPLOYMENTS + "quarkus/quarkus-application.dat");
-        assertThat(image().keySet()).anyMatch(p -> p.matches("/deployments/app/streamtrain-.*\\.jar"));
+        assertThat(image().containsKey(DEPLOYMENTS + "quarkus/quarkus-application.dat")).as("the image holds quarkus/quarkus-application.dat").isTrue();
+        assertThat(image().keySet().stream().anyMatch(p -> p.matches("/deployments/app/streamtrain-.*\\.jar")))
+                .as("the image holds the application jar in /deployments/app").isTrue();
     }
 
     @Test
