@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -75,7 +76,7 @@ class HelmChartTest {
                 .isEqualTo(2);
         for (Deployment deployment : objects.ofKind(Deployment.class)) {
             var pod = deployment.getSpec().getTemplate().getSpec();
-            Container container = K8sChecks.container(deployment);
+            Container container = K8sPodChecks.container(deployment);
             assertThat(container.getImage()).isEqualTo("registry.example.com/ml/streamtrain:0.1.0-rc1");
             assertThat(container.getImagePullPolicy()).isEqualTo("Always");
             assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("registry-credentials");
@@ -84,8 +85,8 @@ class HelmChartTest {
                     "minio-credentials/AWS_SECRET_ACCESS_KEY", "kafka-jaas/jaas");
             assertThat(container.getEnv()).extracting(EnvVar::getName).contains("KAFKA_SASL_JAAS_CONFIG")
                     .doesNotContain("STREAMTRAIN_ADMIN_TOKEN");
-            assertThat(K8sChecks.env(container, "STREAMTRAIN_CHECKPOINT_INTERVAL")).isEqualTo("5m");
-            assertThat(K8sChecks.env(container, "STREAMTRAIN_MODEL_SPEC")).isEqualTo("/etc/streamtrain/model/model.yaml");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_CHECKPOINT_INTERVAL")).isEqualTo("5m");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_MODEL_SPEC")).isEqualTo("/etc/streamtrain/model/model.yaml");
             assertThat(pod.getVolumes()).filteredOn(v -> v.getConfigMap() != null)
                     .extracting(v -> v.getConfigMap().getName()).containsExactly("digits-spec");
             var annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
@@ -94,13 +95,13 @@ class HelmChartTest {
             assertThat(container.getStartupProbe().getPeriodSeconds()).isEqualTo(10);
             assertThat(container.getStartupProbe().getFailureThreshold()).isEqualTo(30);
         }
-        assertThat(K8sChecks.env(K8sChecks.container(trainer), "JAVA_OPTS_APPEND")).isEqualTo("-XX:MaxRAMPercentage=60"
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(trainer), "JAVA_OPTS_APPEND")).isEqualTo("-XX:MaxRAMPercentage=60"
                 + " -XX:+ExitOnOutOfMemoryError -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp"
                 + " -Djava.io.tmpdir=/tmp -XX:+UseG1GC");
-        assertThat(K8sChecks.env(K8sChecks.container(serving), "JAVA_OPTS_APPEND"))
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(serving), "JAVA_OPTS_APPEND"))
                 .startsWith("-XX:MaxRAMPercentage=40 ").contains("-Dorg.bytedeco.javacpp.maxbytes=384m");
-        assertThat(K8sChecks.container(trainer).getResources().getLimits().get("memory").toString()).isEqualTo("4Gi");
-        assertThat(K8sChecks.env(K8sChecks.container(trainer), "STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT")).isEqualTo("90s");
+        assertThat(K8sPodChecks.container(trainer).getResources().getLimits().get("memory").toString()).isEqualTo("4Gi");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(trainer), "STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT")).isEqualTo("90s");
         assertThat(trainer.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(135L);
         assertThat(trainer.getSpec().getTemplate().getSpec().getNodeSelector()).containsEntry("node-pool", "training");
         assertThat(trainer.getSpec().getTemplate().getSpec().getTolerations()).hasSize(1);
@@ -184,7 +185,7 @@ class HelmChartTest {
                 .doesNotContain("streamtrain-serving");
     }
 
-    private static java.util.List<String> secretRefs(Container container) {
+    private static List<String> secretRefs(Container container) {
         return container.getEnv().stream().filter(e -> e.getValueFrom() != null)
                 .map(e -> e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey()).toList();
     }

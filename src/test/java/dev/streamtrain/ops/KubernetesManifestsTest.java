@@ -9,6 +9,7 @@ import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRuleSpec;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.UnaryOperator;
@@ -58,7 +59,7 @@ class KubernetesManifestsTest {
             pod.getContainers().get(0).getEnvFrom().forEach(from -> objects.get(ConfigMap.class, from.getConfigMapRef().getName()));
             pod.getVolumes().stream().filter(v -> v.getConfigMap() != null).forEach(v -> {
                 var configMap = objects.get(ConfigMap.class, v.getConfigMap().getName());
-                String spec = K8sChecks.env(pod.getContainers().get(0), "STREAMTRAIN_MODEL_SPEC");
+                String spec = K8sPodChecks.env(pod.getContainers().get(0), "STREAMTRAIN_MODEL_SPEC");
                 assertThat(configMap.getData()).as("%s holds the spec file %s", K8sChecks.describe(configMap), spec)
                         .containsKey(spec.substring(spec.lastIndexOf('/') + 1));
             });
@@ -73,7 +74,7 @@ class KubernetesManifestsTest {
     @Test
     void theModelSpecExampleIsTheBundledSpec() {
         var spec = K8sManifestFiles.objects().get(ConfigMap.class, "streamtrain-model-spec").getData().get("spec.yaml");
-        assertThat(spec).isEqualTo(K8sManifestFiles.read(java.nio.file.Path.of("src/main/resources/specs/digits.yaml")));
+        assertThat(spec).isEqualTo(K8sManifestFiles.read(Path.of("src/main/resources/specs/digits.yaml")));
     }
 
     @Test
@@ -108,7 +109,7 @@ class KubernetesManifestsTest {
     void aHeapThatLeavesNoRoomIsRefused() {
         var objects = mutated("040-Deployment-streamtrain-serving.yaml",
                 y -> y.replace("-XX:MaxRAMPercentage=35", "-XX:MaxRAMPercentage=75"));
-        assertThatThrownBy(() -> K8sChecks.memoryHoldsTheJvm(objects.deployment("serving")))
+        assertThatThrownBy(() -> K8sPodChecks.memoryHoldsTheJvm(objects.deployment("serving")))
                 .hasMessageContaining("heap (75.0 % of the limit)");
     }
 
@@ -123,7 +124,7 @@ class KubernetesManifestsTest {
     @Test
     void aContainerKeepingItsCapabilitiesIsRefused() {
         var objects = mutated("030-Deployment-streamtrain-trainer.yaml", y -> y.replace("- ALL", "- NET_RAW"));
-        assertThatThrownBy(() -> K8sChecks.restrictedPodSecurity(objects.deployment("trainer")))
+        assertThatThrownBy(() -> K8sPodChecks.restrictedPodSecurity(objects.deployment("trainer")))
                 .hasMessageContaining("capabilities dropped");
     }
 
@@ -131,7 +132,7 @@ class KubernetesManifestsTest {
     void aProbeOnAMissingPortIsRefused() {
         var objects = mutated("040-Deployment-streamtrain-serving.yaml",
                 y -> y.replace("path: /q/health/live\n              port: http", "path: /q/health/live\n              port: 9000"));
-        assertThatThrownBy(() -> K8sChecks.probes(objects.deployment("serving")))
+        assertThatThrownBy(() -> K8sPodChecks.probes(objects.deployment("serving")))
                 .hasMessageContaining("liveness probe: container port 9000");
     }
 
@@ -139,7 +140,7 @@ class KubernetesManifestsTest {
     void aShortGracePeriodIsRefused() {
         var objects = mutated("030-Deployment-streamtrain-trainer.yaml",
                 y -> y.replace("terminationGracePeriodSeconds: 120", "terminationGracePeriodSeconds: 30"));
-        assertThatThrownBy(() -> K8sChecks.trainer(objects.deployment("trainer")))
+        assertThatThrownBy(() -> K8sPodChecks.trainer(objects.deployment("trainer")))
                 .hasMessageContaining("terminationGracePeriodSeconds comfortably");
     }
 
