@@ -79,12 +79,16 @@ spec:
               name: {{ . }}
               key: AWS_SECRET_ACCESS_KEY
         {{- end }}
-        {{- with $root.Values.admin.existingSecret }}
+        {{- if $root.Values.admin.existingSecret }}
         - name: STREAMTRAIN_ADMIN_TOKEN
           valueFrom:
             secretKeyRef:
-              name: {{ . }}
+              name: {{ $root.Values.admin.existingSecret }}
               key: {{ $root.Values.admin.existingSecretKey }}
+        {{- else }}
+        {{- /* each pod generates its own token; the root filesystem is read-only, so it goes to /tmp */}}
+        - name: STREAMTRAIN_ADMIN_TOKEN_FILE
+          value: "/tmp/admin-token"
         {{- end }}
         {{- with $root.Values.kafka.security.jaasConfigSecret }}
         - name: KAFKA_SASL_JAAS_CONFIG

@@ -85,6 +85,8 @@ class HelmChartTest {
                     "minio-credentials/AWS_SECRET_ACCESS_KEY", "kafka-jaas/jaas");
             assertThat(container.getEnv()).extracting(EnvVar::getName).contains("KAFKA_SASL_JAAS_CONFIG")
                     .doesNotContain("STREAMTRAIN_ADMIN_TOKEN");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_ADMIN_TOKEN_FILE")).as("the generated token, on /tmp")
+                    .isEqualTo("/tmp/admin-token");
             assertThat(K8sPodChecks.env(container, "STREAMTRAIN_CHECKPOINT_INTERVAL")).isEqualTo("5m");
             assertThat(K8sPodChecks.env(container, "STREAMTRAIN_MODEL_SPEC")).isEqualTo("/etc/streamtrain/model/model.yaml");
             assertThat(pod.getVolumes()).filteredOn(v -> v.getConfigMap() != null)
@@ -183,6 +185,8 @@ class HelmChartTest {
         String trainerOnly = HelmRender.notes("streamtrain", Map.of("serving.enabled", false));
         assertThat(trainerOnly).contains("gRPC: streamtrain-trainer.streamtrain-test.svc:9000", "from the trainer")
                 .doesNotContain("streamtrain-serving");
+        assertThat(HelmRender.notes("streamtrain", Map.of("admin.existingSecret", "")))
+                .contains("exec deployment/streamtrain-trainer -- cat /tmp/admin-token");
     }
 
     private static List<String> secretRefs(Container container) {
