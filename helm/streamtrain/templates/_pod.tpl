@@ -1,0 +1,153 @@
+{{/*
+The pod template of the trainer and of the serving replicas, which differ only where the component's values
+do. Called with (dict "root" $ "component" "trainer"|"serving" "mode" "train"|"serve" "values" <its values>).
+*/}}
+{{- define "streamtrain.podTemplate" -}}
+{{- $root := .root -}}
+{{- $values := .values -}}
+metadata:
+  labels:
+    {{- include "streamtrain.labels" $root | nindent 4 }}
+    app.kubernetes.io/component: {{ .component }}
+  annotations:
+    checksum/config: {{ include (print $root.Template.BasePath "/configmap.yaml") $root | sha256sum }}
+    {{- if not $root.Values.model.existingConfigMap }}
+    checksum/model-spec: {{ include (print $root.Template.BasePath "/configmap-model-spec.yaml") $root | sha256sum }}
+    {{- end }}
+    {{- with $root.Values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+    {{- with $values.podAnnotations }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
+spec:
+  serviceAccountName: {{ include "streamtrain.serviceAccountName" $root }}
+  automountServiceAccountToken: false
+  {{- /* service links would put <SERVICE>_PORT etc. into the environment, which Quarkus reads as configuration */}}
+  enableServiceLinks: false
+  {{- if eq .component "trainer" }}
+  terminationGracePeriodSeconds: {{ add $root.Values.checkpoint.shutdownTimeoutSeconds $values.shutdownMarginSeconds }}
+  {{- else }}
+  terminationGracePeriodSeconds: 30
+  {{- end }}
+  {{- with $root.Values.image.pullSecrets }}
+  imagePullSecrets:
+    {{- range . }}
+    - name: {{ . }}
+    {{- end }}
+  {{- end }}
+  securityContext:
+    runAsNonRoot: true
+    runAsUser: 185
+    runAsGroup: 185
+    fsGroup: 185
+    seccompProfile:
+      type: RuntimeDefault
+  containers:
+    - name: streamtrain
+      image: {{ include "streamtrain.image" $root }}
+      imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+      ports:
+        - name: http
+          containerPort: 8080
+          protocol: TCP
+      envFrom:
+        - configMapRef:
+            name: {{ include "streamtrain.fullname" $root }}-config
+      env:
+        - name: STREAMTRAIN_MODE
+          value: {{ .mode | quote }}
+        - name: STREAMTRAIN_MODEL_SPEC
+          value: {{ printf "/etc/streamtrain/model/%s" (include "streamtrain.modelSpecKey" $root) | quote }}
+        {{- if eq .component "trainer" }}
+        - name: STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT
+          value: {{ printf "%vs" $root.Values.checkpoint.shutdownTimeoutSeconds | quote }}
+        {{- end }}
+        - name: OMP_WAIT_POLICY
+          value: "PASSIVE"
+        - name: JAVA_OPTS_APPEND
+          value: {{ include "streamtrain.javaOpts" (dict "jvm" $values.jvm "resources" $values.resources "component" .component) | quote }}
+        {{- with $root.Values.checkpoint.s3.existingSecret }}
+        - name: AWS_ACCESS_KEY_ID
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: AWS_ACCESS_KEY_ID
+        - name: AWS_SECRET_ACCESS_KEY
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: AWS_SECRET_ACCESS_KEY
+        {{- end }}
+        {{- if $root.Values.admin.existingSecret }}
+        - name: STREAMTRAIN_ADMIN_TOKEN
+          valueFrom:
+            secretKeyRef:
+              name: {{ $root.Values.admin.existingSecret }}
+              key: {{ $root.Values.admin.existingSecretKey }}
+        {{- else }}
+        {{- /* each pod generates its own token; the root filesystem is read-only, so it goes to /tmp */}}
+        - name: STREAMTRAIN_ADMIN_TOKEN_FILE
+          value: "/tmp/admin-token"
+        {{- end }}
+        {{- with $root.Values.kafka.security.jaasConfigSecret }}
+        - name: KAFKA_SASL_JAAS_CONFIG
+          valueFrom:
+            secretKeyRef:
+              name: {{ . }}
+              key: {{ $root.Values.kafka.security.jaasConfigSecretKey }}
+        {{- end }}
+        {{- with $root.Values.extraEnv }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
+      startupProbe:
+        httpGet:
+          path: /q/health/started
+          port: http
+        {{- toYaml $root.Values.probes.startup | nindent 8 }}
+      livenessProbe:
+        httpGet:
+          path: /q/health/live
+          port: http
+        {{- toYaml $root.Values.probes.liveness | nindent 8 }}
+      readinessProbe:
+        httpGet:
+          path: /q/health/ready
+          port: http
+        {{- toYaml $root.Values.probes.readiness | nindent 8 }}
+      resources:
+        {{- toYaml $values.resources | nindent 8 }}
+      securityContext:
+        runAsNonRoot: true
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities:
+          drop:
+            - ALL
+      volumeMounts:
+        - name: tmp
+          mountPath: /tmp
+        - name: model-spec
+          mountPath: /etc/streamtrain/model
+          readOnly: true
+  volumes:
+    {{- /* JavaCPP extracts ND4J's native libraries here: on disk, not counted as memory */}}
+    - name: tmp
+      emptyDir:
+        sizeLimit: {{ $root.Values.tmpSizeLimit }}
+    - name: model-spec
+      configMap:
+        name: {{ include "streamtrain.modelSpecConfigMap" $root }}
+  {{- with $values.nodeSelector }}
+  nodeSelector:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $values.tolerations }}
+  tolerations:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  {{- with $values.affinity }}
+  affinity:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+{{- end }}

@@ -1,0 +1,201 @@
+package dev.streamtrain.ops;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.Container;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import io.fabric8.kubernetes.api.model.LocalObjectReference;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
+import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRuleSpec;
+import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** helm lint and helm template of helm/streamtrain with default and non-default values; what each switch does. */
+class HelmChartTest {
+
+    @Test
+    void lintsCleanInStrictMode() {
+        var lint = HelmRender.lintStrict();
+        assertThat(lint.isFailed()).as("helm lint --strict: %s", lint.getMessages()).isFalse();
+        assertThat(lint.getMessages()).as("helm lint --strict").noneMatch(m -> m.contains("[WARNING]") || m.contains("[ERROR]"));
+    }
+
+    @Test
+    void defaultValuesRenderEveryObjectAndPassTheChecks() {
+        var objects = HelmRender.render("streamtrain");
+        K8sChecks.checkAll(objects, "streamtrain");
+        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrder(
+                "ServiceAccount/streamtrain", "ConfigMap/streamtrain-config", "ConfigMap/streamtrain-model-spec",
+                "Deployment/streamtrain-trainer", "Service/streamtrain-trainer", "Deployment/streamtrain-serving",
+                "Service/streamtrain-serving", "PodDisruptionBudget/streamtrain-serving", "ServiceMonitor/streamtrain",
+                "PrometheusRule/streamtrain", "ConfigMap/streamtrain-grafana-dashboard");
+        var annotations = objects.deployment("trainer").getSpec().getTemplate().getMetadata().getAnnotations();
+        assertThat(annotations).containsKeys("checksum/config", "checksum/model-spec");
+    }
+
+    @Test
+    void nonDefaultValuesChangeWhatTheySay() {
+        var objects = HelmRender.render("digits-prod", "non-default.yaml");
+        K8sChecks.checkAll(objects, "digits-prod");
+        assertThat(objects.kindsAndNames()).as("switched off: ServiceAccount, model ConfigMap, monitoring objects")
+                .containsExactlyInAnyOrder("ConfigMap/digits-prod-streamtrain-config",
+                        "Deployment/digits-prod-streamtrain-trainer", "Service/digits-prod-streamtrain-trainer",
+                        "Deployment/digits-prod-streamtrain-serving", "Service/digits-prod-streamtrain-serving",
+                        "PodDisruptionBudget/digits-prod-streamtrain-serving");
+
+        var config = objects.get(ConfigMap.class, "digits-prod-streamtrain-config").getData();
+        assertThat(config).containsEntry("KAFKA_BOOTSTRAP_SERVERS", "kafka-0.kafka:9093,kafka-1.kafka:9093")
+                .containsEntry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL").containsEntry("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
+                .containsEntry("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM")
+                .containsEntry("KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM", "https")
+                .containsEntry("MP_MESSAGING_INCOMING_EXAMPLES_TOPIC", "digits.examples")
+                .containsEntry("MP_MESSAGING_INCOMING_EXAMPLES_DEAD_LETTER_QUEUE_TOPIC", "digits.examples.dlq")
+                .containsEntry("MP_MESSAGING_OUTGOING_EVENTS_TOPIC", "digits.events")
+                .containsEntry("MP_MESSAGING_INCOMING_EXAMPLES_GROUP_ID", "digits-trainer")
+                .containsEntry("STREAMTRAIN_CHECKPOINT_ROOT", "s3://ml-models/digits")
+                .containsEntry("STREAMTRAIN_CHECKPOINT_S3_ENDPOINT", "http://minio.storage:9000")
+                .containsEntry("STREAMTRAIN_CHECKPOINT_S3_REGION", "eu-west-1")
+                .containsEntry("STREAMTRAIN_CHECKPOINT_S3_PATH_STYLE", "true");
+
+        Deployment trainer = objects.deployment("trainer");
+        Deployment serving = objects.deployment("serving");
+        assertThat(serving.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(objects.get(PodDisruptionBudget.class, "digits-prod-streamtrain-serving").getSpec().getMaxUnavailable().getIntVal())
+                .isEqualTo(2);
+        for (Deployment deployment : objects.ofKind(Deployment.class)) {
+            var pod = deployment.getSpec().getTemplate().getSpec();
+            Container container = K8sPodChecks.container(deployment);
+            assertThat(container.getImage()).isEqualTo("registry.example.com/ml/streamtrain:0.1.0-rc1");
+            assertThat(container.getImagePullPolicy()).isEqualTo("Always");
+            assertThat(pod.getImagePullSecrets()).extracting(LocalObjectReference::getName).containsExactly("registry-credentials");
+            assertThat(pod.getServiceAccountName()).isEqualTo("ml-runner");
+            assertThat(secretRefs(container)).containsExactlyInAnyOrder("minio-credentials/AWS_ACCESS_KEY_ID",
+                    "minio-credentials/AWS_SECRET_ACCESS_KEY", "kafka-jaas/jaas");
+            assertThat(container.getEnv()).extracting(EnvVar::getName).contains("KAFKA_SASL_JAAS_CONFIG")
+                    .doesNotContain("STREAMTRAIN_ADMIN_TOKEN");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_ADMIN_TOKEN_FILE")).as("the generated token, on /tmp")
+                    .isEqualTo("/tmp/admin-token");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_CHECKPOINT_INTERVAL")).isEqualTo("5m");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_MODEL_SPEC")).isEqualTo("/etc/streamtrain/model/model.yaml");
+            assertThat(pod.getVolumes()).filteredOn(v -> v.getConfigMap() != null)
+                    .extracting(v -> v.getConfigMap().getName()).containsExactly("digits-spec");
+            var annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
+            assertThat(annotations).containsKey("checksum/config").doesNotContainKey("checksum/model-spec")
+                    .containsEntry("prometheus.io/scrape", "false");
+            assertThat(container.getStartupProbe().getPeriodSeconds()).isEqualTo(10);
+            assertThat(container.getStartupProbe().getFailureThreshold()).isEqualTo(30);
+        }
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(trainer), "JAVA_OPTS_APPEND")).isEqualTo("-XX:MaxRAMPercentage=60"
+                + " -XX:+ExitOnOutOfMemoryError -Dorg.bytedeco.javacpp.maxbytes=1g -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp"
+                + " -Djava.io.tmpdir=/tmp -XX:+UseG1GC");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(serving), "JAVA_OPTS_APPEND"))
+                .startsWith("-XX:MaxRAMPercentage=40 ").contains("-Dorg.bytedeco.javacpp.maxbytes=384m");
+        assertThat(K8sPodChecks.container(trainer).getResources().getLimits().get("memory").toString()).isEqualTo("4Gi");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(trainer), "STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT")).isEqualTo("90s");
+        assertThat(trainer.getSpec().getTemplate().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(135L);
+        assertThat(trainer.getSpec().getTemplate().getSpec().getNodeSelector()).containsEntry("node-pool", "training");
+        assertThat(trainer.getSpec().getTemplate().getSpec().getTolerations()).hasSize(1);
+        assertThat(trainer.getSpec().getTemplate().getMetadata().getAnnotations()).containsEntry("team", "ml");
+        assertThat(serving.getSpec().getTemplate().getMetadata().getAnnotations()).doesNotContainKey("team");
+        assertThat(serving.getSpec().getTemplate().getSpec().getAffinity().getPodAntiAffinity()).isNotNull();
+        assertThat(trainer.getSpec().getTemplate().getSpec().getAffinity()).isNull();
+    }
+
+    @Test
+    void servingCanBeSwitchedOff() {
+        var objects = K8sObjects.parse(Map.of("serving.enabled=false",
+                HelmRender.template("streamtrain", Map.of("serving.enabled", false))));
+        K8sChecks.checkAll(objects, "streamtrain");
+        assertThat(objects.ofKind(Deployment.class)).extracting(K8sChecks::component).containsExactly("trainer");
+        assertThat(objects.ofKind(Service.class)).extracting(K8sChecks::component).containsExactly("trainer");
+        assertThat(objects.ofKind(PodDisruptionBudget.class)).isEmpty();
+        assertThat(objects.ofKind(ServiceMonitor.class)).hasSize(1);
+    }
+
+    @Test
+    void checksumsRollThePodsWhenTheirConfigurationChanges() {
+        var before = annotations(HelmRender.template("streamtrain", Map.of()));
+        var otherBroker = annotations(HelmRender.template("streamtrain", Map.of("kafka.bootstrapServers", "other:9092")));
+        var otherSpec = annotations(HelmRender.template("streamtrain", Map.of("model.spec", "name: other\n")));
+        assertThat(otherBroker.get("checksum/config")).isNotEqualTo(before.get("checksum/config"));
+        assertThat(otherBroker.get("checksum/model-spec")).isEqualTo(before.get("checksum/model-spec"));
+        assertThat(otherSpec.get("checksum/model-spec")).isNotEqualTo(before.get("checksum/model-spec"));
+        assertThat(otherSpec.get("checksum/config")).isEqualTo(before.get("checksum/config"));
+    }
+
+    @Test
+    void refusesTwoTrainers() {
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.replicas", 2)))
+                .hasMessageContaining("trainer.replicas must be 0 or 1");
+        assertThat(HelmRender.template("streamtrain", Map.of("trainer.replicas", 0))).contains("replicas: 0");
+    }
+
+    @Test
+    void refusesAMemoryLimitThatCannotHoldTheJvm() {
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of(), "memory-too-small.yaml"))
+                .hasMessageContaining("trainer: heap (50% of 1Gi = 512 MiB) + off-heap (256m = 256 MiB) + a reserve of"
+                        + " 384 MiB exceed resources.limits.memory (1024 MiB)");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.jvm.heapPercent", 40)))
+                .hasMessageContaining("serving: heap (40% of 1Gi");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.jvm.offHeapMaxBytes", "256Mi")))
+                .hasMessageContaining("JavaCPP reads digits followed by k, m, g or t");
+    }
+
+    @Test
+    void chartFilesAreTheCanonicalMonitoringFiles() throws Exception {
+        for (var canonical : new Path[] {K8sManifestFiles.RULES, K8sManifestFiles.DASHBOARD}) {
+            Path copy = HelmRender.CHART.resolve("files").resolve(canonical.getFileName());
+            assertThat(Arrays.equals(Files.readAllBytes(copy), Files.readAllBytes(canonical)))
+                    .as("%s differs from %s: run monitoring/sync.sh", copy, canonical).isTrue();
+        }
+        var objects = HelmRender.render("streamtrain");
+        String rules = K8sManifestFiles.read(K8sManifestFiles.RULES);
+        assertThat(objects.get(PrometheusRule.class, "streamtrain").getSpec()).as("the rules, not templated by Helm")
+                .isEqualTo(K8sObjects.SERIALIZATION.unmarshal(rules, PrometheusRuleSpec.class));
+        assertThat(rules).contains("{{ $labels.");
+        var dashboard = objects.get(ConfigMap.class, "streamtrain-grafana-dashboard").getData().get("streamtrain-dashboard.json");
+        assertThat(dashboard).isEqualTo(K8sManifestFiles.read(K8sManifestFiles.DASHBOARD).stripTrailing());
+    }
+
+    @Test
+    void serviceAccountIsCreatedWithoutToken() {
+        var account = HelmRender.render("streamtrain").get(ServiceAccount.class, "streamtrain");
+        assertThat(account.getAutomountServiceAccountToken()).isFalse();
+    }
+
+    @Test
+    void notesTellHowToReachInferenceTrainingControlAndMetrics() {
+        String notes = HelmRender.notes("streamtrain", Map.of());
+        assertThat(notes).contains("create secret generic streamtrain-s3", "create secret generic streamtrain-admin",
+                "http://streamtrain-serving.streamtrain-test.svc:8080/v2/models/<model>/infer",
+                "gRPC: streamtrain-serving.streamtrain-test.svc:9000", "port-forward service/streamtrain-trainer",
+                "get secret streamtrain-admin -o jsonpath='{.data.token}'", "/q/metrics", "ServiceMonitor streamtrain");
+        String trainerOnly = HelmRender.notes("streamtrain", Map.of("serving.enabled", false));
+        assertThat(trainerOnly).contains("gRPC: streamtrain-trainer.streamtrain-test.svc:9000", "from the trainer")
+                .doesNotContain("streamtrain-serving");
+        assertThat(HelmRender.notes("streamtrain", Map.of("admin.existingSecret", "")))
+                .contains("exec deployment/streamtrain-trainer -- cat /tmp/admin-token");
+    }
+
+    private static List<String> secretRefs(Container container) {
+        return container.getEnv().stream().filter(e -> e.getValueFrom() != null)
+                .map(e -> e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey()).toList();
+    }
+
+    private static Map<String, String> annotations(String rendered) {
+        return K8sObjects.parse(Map.of("rendered", rendered)).deployment("trainer").getSpec().getTemplate().getMetadata()
+                .getAnnotations();
+    }
+}
