@@ -47,7 +47,8 @@ import inference.GrpcPredictV2.ModelInferRequest;
  *   <li>every dashboard query (panels and variables, {@code $model} = digits, {@code $instance} = the service)
  *       returns data;</li>
  *   <li>the alerts the demo must not raise (target down, no progress, checkpoints failing or stale, serving
- *       stale, non-finite steps, collapsed learning rate) judge it healthy: their signals are all 0 and none fires.
+ *       stale, non-finite steps, collapsed learning rate) judge it healthy: their signals stayed 0 over the last
+ *       30 s and none fires.
  *       Rejected records (the demo's bad records, on purpose), overfitting (the demo repeats the digits) and the
  *       lag and latency alerts (a shared 2-core machine) are not asserted.</li>
  * </ul>
@@ -161,9 +162,15 @@ class PrometheusIT {
             if (!HEALTHY.contains(alert.alert())) {
                 continue;
             }
-            for (JsonNode sample : prometheus.query(PromqlExpressions.signal(alert.expr()))) {
+            // the signal's highest value over the last 30 s: 0 means healthy at every evaluation
+            String signal = "max_over_time((" + PromqlExpressions.signal(alert.expr()) + ")[30s:1s])";
+            JsonNode samples = prometheus.query(signal);
+            if (samples.isEmpty()) {
+                problems.add(alert.alert() + " judges nothing: " + signal);
+            }
+            for (JsonNode sample : samples) {
                 if (sample.path("value").path(1).asDouble() != 0) {
-                    problems.add(alert.alert() + " judges " + sample.path("metric") + " unhealthy");
+                    problems.add(alert.alert() + " judged " + sample.path("metric") + " unhealthy in the last 30 s");
                 }
             }
         }
