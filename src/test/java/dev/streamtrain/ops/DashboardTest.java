@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -71,7 +72,7 @@ class DashboardTest {
     @Test
     void everyPanelHasATitleADescriptionAUnitTheDatasourceVariableAndAQuery() {
         List<String> problems = new ArrayList<>();
-        Set<Integer> ids = new java.util.HashSet<>();
+        Set<Integer> ids = new HashSet<>();
         for (JsonNode panel : DashboardQueries.panels(dashboard)) {
             String name = "panel " + panel.path("id").asText() + " \"" + panel.path("title").asText() + "\"";
             check(problems, name, "has a unique id", ids.add(panel.path("id").asInt()));
