@@ -2,6 +2,7 @@ package dev.streamtrain.telemetry;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.quarkus.runtime.Startup;
 import jakarta.enterprise.context.ApplicationScoped;
 
 import java.util.Map;
@@ -11,6 +12,8 @@ import dev.streamtrain.ingest.RejectReason;
 import dev.streamtrain.model.ModelSpec;
 
 /** Counts records sent to the dead-letter topic: {@code streamtrain_records_rejected_total{model,reason}}. */
+// created at start, not on first use: its counters must exist before the first rejection
+@Startup
 @ApplicationScoped
 public class RejectionMeter {
 
