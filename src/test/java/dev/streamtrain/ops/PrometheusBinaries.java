@@ -31,18 +31,28 @@ final class PrometheusBinaries {
         return find("PROMETHEUS_BIN", "prometheus");
     }
 
-    /** Runs promtool with the arguments in the given directory and waits for it (at most a minute). */
+    /**
+     * Runs promtool with the arguments in the given directory and waits for it (at most a minute; a promtool that
+     * has not finished by then is killed and the run fails). Its output goes to a temporary file, so that waiting
+     * does not depend on reading it.
+     */
     static Result promtool(Path directory, String... arguments) throws IOException, InterruptedException {
         List<String> command = new ArrayList<>();
         command.add(promtool().toString());
         command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true).start();
-        byte[] output = process.getInputStream().readAllBytes();
-        if (!process.waitFor(60, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new IllegalStateException("promtool " + String.join(" ", arguments) + " did not finish in 60 s");
+        Path output = Files.createTempFile("promtool-", ".out");
+        try {
+            Process process = new ProcessBuilder(command).directory(directory.toFile()).redirectErrorStream(true)
+                    .redirectOutput(output.toFile()).start();
+            if (!process.waitFor(60, TimeUnit.SECONDS)) {
+                process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                throw new IllegalStateException("promtool " + String.join(" ", arguments) + " did not finish in 60 s;"
+                        + " its output so far:\n" + Files.readString(output, StandardCharsets.UTF_8));
+            }
+            return new Result(process.exitValue(), Files.readString(output, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(output);
         }
-        return new Result(process.exitValue(), new String(output, StandardCharsets.UTF_8));
     }
 
     private static Path find(String variable, String name) {
