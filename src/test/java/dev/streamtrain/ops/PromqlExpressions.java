@@ -19,6 +19,17 @@ import java.util.regex.Pattern;
  * and {@code =} only occur in matchers). The rewrite is valid for comparisons combined with arithmetic and with
  * {@code and}/{@code or} (both sides then have samples); {@code unless} and {@code absent()} would invert its
  * meaning, so the alert rules do not use them (PrometheusRulesTest checks).
+ *
+ * <p>The set operators keep their meaning, which is not a logical one on 0/1 values: {@code a and b} returns the
+ * series (and the values) of {@code a} for which {@code b} has a series with the matching labels, and in the signal
+ * form {@code b} has one for everything it judges, 0 or 1; so the result reflects the left operand only.
+ * {@code a or b} likewise returns {@code b}'s series only where {@code a} has none. That is acceptable for the
+ * checks made with it. "Returns data" still proves both sides: {@code and} returns nothing unless the right
+ * operand's series exist and the join labels match. "Stays 0 on a healthy service" asks that the left operand
+ * (in the rules, the alert's condition proper, e.g. the age above its limit, while the right one is a guard
+ * such as "while the model trains") is false, which implies the alert cannot fire; it is stricter than needed,
+ * never looser. The right operand of an {@code or} is not judged by it, which is why PrometheusIT also requires
+ * that no such alert fires, and the promtool unit tests make every branch fire.
  */
 final class PromqlExpressions {
 
