@@ -42,6 +42,7 @@ class PrometheusRulesTest {
         TOPICS.put("checkpoint staleness", List.of("StreamtrainCheckpointStale"));
         TOPICS.put("rejected-record rate", List.of("StreamtrainRecordsRejected"));
         TOPICS.put("serving staleness", List.of("StreamtrainServingStale"));
+        TOPICS.put("no model to serve", List.of("StreamtrainNoModelServed"));
         TOPICS.put("high inference latency", List.of("StreamtrainInferenceLatencyHigh"));
         TOPICS.put("target down", List.of("StreamtrainTargetDown"));
     }
