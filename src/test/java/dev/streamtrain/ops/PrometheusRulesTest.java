@@ -51,6 +51,7 @@ class PrometheusRulesTest {
             "streamtrain.checkpoints", "streamtrain.serving");
     private static final String RUNBOOK = "README.md#alert-";
     private static final Pattern RULE_COUNT = Pattern.compile("SUCCESS: (\\d+) rules found");
+    private static final Pattern ANCHOR = Pattern.compile("<a id=\"(alert-[a-z0-9-]+)\"></a>");
 
     @TempDir
     Path work;
@@ -105,6 +106,47 @@ class PrometheusRulesTest {
                     || alert.expr().startsWith("up{"));
         }
         assertThat(problems).isEmpty();
+    }
+
+    @Test
+    void everyRunbookUrlNamesAnAnchorOfTheReadmeWhoseEntryShowsTheExpression() throws IOException {
+        String readme = Files.readString(Path.of("README.md"));
+        Set<String> anchors = new TreeSet<>();
+        Matcher anchor = ANCHOR.matcher(readme);
+        while (anchor.find()) {
+            anchors.add(anchor.group(1));
+        }
+        Set<String> linked = new TreeSet<>();
+        List<String> problems = new ArrayList<>();
+        for (var alert : PrometheusRuleFile.alerts(PrometheusRuleFile.RULES)) {
+            String url = alert.annotations().getOrDefault("runbook_url", "");
+            if (!url.startsWith("README.md#")) {
+                problems.add(alert.alert() + ": runbook_url " + url + " does not point into README.md");
+                continue;
+            }
+            String id = url.substring("README.md#".length());
+            linked.add(id);
+            if (!anchors.contains(id)) {
+                problems.add(alert.alert() + ": README.md has no <a id=\"" + id + "\"></a>");
+                continue;
+            }
+            // the anchor stands right before the alert's own heading, and the alerts table links to it
+            int at = readme.indexOf("<a id=\"" + id + "\"></a>");
+            if (!readme.startsWith("\n#### " + alert.alert() + "\n", readme.indexOf('\n', at))) {
+                problems.add(alert.alert() + ": the anchor " + id + " is not followed by the heading #### "
+                        + alert.alert());
+            }
+            int block = readme.indexOf("```promql\n", at);
+            int end = block < 0 ? -1 : readme.indexOf("\n```", block);
+            if (end < 0 || !readme.substring(block + "```promql\n".length(), end).strip().equals(alert.expr())) {
+                problems.add(alert.alert() + ": the README's entry does not show the rule's expression as it is");
+            }
+            if (!readme.contains("| [" + alert.alert() + "](#" + id + ") |")) {
+                problems.add(alert.alert() + ": the README's alerts table has no row linking to #" + id);
+            }
+        }
+        assertThat(problems).isEmpty();
+        assertThat(anchors).as("alert anchors in README.md without an alert").isEqualTo(linked);
     }
 
     @Test
