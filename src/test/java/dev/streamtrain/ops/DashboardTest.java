@@ -20,14 +20,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The Grafana dashboard {@code monitoring/grafana/streamtrain-dashboard.json}: its shape (uid, variables, rows,
  * every panel with a title, a description, a unit, the {@code ${datasource}} data source and a query), its queries
- * (each selects the chosen models, rates use {@code $__rate_interval}, only documented metrics), and every query,
- * variables filled in, parsed by the real promtool as a recording rule. PrometheusIT runs the same queries against
- * a Prometheus scraping the running service.
+ * (each selects the chosen models, rates use {@code $__rate_interval}, only documented metrics; the trainer's
+ * gauges that serving-only replicas export with a neutral value are read from the trainer only), every query,
+ * variables filled in, parsed by the real promtool as a recording rule, and the panels that must tell the trainer
+ * from replicas or count alerts without a model label evaluated by promtool on synthetic series. PrometheusIT runs
+ * the same queries against a Prometheus scraping the running service.
  */
 class DashboardTest {
 
     private static final String DATASOURCE = "${datasource}";
     private static final Map<String, String> ANY = Map.of("model", ".*", "instance", ".*", "datasource", "prometheus");
+    /** How Grafana fills in a multi-value variable with several values chosen (or All, without an allValue). */
+    private static final Map<String, String> TWO_MODELS = Map.of("model", "(digits|letters)", "instance", ".*",
+            "datasource", "prometheus");
+    /**
+     * Gauges of the trainer that a serving-only replica exports too, with a neutral value that an aggregation over
+     * the model's processes would mix in: the learning-rate scale (1: a collapsed trainer's rate hides behind
+     * max), the learning rate, and the health alarms (0: a model whose trainer is gone looks healthy). Queries must
+     * join them on the trainer, the process holding partitions of the examples topic.
+     */
+    private static final Set<String> TRAINER_GAUGES = Set.of("streamtrain_learning_rate_scale",
+            "streamtrain_learning_rate", "streamtrain_health_alarm");
+    private static final String TRAINER = "and on (instance) (max by (instance) (kafka_consumer_coordinator_assigned_"
+            + "partitions{client_id=\"kafka-consumer-examples\"}) > 0)";
 
     private static JsonNode dashboard;
 
@@ -100,9 +115,15 @@ class DashboardTest {
                 continue;
             }
             for (var selector : PromqlExpressions.selectors(query.expr())) {
+                // ALERTS: also those without a model label (StreamtrainTargetDown), which "$model" alone never matches
                 check(problems, query.source(), "selects model=~\"$model\" on " + selector.metric(),
                         !selector.metric().startsWith("streamtrain_") && !selector.metric().equals("ALERTS")
-                                || selector.matchers().contains("model=~\"$model\""));
+                                || selector.metric().equals("ALERTS") && selector.matchers().contains("model=~\"$model|\"")
+                                || selector.metric().startsWith("streamtrain_")
+                                        && selector.matchers().contains("model=~\"$model\""));
+                check(problems, query.source(), "reads the trainer's gauge " + selector.metric() + " from the trainer"
+                        + " only (" + TRAINER + ")", !TRAINER_GAUGES.contains(selector.metric())
+                        || query.expr().contains(TRAINER));
                 check(problems, query.source(), "reads " + selector.metric() + ", which the README's Metrics"
                         + " section lists", PrometheusMetricNames.isKnown(selector.metric(), documented));
             }
@@ -130,12 +151,93 @@ class DashboardTest {
     }
 
     @Test
+    void theTrainerPanelsIgnoreReplicasAndTheAlertsPanelCountsAlertsWithoutAModel() throws Exception {
+        String scale = panelQuery("streamtrain_learning_rate_scale");
+        String alarms = panelQuery("streamtrain_health_alarm");
+        String alerts = panelQuery("ALERTS");
+        String target = "namespace=\"ml\",job=\"streamtrain\",";
+        String trainer = target + "pod=\"trainer\",instance=\"10.0.0.1:8080\"";
+        String replica = target + "pod=\"serving\",instance=\"10.0.0.2:8080\"";
+        String tests = """
+                rule_files:
+                  - empty-rules.yaml
+                evaluation_interval: 1m
+                tests:
+                  - interval: 1m
+                    input_series:
+                      # the trainer backed its learning rate off to 0.5 %%; a replica has no trainer: scale 1
+                      - series: 'streamtrain_learning_rate_scale{%1$s,model="digits"}'
+                        values: '0.005x10'
+                      - series: 'kafka_consumer_coordinator_assigned_partitions{%1$s,client_id="kafka-consumer-examples"}'
+                        values: '1x10'
+                      - series: 'streamtrain_learning_rate_scale{%2$s,model="digits"}'
+                        values: '1x10'
+                      - series: 'kafka_consumer_coordinator_assigned_partitions{%2$s,client_id="kafka-consumer-training-events"}'
+                        values: '1x10'
+                      # letters has no trainer running, only a replica (whose alarms are all 0)
+                      - series: 'streamtrain_health_alarm{%2$s,model="letters",alarm="overfitting"}'
+                        values: '0x10'
+                      - series: 'streamtrain_health_alarm{%1$s,model="digits",alarm="overfitting"}'
+                        values: '0x10'
+                      # firing: one of a chosen model, one without a model label; not counted: another model's,
+                      # a pending one
+                      - series: 'ALERTS{alertname="StreamtrainNoTrainingProgress",alertstate="firing",severity="warning",%1$s,model="digits"}'
+                        values: '1x10'
+                      - series: 'ALERTS{alertname="StreamtrainTargetDown",alertstate="firing",severity="critical",%2$s}'
+                        values: '1x10'
+                      - series: 'ALERTS{alertname="StreamtrainServingStale",alertstate="firing",severity="warning",%2$s,model="faces"}'
+                        values: '1x10'
+                      - series: 'ALERTS{alertname="StreamtrainCheckpointStale",alertstate="pending",severity="critical",%1$s,model="letters"}'
+                        values: '1x10'
+                    promql_expr_test:
+                      - expr: '%3$s'
+                        eval_time: 5m
+                        exp_samples:
+                          - labels: '{model="digits"}'
+                            value: 0.005
+                      - expr: '%4$s'
+                        eval_time: 5m
+                        exp_samples:
+                          - labels: '{model="digits",alarm="overfitting"}'
+                            value: 0
+                      - expr: '%5$s'
+                        eval_time: 5m
+                        exp_samples:
+                          - labels: '{}'
+                            value: 2
+                """.formatted(trainer, replica, yamlQuoted(scale), yamlQuoted(alarms), yamlQuoted(alerts));
+        Files.writeString(work.resolve("empty-rules.yaml"), "groups: []\n");
+        Files.writeString(work.resolve("panels.test.yaml"), tests);
+
+        var result = PrometheusBinaries.promtool(work, "test", "rules", "panels.test.yaml");
+
+        assertThat(result.exitCode()).as("promtool test rules on the panels' queries:\n%s\n%s", result.output(), tests)
+                .isZero();
+    }
+
+    @Test
     void grafanaVariablesAreFilledInLikeGrafanaDoes() {
         assertThat(DashboardQueries.substitute(
                 "rate(x{model=~\"$model\",i=~\"${instance}\"}[$__rate_interval]) [[model]] $__range", ANY))
                 .isEqualTo("rate(x{model=~\".*\",i=~\".*\"}[1m]) .* 1h");
         assertThat(DashboardQueries.promql("label_values(streamtrain_steps_total{model=~\"$model\"}, instance)"))
                 .isEqualTo("count by (instance) (streamtrain_steps_total{model=~\"$model\"})");
+    }
+
+    /** The one panel query that reads the metric, its variables filled in as for two chosen models. */
+    private static String panelQuery(String metric) {
+        List<String> found = new ArrayList<>();
+        for (var query : DashboardQueries.queries(dashboard)) {
+            if (PromqlExpressions.metricNames(query.expr()).contains(metric)) {
+                found.add(DashboardQueries.substitute(query.expr(), TWO_MODELS));
+            }
+        }
+        assertThat(found).as("panel queries reading %s", metric).hasSize(1);
+        return found.get(0);
+    }
+
+    private static String yamlQuoted(String text) {
+        return text.replace("'", "''");
     }
 
     private static void check(List<String> problems, String source, String what, boolean ok) {
