@@ -23,6 +23,8 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -36,7 +38,7 @@ import inference.GrpcPredictV2.ModelInferRequest;
 /**
  * The alert rules and the dashboard against real data: the packaged service trains on the demo stream (embedded
  * broker, bad records included) and answers REST and gRPC inference requests all along, while a real Prometheus
- * scrapes it every second and evaluates {@code monitoring/prometheus/streamtrain-rules.yaml} every second. After
+ * scrapes it every 2 s and evaluates {@code monitoring/prometheus/streamtrain-rules.yaml} every second. After
  * some 30 s of training:
  * <ul>
  *   <li>every rule is evaluated by Prometheus without error (health "ok"), against the service's real series;</li>
@@ -47,8 +49,11 @@ import inference.GrpcPredictV2.ModelInferRequest;
  *   <li>every dashboard query (panels and variables, {@code $model} = digits, {@code $instance} = the service)
  *       returns data;</li>
  *   <li>the alerts the demo must not raise (target down, no progress, checkpoints failing or stale, serving
- *       stale, non-finite steps, collapsed learning rate) judge it healthy: their signals stayed 0 over the last
- *       30 s and none fires.
+ *       stale, no model served, non-finite steps, collapsed learning rate) judge it healthy: their signals stayed
+ *       0 over the last 30 s and none fires. Target down is judged on the share of successful scrapes instead
+ *       ({@code up} averaged over 30 s at least 0.5): one scrape that times out while the service trains on a
+ *       shared machine is no fault, and the alert itself wants 5 minutes of failures; a target that is down
+ *       still fails the check.
  *       Rejected records (the demo's bad records, on purpose), overfitting (the demo repeats the digits) and the
  *       lag and latency alerts (a shared 2-core machine) are not asserted.</li>
  * </ul>
@@ -58,7 +63,10 @@ class PrometheusIT {
     private static final String MODEL = "digits";
     private static final Set<String> HEALTHY = Set.of("StreamtrainTargetDown", "StreamtrainNoTrainingProgress",
             "StreamtrainCheckpointFailing", "StreamtrainCheckpointStale", "StreamtrainServingStale",
-            "StreamtrainNonFiniteLoss", "StreamtrainNonFiniteLossRepeated", "StreamtrainLearningRateCollapsed");
+            "StreamtrainNonFiniteLoss", "StreamtrainNonFiniteLossRepeated", "StreamtrainLearningRateCollapsed",
+            "StreamtrainNoModelServed");
+    /** The target-down alert's expression, whose healthy check is the scrapes' success share (see the class comment). */
+    private static final Pattern TARGET_DOWN = Pattern.compile("(up\\{[^}]*}) == 0");
     private static final Duration DATA_DEADLINE = Duration.ofSeconds(90);
 
     private static ServiceProcess service;
@@ -88,8 +96,9 @@ class PrometheusIT {
         traffic = Executors.newSingleThreadScheduledExecutor();
         traffic.scheduleWithFixedDelay(PrometheusIT::infer, 0, 250, TimeUnit.MILLISECONDS);
         // ~30 s of training in Prometheus
+        long scrapes = Duration.ofSeconds(30).dividedBy(PrometheusServer.SCRAPE_INTERVAL);
         await().atMost(DATA_DEADLINE).pollInterval(Duration.ofSeconds(1)).until(() ->
-                !prometheus.query("count_over_time(streamtrain_steps_total{model=\"" + MODEL + "\"}[1m]) >= 30"
+                !prometheus.query("count_over_time(streamtrain_steps_total{model=\"" + MODEL + "\"}[1m]) >= " + scrapes
                         + " and increase(streamtrain_steps_total{model=\"" + MODEL + "\"}[30s]) > 0").isEmpty());
         dataSince = Instant.now();
     }
@@ -164,6 +173,12 @@ class PrometheusIT {
             }
             // the signal's highest value over the last 30 s: 0 means healthy at every evaluation
             String signal = "max_over_time((" + PromqlExpressions.signal(alert.expr()) + ")[30s:1s])";
+            if (alert.alert().equals("StreamtrainTargetDown")) {
+                Matcher up = TARGET_DOWN.matcher(alert.expr());
+                assertThat(up.matches()).as("StreamtrainTargetDown is still up{...} == 0: %s", alert.expr()).isTrue();
+                // 1 when fewer than half of the last 30 s of scrapes succeeded
+                signal = "avg_over_time(" + up.group(1) + "[30s]) < bool 0.5";
+            }
             JsonNode samples = prometheus.query(signal);
             if (samples.isEmpty()) {
                 problems.add(alert.alert() + " judges nothing: " + signal);

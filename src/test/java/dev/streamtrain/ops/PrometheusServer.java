@@ -20,11 +20,16 @@ import java.util.concurrent.TimeUnit;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A real Prometheus server in its own process, for tests: it scrapes one target's {@code /q/metrics} every second
- * (job {@code streamtrain}), evaluates the given rule files every second, keeps its data in a temporary directory
- * and answers its HTTP API on a free loopback port. Its log goes to {@code target/it-logs/prometheus.log}.
+ * A real Prometheus server in its own process, for tests: it scrapes one target's {@code /q/metrics} every
+ * {@link #SCRAPE_INTERVAL} (job {@code streamtrain}; the same timeout: the target is a service training on a shared
+ * 2-core machine, and a scrape that takes longer than a second there is no fault), evaluates the given rule files
+ * every second, keeps its data in a temporary directory and answers its HTTP API on a free loopback port. Its log
+ * goes to {@code target/it-logs/prometheus.log}.
  */
 final class PrometheusServer implements AutoCloseable {
+
+    /** How often the target is scraped, and how long a scrape may take. */
+    static final Duration SCRAPE_INTERVAL = Duration.ofSeconds(2);
 
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -44,11 +49,11 @@ final class PrometheusServer implements AutoCloseable {
         Path config = work.resolve("prometheus.yml");
         StringBuilder yaml = new StringBuilder("""
                 global:
-                  scrape_interval: 1s
-                  scrape_timeout: 1s
+                  scrape_interval: %1$ds
+                  scrape_timeout: %1$ds
                   evaluation_interval: 1s
                 rule_files:
-                """);
+                """.formatted(SCRAPE_INTERVAL.toSeconds()));
         ruleFiles.forEach(file -> yaml.append("  - '").append(file.toAbsolutePath()).append("'\n"));
         yaml.append("""
                 scrape_configs:
