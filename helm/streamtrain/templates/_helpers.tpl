@@ -98,16 +98,21 @@ A Kubernetes memory quantity (plain bytes, or with Ki, Mi, Gi, Ti, k, M, G, T) i
 {{- end }}
 
 {{/*
-JavaCPP's maxbytes (digits, then k, m, g or t with an optional b, any case: binary multiples) in MiB.
+JavaCPP's maxbytes in MiB, as JavaCPP 1.5.7 parses it (Pointer.parseBytes): digits, then k, m, g or t with an
+optional b, any case (binary multiples), or % of the maximum heap. Called with (dict "value" <maxbytes> "heapMiB" <heap>).
 */}}
 {{- define "streamtrain.javacppMiB" -}}
-{{- $q := . | toString | trim | lower }}
-{{- if not (regexMatch "^[0-9]+([kmgt]b?)?$" $q) }}
-{{- fail (printf "jvm.offHeapMaxBytes %q: JavaCPP reads digits followed by k, m, g or t (e.g. 512m)" $q) }}
+{{- $q := .value | toString | trim | lower }}
+{{- if not (regexMatch "^[0-9]+([kmgt]b?|%)?$" $q) }}
+{{- fail (printf "jvm.offHeapMaxBytes %q: JavaCPP reads digits followed by k, m, g or t (e.g. 512m), or by %% for a share of the heap (e.g. 75%%)" $q) }}
 {{- end }}
 {{- $number := regexFind "^[0-9]+" $q }}
+{{- if hasSuffix "%" $q }}
+{{- divf (mulf (float64 $number) .heapMiB) 100.0 }}
+{{- else }}
 {{- $factors := dict "" 0.00000095367431640625 "k" 0.0009765625 "m" 1.0 "g" 1024.0 "t" 1048576.0 }}
 {{- mulf (float64 $number) (get $factors (trimSuffix "b" (trimPrefix $number $q))) }}
+{{- end }}
 {{- end }}
 
 {{/*
@@ -120,7 +125,7 @@ reserve of 384 MiB for metaspace, code cache, thread stacks and native libraries
 {{- $limit := required (printf "%s.resources.limits.memory is required: the JVM sizes its heap from it" .component) (dig "limits" "memory" "" .resources) }}
 {{- $limitMiB := include "streamtrain.quantityMiB" $limit | float64 }}
 {{- $heapMiB := divf (mulf $limitMiB (float64 .jvm.heapPercent)) 100.0 }}
-{{- $offHeapMiB := include "streamtrain.javacppMiB" .jvm.offHeapMaxBytes | float64 }}
+{{- $offHeapMiB := include "streamtrain.javacppMiB" (dict "value" .jvm.offHeapMaxBytes "heapMiB" $heapMiB) | float64 }}
 {{- if gt (addf $heapMiB $offHeapMiB 384.0) $limitMiB }}
 {{- fail (printf "%s: heap (%v%% of %s = %.0f MiB) + off-heap (%v = %.0f MiB) + a reserve of 384 MiB exceed resources.limits.memory (%.0f MiB): lower jvm.heapPercent or jvm.offHeapMaxBytes, or raise the limit" .component .jvm.heapPercent $limit $heapMiB .jvm.offHeapMaxBytes $offHeapMiB $limitMiB) }}
 {{- end }}

@@ -54,6 +54,9 @@ spec:
       envFrom:
         - configMapRef:
             name: {{ include "streamtrain.fullname" $root }}-config
+        {{- with $root.Values.extraEnvFrom }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
       env:
         - name: STREAMTRAIN_MODE
           value: {{ .mode | quote }}
@@ -130,6 +133,9 @@ spec:
         - name: model-spec
           mountPath: /etc/streamtrain/model
           readOnly: true
+        {{- with $root.Values.extraVolumeMounts }}
+        {{- toYaml . | nindent 8 }}
+        {{- end }}
   volumes:
     {{- /* JavaCPP extracts ND4J's native libraries here: on disk, not counted as memory */}}
     - name: tmp
@@ -138,6 +144,9 @@ spec:
     - name: model-spec
       configMap:
         name: {{ include "streamtrain.modelSpecConfigMap" $root }}
+    {{- with $root.Values.extraVolumes }}
+    {{- toYaml . | nindent 4 }}
+    {{- end }}
   {{- with $values.nodeSelector }}
   nodeSelector:
     {{- toYaml . | nindent 4 }}

@@ -3,6 +3,9 @@ package dev.streamtrain.ops;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithName;
 import io.smallrye.config.WithParentName;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -12,6 +15,10 @@ import java.lang.reflect.ParameterizedType;
 import java.lang.reflect.Type;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
@@ -27,13 +34,61 @@ import java.util.stream.Stream;
  * {@code @WithName}, nested groups), every {@code @ConfigProperty(name = ...)}, and the keys of
  * application.properties. An environment variable configures a key when it is the key upper-cased with every
  * character other than a letter or digit turned into '_' (SmallRye's environment source).
+ *
+ * <p>{@code KAFKA_*} variables are also Kafka client settings: Quarkus hands every {@code kafka.*} property to
+ * the Kafka clients of all channels, reading {@code KAFKA_X_Y} as the client key {@code x.y}. Such a variable
+ * is known when that key is one of the Kafka client's own configuration names (consumer, producer, admin
+ * client: they include the SASL and SSL keys), so {@code KAFKA_SASL_MECHANISM} passes and
+ * {@code KAFKA_SASL_MECHANISMS} does not.
  */
 final class ComposeConfigKeys {
 
     private static final Pattern MAPPING = Pattern.compile("@ConfigMapping\\s*\\(\\s*prefix\\s*=");
     private static final Pattern PROPERTY = Pattern.compile("@ConfigProperty\\s*\\(\\s*name\\s*=\\s*\"([^\"]+)\"");
 
+    /** The prefixes of the variables that configure the service (others, like AWS_*, are read by libraries). */
+    static final List<String> CONFIG_PREFIXES = List.of("STREAMTRAIN_", "KAFKA_", "MP_MESSAGING_");
+
     private ComposeConfigKeys() {
+    }
+
+    /** The Kafka client's configuration names (consumer, producer and admin client, with SASL and SSL). */
+    static Set<String> kafkaClientKeys() {
+        Set<String> keys = new TreeSet<>(ConsumerConfig.configNames());
+        keys.addAll(ProducerConfig.configNames());
+        keys.addAll(AdminClientConfig.configNames());
+        return keys;
+    }
+
+    /**
+     * The variables among {@code variables} (each named "where: VARIABLE" or just "VARIABLE") that have one of the
+     * configuration prefixes but configure neither a key of the service nor a Kafka client key.
+     */
+    static List<String> unknown(Collection<String> variables, Set<String> keys) {
+        Set<String> kafka = kafkaClientKeys();
+        List<String> unknown = new ArrayList<>();
+        for (String entry : variables) {
+            String variable = entry.substring(entry.lastIndexOf(' ') + 1);
+            if (CONFIG_PREFIXES.stream().noneMatch(variable::startsWith)) {
+                continue;
+            }
+            boolean known = keys.stream().anyMatch(k -> configures(variable, k))
+                    || variable.startsWith("KAFKA_") && kafka.contains(kafkaClientKey(variable));
+            if (!known) {
+                unknown.add(entry);
+            }
+        }
+        return unknown;
+    }
+
+    /** The Kafka client key Quarkus reads {@code KAFKA_X_Y} as: x.y. */
+    static String kafkaClientKey(String variable) {
+        return variable.substring("KAFKA_".length()).toLowerCase(Locale.ROOT).replace('_', '.');
+    }
+
+    private static boolean configures(String variable, String key) {
+        return key.endsWith(".*") ? variable.startsWith(environmentName(key.substring(0, key.length() - 2)) + "_")
+                : variable.equals(environmentName(key));
     }
 
     static Set<String> of(Path root) throws IOException {

@@ -24,7 +24,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assumptions.assumeThat;
 
 /**
  * docker/compose.yaml, the local full stack, checked without a Docker engine: host paths it mounts exist, services
@@ -36,10 +35,9 @@ class ComposeFileTest {
 
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path DOCKER = ROOT.resolve("docker");
-    private static final Path PROMTOOL = Path.of("/usr/bin/promtool");
+    private static final Duration PROMTOOL_TIMEOUT = Duration.ofSeconds(60);
     private static final String RULES_IN_CONTAINER = "/etc/prometheus/rules/streamtrain-rules.yaml";
     private static final long MIN_MEMORY = 1L << 30;
-    private static final Set<String> CONFIG_PREFIXES = Set.of("STREAMTRAIN_", "KAFKA_", "MP_MESSAGING_");
     /** Variables of the streamtrain containers that must be the same on the trainer and on the replicas. */
     private static final List<String> SHARED = List.of("KAFKA_BOOTSTRAP_SERVERS", "STREAMTRAIN_CHECKPOINT_ROOT",
             "STREAMTRAIN_CHECKPOINT_S3_ENDPOINT", "STREAMTRAIN_CHECKPOINT_S3_REGION", "STREAMTRAIN_CHECKPOINT_S3_PATH_STYLE",
@@ -99,20 +97,24 @@ class ComposeFileTest {
         Set<String> keys = ComposeConfigKeys.of(ROOT);
         assertThat(keys).as("keys found in the code").contains("streamtrain.checkpoint.s3.path-style",
                 "streamtrain.admin.token", "streamtrain.mode", "kafka.bootstrap.servers");
-        List<String> unknown = new ArrayList<>();
+        List<String> variables = new ArrayList<>();
         for (String service : streamtrain) {
-            for (String variable : compose.environment(service).keySet()) {
-                if (CONFIG_PREFIXES.stream().anyMatch(variable::startsWith) && keys.stream().noneMatch(k -> configures(variable, k))) {
-                    unknown.add(service + ": " + variable);
-                }
-            }
+            compose.environment(service).keySet().forEach(v -> variables.add(service + ": " + v));
         }
-        assertThat(unknown).as("variables that configure no key of the service").isEmpty();
+        assertThat(ComposeConfigKeys.unknown(variables, keys)).as("variables that configure no key of the service").isEmpty();
     }
 
-    private static boolean configures(String variable, String key) {
-        return key.endsWith(".*") ? variable.startsWith(ComposeConfigKeys.environmentName(key.substring(0, key.length() - 2)) + "_")
-                : variable.equals(ComposeConfigKeys.environmentName(key));
+    @Test
+    void theKeyCheckKnowsKafkaClientKeysAndRefusesTypos() throws IOException {
+        Set<String> keys = ComposeConfigKeys.of(ROOT);
+        assertThat(ComposeConfigKeys.unknown(List.of("KAFKA_SECURITY_PROTOCOL", "KAFKA_SASL_MECHANISM",
+                "KAFKA_SASL_JAAS_CONFIG", "KAFKA_SSL_TRUSTSTORE_TYPE", "KAFKA_SSL_TRUSTSTORE_LOCATION",
+                "KAFKA_SSL_KEYSTORE_CERTIFICATE_CHAIN", "KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM",
+                "KAFKA_BOOTSTRAP_SERVERS", "STREAMTRAIN_CHECKPOINT_INTERVAL", "AWS_REGION"), keys)).isEmpty();
+        assertThat(ComposeConfigKeys.unknown(List.of("a: KAFKA_SASL_MECHANISMS", "b: KAFKA_SSL_TRUSTSTORE_TYP",
+                "c: STREAMTRAIN_CHECKPOINT_INTERVALL", "d: MP_MESSAGING_INCOMING_EXAMPLES_TOPICS"), keys))
+                .containsExactly("a: KAFKA_SASL_MECHANISMS", "b: KAFKA_SSL_TRUSTSTORE_TYP",
+                        "c: STREAMTRAIN_CHECKPOINT_INTERVALL", "d: MP_MESSAGING_INCOMING_EXAMPLES_TOPICS");
     }
 
     @Test
@@ -212,19 +214,17 @@ class ComposeFileTest {
 
     @Test
     void promtoolAcceptsThePrometheusConfiguration(@TempDir Path work) throws Exception {
-        assumeThat(Files.isExecutable(PROMTOOL)).as("promtool at " + PROMTOOL).isTrue();
         // the rule file is checked with its own test below; here the configuration without it
         Path config = rewrittenConfig(work, null);
-        assertThat(promtool("check", "config", config.toString())).isEqualTo(0);
+        assertThat(promtool(work, "check", "config", config.toString())).isEqualTo(0);
     }
 
     @Test
     void promtoolAcceptsThePrometheusConfigurationWithTheAlertRules(@TempDir Path work) throws Exception {
-        assumeThat(Files.isExecutable(PROMTOOL)).as("promtool at " + PROMTOOL).isTrue();
         Path rules = ROOT.resolve("monitoring/prometheus/streamtrain-rules.yaml");
-        assumeThat(Files.exists(rules)).as(rules + " exists").isTrue();
+        assertThat(rules).as("the rule file prometheus.yml loads").exists();
         Path config = rewrittenConfig(work, rules);
-        assertThat(promtool("check", "config", config.toString())).isEqualTo(0);
+        assertThat(promtool(work, "check", "config", config.toString())).isEqualTo(0);
     }
 
     /** prometheus.yml with rule_files pointing at the host's copy of the rule file, or at none. */
@@ -241,12 +241,21 @@ class ComposeFileTest {
         return copy;
     }
 
-    private static int promtool(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(PROMTOOL.toString()));
+    /**
+     * Runs promtool (found by {@link PrometheusBinaries}: PATH or PROMTOOL_BIN, a failure with an install hint when
+     * missing) with its output going to a file, so that waiting for it can time out even if it never exits.
+     */
+    private static int promtool(Path work, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(PrometheusBinaries.promtool().toString()));
         command.addAll(List.of(args));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        Path log = Files.createTempFile(work, "promtool", ".log");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        if (!process.waitFor(PROMTOOL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(String.join(" ", command) + " did not finish in " + PROMTOOL_TIMEOUT.toSeconds()
+                    + " s; it printed:\n" + Files.readString(log, StandardCharsets.UTF_8));
+        }
+        String output = Files.readString(log, StandardCharsets.UTF_8);
         System.out.println(String.join(" ", command) + "\n" + output);
         assertThat(process.exitValue()).as("promtool said:\n" + output).isEqualTo(0);
         return process.exitValue();

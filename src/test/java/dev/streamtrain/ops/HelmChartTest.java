@@ -60,6 +60,7 @@ class HelmChartTest {
                 .containsEntry("KAFKA_SECURITY_PROTOCOL", "SASL_SSL").containsEntry("KAFKA_SASL_MECHANISM", "SCRAM-SHA-512")
                 .containsEntry("KAFKA_SSL_TRUSTSTORE_TYPE", "PEM")
                 .containsEntry("KAFKA_SSL_ENDPOINT_IDENTIFICATION_ALGORITHM", "https")
+                .containsEntry("KAFKA_SSL_TRUSTSTORE_LOCATION", "/etc/kafka-ca/ca.crt")
                 .containsEntry("MP_MESSAGING_INCOMING_EXAMPLES_TOPIC", "digits.examples")
                 .containsEntry("MP_MESSAGING_INCOMING_EXAMPLES_DEAD_LETTER_QUEUE_TOPIC", "digits.examples.dlq")
                 .containsEntry("MP_MESSAGING_OUTGOING_EVENTS_TOPIC", "digits.events")
@@ -94,6 +95,13 @@ class HelmChartTest {
             var annotations = deployment.getSpec().getTemplate().getMetadata().getAnnotations();
             assertThat(annotations).containsKey("checksum/config").doesNotContainKey("checksum/model-spec")
                     .containsEntry("prometheus.io/scrape", "false");
+            assertThat(container.getEnvFrom()).extracting(e -> e.getConfigMapRef() != null ? "configMap/" + e.getConfigMapRef().getName()
+                    : "secret/" + e.getSecretRef().getName())
+                    .containsExactly("configMap/digits-prod-streamtrain-config", "secret/kafka-client-tls");
+            assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null)
+                    .extracting(v -> v.getName() + "/" + v.getSecret().getSecretName()).containsExactly("kafka-ca/kafka-ca");
+            assertThat(container.getVolumeMounts()).filteredOn(m -> m.getName().equals("kafka-ca"))
+                    .extracting(m -> m.getMountPath() + " " + m.getReadOnly()).containsExactly("/etc/kafka-ca true");
             assertThat(container.getStartupProbe().getPeriodSeconds()).isEqualTo(10);
             assertThat(container.getStartupProbe().getFailureThreshold()).isEqualTo(30);
         }
@@ -187,6 +195,39 @@ class HelmChartTest {
                 .doesNotContain("streamtrain-serving");
         assertThat(HelmRender.notes("streamtrain", Map.of("admin.existingSecret", "")))
                 .contains("exec deployment/streamtrain-trainer -- cat /tmp/admin-token");
+    }
+
+    @Test
+    void offHeapMaxBytesMayBeAShareOfTheHeap() {
+        var objects = HelmRender.render("streamtrain", "off-heap-percent.yaml");
+        K8sChecks.checkAll(objects, "streamtrain");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(objects.deployment("trainer")), "JAVA_OPTS_APPEND"))
+                .contains("-Dorg.bytedeco.javacpp.maxbytes=50%");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(objects.deployment("serving")), "JAVA_OPTS_APPEND"))
+                .contains("-Dorg.bytedeco.javacpp.maxbytes=50%");
+        // serving, 1 GiB: heap 35 % = 358 MiB, off-heap 100 % of it = 358 MiB, + 384 MiB > 1024 MiB
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.jvm.offHeapMaxBytes", "100%")))
+                .hasMessageContaining("serving: heap (35% of 1Gi = 358 MiB) + off-heap (100% = 358 MiB) + a reserve of 384 MiB"
+                        + " exceed resources.limits.memory (1024 MiB)");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.jvm.offHeapMaxBytes", "12.5%")))
+                .hasMessageContaining("or by % for a share of the heap");
+    }
+
+    @Test
+    void aMisspelledKafkaClientKeyIsRefused() {
+        var objects = HelmRender.render("streamtrain", "kafka-config-typo.yaml");
+        assertThatThrownBy(() -> K8sChecks.configurationKeysExist(objects))
+                .hasMessageContaining("(ConfigMap/streamtrain-config) KAFKA_SASL_MECHANISMS")
+                .hasMessageNotContaining("KAFKA_SSL_TRUSTSTORE_TYPE");
+    }
+
+    @Test
+    void notesNameEachServicesOwnMetricsPort() {
+        String notes = HelmRender.notes("streamtrain", Map.of("serving.service.httpPort", 80));
+        assertThat(notes).contains("/q/metrics on port 8080 (http) of streamtrain-trainer and on port 80 (http) of"
+                + " streamtrain-serving.");
+        assertThat(HelmRender.notes("streamtrain", Map.of("serving.enabled", false)))
+                .contains("/q/metrics on port 8080 (http) of streamtrain-trainer.");
     }
 
     private static List<String> secretRefs(Container container) {

@@ -1,5 +1,6 @@
 package dev.streamtrain.ops;
 
+import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.HasMetadata;
 import io.fabric8.kubernetes.api.model.LabelSelector;
 import io.fabric8.kubernetes.api.model.Service;
@@ -8,8 +9,13 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,6 +41,7 @@ final class K8sChecks {
         servicesSelectTheirComponent(objects);
         serviceMonitorsSelectServicesAndPorts(objects);
         disruptionBudgetsSelectServingPods(objects);
+        configurationKeysExist(objects);
         for (Deployment deployment : objects.ofKind(Deployment.class)) {
             K8sPodChecks.probes(deployment);
             K8sPodChecks.restrictedPodSecurity(deployment);
@@ -112,6 +119,47 @@ final class K8sChecks {
                     .as("%s: selects the serving pods, and only those", describe(budget))
                     .extracting(K8sChecks::component).containsExactly("serving");
         }
+    }
+
+    /**
+     * Every STREAMTRAIN_*, KAFKA_*, MP_MESSAGING_* variable a container gets, from its env and from the ConfigMaps
+     * it reads with envFrom, configures a key of the service or a Kafka client key ({@link ComposeConfigKeys}).
+     * ConfigMaps and Secrets the objects do not include (the user's) cannot be read and are not checked.
+     */
+    static void configurationKeysExist(K8sObjects objects) {
+        List<String> variables = new ArrayList<>();
+        for (Deployment deployment : objects.ofKind(Deployment.class)) {
+            for (var container : deployment.getSpec().getTemplate().getSpec().getContainers()) {
+                String where = describe(deployment) + " container " + container.getName() + ": ";
+                if (container.getEnv() != null) {
+                    container.getEnv().forEach(e -> variables.add(where + e.getName()));
+                }
+                if (container.getEnvFrom() != null) {
+                    for (var from : container.getEnvFrom()) {
+                        String prefix = from.getPrefix() == null ? "" : from.getPrefix();
+                        if (from.getConfigMapRef() != null) {
+                            objects.find(ConfigMap.class, from.getConfigMapRef().getName()).ifPresent(map ->
+                                    map.getData().keySet().forEach(k -> variables.add(where + "(" + describe(map) + ") " + prefix + k)));
+                        }
+                    }
+                }
+            }
+        }
+        assertThat(ComposeConfigKeys.unknown(variables, serviceKeys()))
+                .as("environment variables that configure no key of the service and no Kafka client key").isEmpty();
+    }
+
+    private static Set<String> serviceKeys;
+
+    private static synchronized Set<String> serviceKeys() {
+        if (serviceKeys == null) {
+            try {
+                serviceKeys = ComposeConfigKeys.of(Path.of("").toAbsolutePath());
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return serviceKeys;
     }
 
     static String component(HasMetadata object) {

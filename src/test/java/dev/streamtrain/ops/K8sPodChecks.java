@@ -125,9 +125,9 @@ final class K8sPodChecks {
         var limits = container.getResources().getLimits();
         assertThat(limits).as("%s: limits", what).containsKeys("memory", "cpu");
         long limit = Quantity.getAmountInBytes(limits.get("memory")).longValueExact();
-        assertThat(flags.heapBytes(limit) + flags.offHeapBytes() + RESERVE_BYTES).as(
-                "%s: heap (%s %% of the limit) + off-heap (%s bytes) + reserve (384 MiB) <= memory limit (%s bytes)",
-                what, flags.heapPercent(), flags.offHeapBytes(), limit).isLessThanOrEqualTo(limit);
+        assertThat(flags.heapBytes(limit) + flags.offHeapBytes(limit) + RESERVE_BYTES).as(
+                "%s: heap (%s %% of the limit) + off-heap (maxbytes %s = %s bytes) + reserve (384 MiB) <= memory limit (%s bytes)",
+                what, flags.heapPercent(), flags.offHeapMaxBytes(), flags.offHeapBytes(limit), limit).isLessThanOrEqualTo(limit);
         assertThat(flags.exitOnOutOfMemory()).as("%s: -XX:+ExitOnOutOfMemoryError", what).isTrue();
         assertThat(flags.javacppCacheDir()).as("%s: JavaCPP's cache on the writable /tmp", what).startsWith("/tmp/");
         var requests = container.getResources().getRequests();

@@ -144,6 +144,41 @@ class KubernetesManifestsTest {
                 .hasMessageContaining("terminationGracePeriodSeconds comfortably");
     }
 
+    @Test
+    void aMisspelledConfigurationVariableIsRefused() {
+        var inConfigMap = mutated("020-ConfigMap-streamtrain-config.yaml",
+                y -> y.replace("  KAFKA_SECURITY_PROTOCOL: \"PLAINTEXT\"",
+                        "  KAFKA_SECURITY_PROTOCOL: \"SASL_SSL\"\n  KAFKA_SASL_MECHANISMS: \"PLAIN\""));
+        assertThatThrownBy(() -> K8sChecks.configurationKeysExist(inConfigMap))
+                .hasMessageContaining("(ConfigMap/streamtrain-config) KAFKA_SASL_MECHANISMS");
+        var inDeployment = mutated("030-Deployment-streamtrain-trainer.yaml",
+                y -> y.replace("- name: STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT", "- name: STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUTS"));
+        assertThatThrownBy(() -> K8sChecks.configurationKeysExist(inDeployment))
+                .hasMessageContaining("Deployment/streamtrain-trainer container streamtrain: STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUTS");
+        var kafkaClientKeys = mutated("020-ConfigMap-streamtrain-config.yaml",
+                y -> y.replace("  KAFKA_SECURITY_PROTOCOL: \"PLAINTEXT\"", "  KAFKA_SECURITY_PROTOCOL: \"SASL_SSL\"\n"
+                        + "  KAFKA_SASL_MECHANISM: \"SCRAM-SHA-512\"\n  KAFKA_SSL_TRUSTSTORE_TYPE: \"PEM\"\n"
+                        + "  KAFKA_SSL_TRUSTSTORE_LOCATION: \"/etc/kafka-ca/ca.crt\""));
+        K8sChecks.configurationKeysExist(kafkaClientKeys);
+    }
+
+    @Test
+    void anOffHeapCapAsAShareOfTheHeapIsReadAsJavaCppReadsIt() {
+        assertThat(K8sJvmFlags.javacppBytes("50%", 1000)).isEqualTo(500);
+        assertThat(K8sJvmFlags.javacppBytes("2G", 0)).isEqualTo(2L << 30);
+        assertThatThrownBy(() -> K8sJvmFlags.javacppBytes("1.5g", 0)).hasMessageContaining("cannot parse maxbytes 1.5g");
+        assertThatThrownBy(() -> K8sJvmFlags.javacppBytes("256Mi", 0)).hasMessageContaining("cannot parse maxbytes 256Mi");
+        // 1 GiB: heap 35 % = 358 MiB, off-heap 50 % of it = 179 MiB, + 384 MiB fit
+        var half = mutated("040-Deployment-streamtrain-serving.yaml",
+                y -> y.replace("-Dorg.bytedeco.javacpp.maxbytes=256m", "-Dorg.bytedeco.javacpp.maxbytes=50%"));
+        K8sPodChecks.memoryHoldsTheJvm(half.deployment("serving"));
+        // off-heap 100 % of the heap = 358 MiB: 358 + 358 + 384 > 1024
+        var whole = mutated("040-Deployment-streamtrain-serving.yaml",
+                y -> y.replace("-Dorg.bytedeco.javacpp.maxbytes=256m", "-Dorg.bytedeco.javacpp.maxbytes=100%"));
+        assertThatThrownBy(() -> K8sPodChecks.memoryHoldsTheJvm(whole.deployment("serving")))
+                .hasMessageContaining("off-heap (maxbytes 100% = 375809638 bytes)");
+    }
+
     private static K8sObjects mutated(String file, UnaryOperator<String> change) {
         var files = new LinkedHashMap<>(K8sManifestFiles.manifests());
         String changed = change.apply(files.get(file));
