@@ -36,11 +36,7 @@ class HelmChartTest {
     void defaultValuesRenderEveryObjectAndPassTheChecks() {
         var objects = HelmRender.render("streamtrain");
         K8sChecks.checkAll(objects, "streamtrain");
-        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrder(
-                "ServiceAccount/streamtrain", "ConfigMap/streamtrain-config", "ConfigMap/streamtrain-model-spec",
-                "Deployment/streamtrain-trainer", "Service/streamtrain-trainer", "Deployment/streamtrain-serving",
-                "Service/streamtrain-serving", "PodDisruptionBudget/streamtrain-serving", "ServiceMonitor/streamtrain",
-                "PrometheusRule/streamtrain", "ConfigMap/streamtrain-grafana-dashboard");
+        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrderElementsOf(K8sChecks.DEFAULT_OBJECTS);
         var annotations = objects.deployment("trainer").getSpec().getTemplate().getMetadata().getAnnotations();
         assertThat(annotations).containsKeys("checksum/config", "checksum/model-spec");
     }

@@ -30,6 +30,12 @@ final class K8sChecks {
     static final String INSTANCE = "app.kubernetes.io/instance";
     static final String COMPONENT = "app.kubernetes.io/component";
     static final String PART_OF = "app.kubernetes.io/part-of";
+    /** The objects of release {@code streamtrain} with default values: k8s/ and the chart's default rendering. */
+    static final List<String> DEFAULT_OBJECTS = List.of(
+            "ServiceAccount/streamtrain", "ConfigMap/streamtrain-config", "ConfigMap/streamtrain-model-spec",
+            "Deployment/streamtrain-trainer", "Service/streamtrain-trainer", "Deployment/streamtrain-serving",
+            "Service/streamtrain-serving", "PodDisruptionBudget/streamtrain-serving", "ServiceMonitor/streamtrain",
+            "PrometheusRule/streamtrain", "ConfigMap/streamtrain-grafana-dashboard");
 
     private K8sChecks() {
     }

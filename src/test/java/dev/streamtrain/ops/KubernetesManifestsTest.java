@@ -43,11 +43,7 @@ class KubernetesManifestsTest {
     void manifestsPassTheChecks() {
         var objects = K8sManifestFiles.objects();
         K8sChecks.checkAll(objects, "streamtrain");
-        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrder(
-                "ServiceAccount/streamtrain", "ConfigMap/streamtrain-config", "ConfigMap/streamtrain-model-spec",
-                "Deployment/streamtrain-trainer", "Service/streamtrain-trainer", "Deployment/streamtrain-serving",
-                "Service/streamtrain-serving", "PodDisruptionBudget/streamtrain-serving", "ServiceMonitor/streamtrain",
-                "PrometheusRule/streamtrain", "ConfigMap/streamtrain-grafana-dashboard");
+        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrderElementsOf(K8sChecks.DEFAULT_OBJECTS);
     }
 
     @Test
