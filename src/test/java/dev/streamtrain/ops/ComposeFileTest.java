@@ -10,7 +10,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.io.Reader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,7 +20,6 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -35,7 +33,6 @@ class ComposeFileTest {
 
     private static final Path ROOT = Path.of("").toAbsolutePath();
     private static final Path DOCKER = ROOT.resolve("docker");
-    private static final Duration PROMTOOL_TIMEOUT = Duration.ofSeconds(60);
     private static final String RULES_IN_CONTAINER = "/etc/prometheus/rules/streamtrain-rules.yaml";
     private static final long MIN_MEMORY = 1L << 30;
     /** Variables of the streamtrain containers that must be the same on the trainer and on the replicas. */
@@ -241,23 +238,10 @@ class ComposeFileTest {
         return copy;
     }
 
-    /**
-     * Runs promtool (found by {@link PrometheusBinaries}: PATH or PROMTOOL_BIN, a failure with an install hint when
-     * missing) with its output going to a file, so that waiting for it can time out even if it never exits.
-     */
+    /** Runs promtool through {@link PrometheusBinaries} (PATH or PROMTOOL_BIN, time-limited); its exit code. */
     private static int promtool(Path work, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(PrometheusBinaries.promtool().toString()));
-        command.addAll(List.of(args));
-        Path log = Files.createTempFile(work, "promtool", ".log");
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-        if (!process.waitFor(PROMTOOL_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(String.join(" ", command) + " did not finish in " + PROMTOOL_TIMEOUT.toSeconds()
-                    + " s; it printed:\n" + Files.readString(log, StandardCharsets.UTF_8));
-        }
-        String output = Files.readString(log, StandardCharsets.UTF_8);
-        System.out.println(String.join(" ", command) + "\n" + output);
-        assertThat(process.exitValue()).as("promtool said:\n" + output).isEqualTo(0);
-        return process.exitValue();
+        PrometheusBinaries.Result result = PrometheusBinaries.promtool(work, args);
+        assertThat(result.exitCode()).as("promtool said:\n" + result.output()).isEqualTo(0);
+        return result.exitCode();
     }
 }
