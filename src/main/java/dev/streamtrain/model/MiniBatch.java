@@ -131,6 +131,16 @@ public final class MiniBatch {
         System.arraycopy(other.holdout, 0, holdout, 0, size);
     }
 
+    /** Makes this batch a copy of the rows of {@code other} (same shape) that {@code drop} does not mark. */
+    public void copyFrom(MiniBatch other, boolean[] drop) {
+        clear();
+        for (int i = 0; i < other.size; i++) {
+            if (!drop[i]) {
+                add(other.features, other.labels, other.weights[i], i, other.holdout[i]);
+            }
+        }
+    }
+
     /** A copy of the filled part, for a batch that is kept (e.g. quarantined) beyond the step. */
     public float[] featureRows() {
         return Arrays.copyOf(features, size * inputs);

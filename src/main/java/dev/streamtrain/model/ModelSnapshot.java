@@ -116,6 +116,23 @@ public final class ModelSnapshot {
         }
     }
 
+    /**
+     * Whether this snapshot's outputs are finite for every row of a raw (not yet normalised) mini-batch: finite
+     * weights can still overflow (a wrecked model with huge weights answers infinities and NaN).
+     */
+    public boolean outputsFinite(MiniBatch raw) {
+        if (raw.size() == 0) {
+            return true;
+        }
+        float[] out = predict(java.util.Arrays.copyOf(raw.features(), raw.size() * spec.inputs()), raw.size());
+        for (float v : out) {
+            if (!Float.isFinite(v)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */
     public boolean parametersFinite() {
         synchronized (graph) {

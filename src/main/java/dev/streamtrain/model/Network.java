@@ -410,6 +410,26 @@ public final class Network {
         good.iteration = graph.getIterationCount();
         good.epoch = graph.getEpochCount();
         good.normalizer.copyFrom(normalizer);
+        // the configuration carries the learning-rate adjustments in force: a checkpoint of this state needs them.
+        // As text: a clone shares the updaters' schedules, which later adjustments change in place
+        good.configuration = graph.getConfiguration().toJson();
+    }
+
+    /**
+     * The state {@link #saveGood()} remembered, as a {@link Capture} (what a checkpoint of it holds): its
+     * configuration (with the learning-rate adjustments and step counters then), parameters, optimizer state and
+     * normaliser. Array copies, quick enough for the training thread; close it to free its native memory.
+     */
+    public Capture captureGood() {
+        if (good == null) {
+            throw new IllegalStateException("no good state has been saved");
+        }
+        // clone() leaves out the counters, and the iteration count drives Adam's bias correction and schedules
+        ComputationGraphConfiguration configuration = ComputationGraphConfiguration.fromJson(good.configuration);
+        configuration.setIterationCount(good.iteration);
+        configuration.setEpochCount(good.epoch);
+        return new Capture(configuration, good.params.dup(), good.updater == null ? null : good.updater.dup(),
+                good.normalizer.toBytes());
     }
 
     /**
@@ -430,6 +450,26 @@ public final class Network {
         graph.getConfiguration().setEpochCount(good.epoch);
         normalizer.copyFrom(good.normalizer);
         return good.iteration;
+    }
+
+    /**
+     * The loss of each row of a raw (not yet normalised) mini-batch under the current state, in inference mode,
+     * with nothing learnt from it (the normaliser is applied, not updated): how a batch is judged on the last good
+     * state after a step on it was not finite. A loss the arithmetic cannot hold is NaN or infinite.
+     */
+    public double[] rowLosses(MiniBatch raw) {
+        int n = raw.size();
+        float[] x = Arrays.copyOf(raw.features(), n * spec.inputs());
+        if (spec.normalize()) {
+            normalizer.apply(x, n);
+        }
+        float[] out = graph.outputSingle(false, Nd4j.create(x, new long[] {n, spec.inputs()}, DataType.FLOAT))
+                .data().asFloat();
+        double[] losses = new double[n];
+        for (int i = 0; i < n; i++) {
+            losses[i] = scorer.loss(out, raw.labels(), i);
+        }
+        return losses;
     }
 
     /** Whether every parameter is finite (one pass over them). */
@@ -462,6 +502,7 @@ public final class Network {
         final INDArray updater;
         int iteration;
         int epoch;
+        String configuration;
         final OnlineNormalizer normalizer;
 
         GoodState(INDArray params, INDArray updater, OnlineNormalizer normalizer) {

@@ -63,7 +63,7 @@ public final class ExampleBatcher {
         fill(batch, completed, null, lingerNanos, maxWaitNanos);
     }
 
-    /** As above; also adds to {@code sources} (when not null) every record with rows in the batch. */
+    /** As above; also adds to {@code sources} (when not null) the record of each row of the batch, in order. */
     public void fill(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources, long lingerNanos,
                      long maxWaitNanos) throws InterruptedException {
         batch.clear();
@@ -91,12 +91,12 @@ public final class ExampleBatcher {
 
     private void take(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources) {
         ExampleBlock head = blocks.peekFirst();
-        if (sources != null) {
-            sources.add(head.source());
-        }
         int rows = Math.min(head.count() - headRow, batch.capacity() - batch.size());
         for (int r = headRow; r < headRow + rows; r++) {
             batch.add(head.features(), head.labels(), head.weight(r), r, head.holdout());
+            if (sources != null) {
+                sources.add(head.source());
+            }
         }
         headRow += rows;
         queued -= rows;

@@ -4,21 +4,14 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
 import dev.streamtrain.model.MiniBatch;
-import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.model.StepResult;
 import dev.streamtrain.training.health.HealthSettings;
@@ -26,16 +19,13 @@ import dev.streamtrain.training.health.TrainingHealth;
 
 /**
  * The online training loop, run by one dedicated thread: take a mini-batch from the {@link ExampleBatcher},
- * evaluate it and train on it (test-then-train), tell the listeners, record how far into the stream the
- * model has come, let the {@link TrainingHealth} monitors look at the step, publish a serving snapshot every
- * few steps and hand a checkpoint snapshot to the {@link Checkpointer} every few steps or seconds.
- * <p>
- * A step whose loss, parameters or optimizer state are not finite is undone before anything can see it: the
- * network goes back to the last good in-memory state (parameters, optimizer state, step counters, normaliser)
- * and the good mini-batches trained since are trained again, so that the model is exactly what it was before
- * the bad batch; then the learning rate is backed off and the records of the batch are quarantined
- * ({@link RecordHandle#quarantined}). A network that is not finite is never published and never checkpointed. Requests from other threads (checkpoint now, roll back)
- * are queued and carried out between two steps.
+ * evaluate it and train on it (test-then-train), tell the listeners, let the {@link TrainingHealth} monitors look
+ * at the step, and between steps carry out requests from other threads (checkpoint now, roll back, set the
+ * learning rate). Each other job has a collaborator with its own settings and its own part of the checkpointed
+ * state: the {@link StreamLedger} (offsets, partly trained records, acknowledgements and dead letters), the
+ * {@link StepGuard} (the last good state, blame of a non-finite step, rollbacks and replays), the
+ * {@link PublicationGate} (what serves) and the {@link CheckpointSchedule} (when to save, which is best).
+ * A network that is not finite is never published and never checkpointed.
  */
 public final class OnlineTrainer implements Runnable {
 
@@ -55,45 +45,23 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private final ExampleBatcher batcher;
-    private final ServedModel served;
     private final List<TrainingListener> listeners;
     private final Settings settings;
-    private final Checkpointer checkpointer;
     private final MiniBatch batch;
     private final List<RecordHandle> completed = new ArrayList<>();
     private final List<RecordHandle> sources = new ArrayList<>();
-    // records with rows in a batch that was thrown away: quarantined, not acknowledged, once complete
-    private final Set<RecordHandle> tainted = Collections.newSetFromMap(new IdentityHashMap<>());
     private final PrequentialStats stats;
     private final PrequentialStats holdoutStats;
-    // the raw mini-batches trained since the last good state, with their steps: replayed after a rollback
-    private final List<MiniBatch> replay = new ArrayList<>();
-    private final List<Long> replaySteps = new ArrayList<>();
-    private final MiniBatch scratch;
-    private int replayCount;
-    private long goodStep;
-    private long seenAdjustments;
     private final TrainingHealth health;
-    private double bestCheckpointHoldoutLoss;
-    private final Map<String, Long> next = new ConcurrentHashMap<>();
-    private final Map<String, Long> records = new ConcurrentHashMap<>();
-    // records partly trained before a restore: they stay partial until their tail has been trained
-    private final Map<String, StreamPosition.Partial> restoredPartials = new ConcurrentHashMap<>();
+    private final StreamLedger ledger;
+    private final StepGuard guard;
+    private final PublicationGate gate;
+    private final CheckpointSchedule checkpoints;
     private final Queue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private volatile Network network;
     private volatile long step;
     private volatile boolean stopping;
     private volatile boolean failed;
-    private long publishedStep = -1;
-    private long publishedAtNanos;
-    // promotion not-worse: the serving snapshot, and the recent held-out rows a candidate is judged against it on
-    private ModelSnapshot champion;
-    private HeldOutWindow window;
-    private volatile long withheld;
-    private boolean withholding;
-    private long checkpointedStep;
-    private long checkpointedAtNanos = System.nanoTime();
-    private CompletableFuture<Long> lastCheckpoint;
 
     /** A trainer that continues from {@code state} (a fresh run: step 0, {@link StreamPosition#START}). */
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
@@ -106,42 +74,49 @@ public final class OnlineTrainer implements Runnable {
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
                          List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer,
                          TrainingHealth health) {
-        this.network = network;
-        this.health = health;
-        this.batcher = batcher;
-        this.served = served;
-        this.listeners = List.copyOf(listeners);
-        this.settings = settings;
-        this.checkpointer = checkpointer;
-        this.batch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
-        this.scratch = new MiniBatch(network.spec().batchSize(), network.spec().inputs(), network.spec().labelWidth());
-        this.stats = new PrequentialStats(settings.recentHalfLife());
-        this.holdoutStats = new PrequentialStats(health.settings().holdoutHalfLife());
-        this.step = state.step();
-        this.checkpointedStep = state.step();
-        next.putAll(state.position().next());
-        restoredPartials.putAll(state.position().partials());
-        records.putAll(state.recordsByPartition());
-        stats.restore(state.prequential(), network.spec().isClassification());
-        if (state.holdout() != null) {
-            holdoutStats.restore(state.holdout(), network.spec().isClassification());
-        }
-        health.restore(state.health());
-        bestCheckpointHoldoutLoss = state.bestCheckpointHoldoutLoss() == null ? Double.NaN
-                : state.bestCheckpointHoldoutLoss();
         if (!network.stateFinite()) {
             throw new IllegalStateException("the network to train from is not finite");
         }
-        markGood();
-        if (state.step() > 0) {
-            // restored from a checkpoint of this very step: nothing to save until the next one
-            lastCheckpoint = CompletableFuture.completedFuture(state.step());
+        this.network = network;
+        this.health = health;
+        this.batcher = batcher;
+        this.listeners = List.copyOf(listeners);
+        this.settings = settings;
+        var spec = network.spec();
+        this.batch = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
+        this.stats = new PrequentialStats(settings.recentHalfLife());
+        this.holdoutStats = new PrequentialStats(health.settings().holdoutHalfLife());
+        this.step = state.step();
+        stats.restore(state.prequential(), spec.isClassification());
+        if (state.holdout() != null) {
+            holdoutStats.restore(state.holdout(), spec.isClassification());
         }
+        health.restore(state.health());
+        this.ledger = new StreamLedger(state);
+        this.gate = new PublicationGate(served, new PublicationGate.Settings(settings.publishEverySteps(),
+                settings.publishInterval(), settings.promotion()), health.events(), spec.batchSize(), spec.inputs(),
+                spec.labelWidth());
+        this.checkpoints = new CheckpointSchedule(checkpointer, new CheckpointSchedule.Settings(
+                settings.checkpointEverySteps(), settings.checkpointInterval(),
+                health.settings().overfitting().minExamples()), state);
+        int goodEvery = health.settings().goodStateEverySteps();
+        this.guard = new StepGuard(network, new StepGuard.Settings(goodEvery, settings.checkpointEverySteps(),
+                2 * goodEvery), health, ledger, new StepGuard.Trainer() {
+                    @Override
+                    public TrainerState state(long probationUntil) {
+                        return OnlineTrainer.this.state(probationUntil);
+                    }
+
+                    @Override
+                    public double recentLoss() {
+                        return stats.summary().recentLoss();
+                    }
+                }, state.step(), state.probationUntil());
     }
 
     /** The state of a run that has not started. */
     public static TrainerState freshState() {
-        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state(), null, null, null);
+        return new TrainerState(0, StreamPosition.START, Map.of(), new PrequentialStats(1).state());
     }
 
     @Override
@@ -174,6 +149,7 @@ public final class OnlineTrainer implements Runnable {
      */
     public boolean trainOnce(long maxWaitNanos) throws InterruptedException {
         runRequests();
+        guard.beforeStep(step + 1);
         completed.clear();
         sources.clear();
         batcher.fill(batch, completed, sources, settings.linger().toNanos(), maxWaitNanos);
@@ -183,150 +159,32 @@ public final class OnlineTrainer implements Runnable {
             return false;
         }
         long start = System.nanoTime();
-        MiniBatch raw = rawCopy();
-        StepResult result = network.step(batch, health.sampleAt(step + 1), step + 1);
+        boolean sampled = health.sampleAt(step + 1);
+        StepResult result = guard.step(batch, sources, sampled, step + 1);
         long elapsed = System.nanoTime() - start;
         step++;
         if (result.finite()) {
-            keepForReplay(raw, step);
-            stats.add(result.train(), network.spec().isClassification());
-            holdoutStats.add(result.holdout(), network.spec().isClassification());
-            keepHeldOut(raw, result);
+            boolean classification = network.spec().isClassification();
+            stats.add(result.train(), classification);
+            holdoutStats.add(result.holdout(), classification);
+            gate.observe(guard.trained());
+            double scale = network.learningRateScale();
             health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
-            // the optimizer state is checked every sampled step and whenever the state is kept as good
-            if (health.saveGoodAt(step) || network.adjustments() != seenAdjustments) {
-                markGood();
-            } else if (health.sampleAt(step) && !network.stateFinite()) {
-                recoverState();
-            }
+            boolean explosion = health.view().alarms().getOrDefault("exploding-gradient", false)
+                    && network.learningRateScale() < scale;
+            // the records of this step are done with before a good state (and so a checkpoint) can include them
+            ledger.settle(completed);
+            guard.afterStep(step, explosion, sampled, result.train().meanLoss());
         } else {
-            undo(result);
+            ledger.settle(completed);
         }
         long monitors = System.nanoTime() - start - elapsed;
         tellListeners(new StepReport(step, result.train(), network.learningRate(), elapsed, monitors, result));
-        for (RecordHandle record : completed) {
-            next.put(record.partition(), record.offset() + 1);
-            restoredPartials.computeIfPresent(record.partition(), (p, partial) ->
-                    partial.offset() <= record.offset() ? null : partial);
-            records.merge(record.partition(), 1L, Long::sum);
-            if (tainted.remove(record)) {
-                record.quarantined("non-finite", "rows of this record were in the mini-batch of step " + step
-                        + ", whose loss or parameters were not finite; the batch was not trained on");
-            } else {
-                record.trained();
-            }
-        }
-        if (step - publishedStep >= settings.publishEverySteps()
-                || System.nanoTime() - publishedAtNanos >= settings.publishInterval().toNanos()) {
-            publish();
+        if (gate.due(step)) {
+            publish(false);
         }
         checkpointIfDue();
         return true;
-    }
-
-    /**
-     * A non-finite step: back to the last good state and the good batches since trained again (the model is
-     * then exactly what it was before this batch, dropout's randomness aside), the batch's records
-     * quarantined, the health told (which backs the learning rate off).
-     */
-    private void undo(StepResult result) {
-        Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("non-finite", result.nonFinite());
-        if (result.fitted()) {
-            int kept = replayCount;
-            List<Long> left = rollBackAndReplay();
-            detail.put("action", "rolled back to the last good state of step " + goodStep + " and trained the "
-                    + (kept - left.size()) + " good batches since again"
-                    + (left.isEmpty() ? "" : "; left out the batches of steps " + left));
-        } else {
-            detail.put("action", "step discarded before the update");
-        }
-        tainted.addAll(sources);
-        detail.put("quarantined-records", sources.size());
-        detail.put("records", sources.stream().limit(10).map(r -> r.partition() + "@" + r.offset()).toList());
-        health.nonFinite(step, detail, network);
-        // the back-off is an adjustment: the good state from now on carries it
-        markGood();
-    }
-
-    /**
-     * Back to the last good state, then the batches kept since trained again, each checked whole (parameters
-     * and optimizer state); a batch after which the state is not finite is left out. Returns the steps of the
-     * batches left out (none, unless the optimizer state went bad unseen between two checks, or dropout).
-     */
-    private List<Long> rollBackAndReplay() {
-        List<Long> left = new ArrayList<>();
-        boolean[] skip = new boolean[replayCount];
-        retry:
-        while (true) {
-            network.restoreGood();
-            for (int i = 0; i < replayCount; i++) {
-                if (skip[i]) {
-                    continue;
-                }
-                scratch.copyFrom(replay.get(i));
-                if (!network.step(scratch, false, replaySteps.get(i)).finite() || !network.stateFinite()) {
-                    skip[i] = true;
-                    left.add(replaySteps.get(i));
-                    continue retry;
-                }
-            }
-            return left;
-        }
-    }
-
-    /**
-     * The optimizer state went non-finite without the parameters (an overflowing squared gradient makes Adam's
-     * second moment infinite and freezes the weights): found by a check after the step that did it. Back to the
-     * last good state, replaying the batches since and leaving out the one(s) that did it. Their records were
-     * acknowledged already and are not dead-lettered; the event names their steps.
-     */
-    private void recoverState() {
-        int kept = replayCount;
-        List<Long> left = rollBackAndReplay();
-        Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("non-finite", "optimizer-state");
-        detail.put("action", "rolled back to the last good state of step " + goodStep + ", trained the "
-                + (kept - left.size()) + " good batches since again and left out the batches of steps " + left);
-        detail.put("quarantined-records", 0);
-        health.nonFinite(step, detail, network);
-        // the back-off: the state after it is the good one (rollBackAndReplay checked every step it replayed)
-        saveGood();
-    }
-
-    /**
-     * The state now is the one to go back to, once checked whole; the batches kept for replay are no longer
-     * needed. A good state is never anything but finite: what a rollback goes back to is always usable.
-     */
-    private void markGood() {
-        if (!network.stateFinite()) {
-            recoverState();
-            return;
-        }
-        saveGood();
-    }
-
-    private void saveGood() {
-        network.saveGood();
-        goodStep = step;
-        replayCount = 0;
-        seenAdjustments = network.adjustments();
-    }
-
-    // a copy of the mini-batch as it came (the step normalises and augments it in place)
-    private MiniBatch rawCopy() {
-        if (replayCount == replay.size()) {
-            replay.add(new MiniBatch(batch.capacity(), batch.inputs(), batch.labelWidth()));
-            replaySteps.add(0L);
-        }
-        MiniBatch copy = replay.get(replayCount);
-        copy.copyFrom(batch);
-        return copy;
-    }
-
-    private void keepForReplay(MiniBatch raw, long trainedAt) {
-        replaySteps.set(replayCount, trainedAt);
-        replayCount++;
     }
 
     private void tellListeners(StepReport report) {
@@ -342,117 +200,52 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private void publishIfBehind() {
-        if (publishedStep != step) {
-            publish();
+        if (gate.behind(step)) {
+            publish(false);
         }
     }
 
-    // JSON has no NaN
-    private static Object jsonNumber(double value) {
-        return Double.isFinite(value) ? value : "not a number";
-    }
-
-    private static double meanLoss(dev.streamtrain.model.BatchScore score) {
-        return score.weightSum() > 0 ? score.lossSum() / score.weightSum() : Double.NaN;
-    }
-
-    private void keepHeldOut(MiniBatch raw, StepResult result) {
-        if (!settings.promotion().notWorse() || result.holdout().examples() == 0) {
-            return;
-        }
-        if (window == null) {
-            window = new HeldOutWindow(settings.promotion().window(), raw.inputs(), raw.labelWidth());
-        }
-        window.add(raw);
-    }
-
-    private void publish() {
-        publish(false);
-    }
-
-    /** Publishes the model for serving, unless the promotion rule withholds it ({@code force}: never withheld). */
     private void publish(boolean force) {
-        if (!network.stateFinite()) {
-            recoverState();
-        }
-        Promotion promotion = settings.promotion();
-        ModelSnapshot snapshot;
-        if (!force && promotion.notWorse() && champion != null) {
-            if (window == null || window.size() < promotion.minExamples()) {
-                deferPublish();
-                return;
-            }
-            snapshot = network.snapshot(step);
-            MiniBatch recent = window.asBatch();
-            double candidate = meanLoss(snapshot.scoreHeldOut(recent));
-            double serving = meanLoss(champion.scoreHeldOut(recent));
-            if (!promotion.allows(candidate, serving)) {
-                withheld++;
-                deferPublish();
-                if (!withholding) {
-                    withholding = true;
-                    health.events().publish("snapshot-withheld", step, Map.of("candidate-holdout-loss",
-                            jsonNumber(candidate), "serving-holdout-loss", jsonNumber(serving), "serving-version", champion.version(),
-                            "examples", recent.size(), "tolerance", promotion.tolerance()));
-                }
-                return;
-            }
-            if (withholding) {
-                withholding = false;
-                LOG.infof("Model %s: promoting again at step %d (held-out loss %.4f vs the serving version %s's %.4f"
-                        + " on the %d most recent held-out examples)", network.spec().name(), step, candidate,
-                        champion.version(), serving, recent.size());
-            }
-        } else {
-            snapshot = network.snapshot(step);
-        }
-        served.publish(snapshot);
-        // judged on a private copy: scoring the served one would hold its graph, and requests, up
-        champion = promotion.notWorse() ? network.snapshot(step) : null;
-        publishedStep = step;
-        publishedAtNanos = System.nanoTime();
+        guard.ensureFinite(step);
+        gate.publish(network, step, force);
     }
 
-    // decided (or not yet decidable) for this step: asked again at the next publish time, not at every step
-    private void deferPublish() {
-        publishedStep = step;
-        publishedAtNanos = System.nanoTime();
-    }
-
-    /** Publishes that the promotion rule withheld (always 0 with {@code always}). */
+    /** Publishes withheld so far: by the finite-output check or the promotion rule (0 with {@code always}). */
     public long withheldSnapshots() {
-        return withheld;
+        return gate.withheld();
     }
 
     private void checkpointIfDue() {
-        if (checkpointer == null || step == checkpointedStep) {
-            return;
-        }
-        if ((settings.checkpointEverySteps() > 0 && step - checkpointedStep >= settings.checkpointEverySteps())
-                || System.nanoTime() - checkpointedAtNanos >= settings.checkpointInterval().toNanos()) {
+        guard.ensureFinite(step);
+        if (checkpoints.due(guard.goodStep())) {
             checkpoint();
         }
     }
 
-    /** Hands a snapshot of this step to the checkpointer, unless this step is saved or being saved already. */
-    private CompletableFuture<Long> checkpoint() {
-        if (lastCheckpoint == null || checkpointedStep != step) {
-            // "best": the lowest recent held-out loss of any checkpoint, once the held-out figures mean something
-            double holdout = holdoutStats.summary().recentLoss();
-            boolean best = holdoutStats.summary().examples() >= health.settings().overfitting().minExamples()
-                    && Double.isFinite(holdout)
-                    && (Double.isNaN(bestCheckpointHoldoutLoss) || holdout < bestCheckpointHoldoutLoss);
-            if (best) {
-                bestCheckpointHoldoutLoss = holdout;
-            }
-            if (!network.stateFinite()) {
-                recoverState();
-            }
-            lastCheckpoint = checkpointer.save(snapshot(best));
-            checkpointedStep = step;
-            checkpointedAtNanos = System.nanoTime();
+    /**
+     * Hands a snapshot of the last good state to the checkpointer, unless its step is saved or being saved already.
+     * {@code now} (an operator's checkpoint, a graceful stop): the current state first becomes the good one, if the
+     * model is healthy.
+     */
+    private CompletableFuture<Long> checkpoint(boolean now) {
+        guard.ensureFinite(step);
+        if (now) {
+            guard.markGoodIfHealthy(step, stats.summary().recentLoss());
         }
-        return lastCheckpoint;
+        return checkpoint();
+    }
+
+    private CompletableFuture<Long> checkpoint() {
+        return checkpoints.checkpoint(guard.goodStep(), holdoutStats.summary(), best -> guard.goodSnapshot(
+                network.spec().name(), stats.summary(), holdoutStats.summary(), best));
+    }
+
+    /**
+     * What a checkpoint taken now holds: the last good state and the trainer's state then (see
+     * {@link StepGuard}); called on the training thread, or on any thread once it has ended.
+     */
+    public TrainingSnapshot checkpointSnapshot() {
+        return guard.goodSnapshot(network.spec().name(), stats.summary(), holdoutStats.summary(), false);
     }
 
     /** The whole state at this step; called on the training thread, or on any thread once it has ended. */
@@ -461,18 +254,13 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private TrainingSnapshot snapshot(boolean best) {
-        return new TrainingSnapshot(network.spec().name(), state(), stats.summary(), holdoutStats.summary(), best,
-                network.capture());
+        return new TrainingSnapshot(network.spec().name(), state(guard.probationUntil()), stats.summary(),
+                holdoutStats.summary(), best, network.capture());
     }
 
-    private TrainerState state() {
-        Map<String, StreamPosition.Partial> partials = new HashMap<>(restoredPartials);
-        StreamPosition.Partial head = batcher.partialHead();
-        if (head != null) {
-            partials.put(head.partition(), head);
-        }
-        return new TrainerState(step, new StreamPosition(next, partials), records, stats.state(),
-                holdoutStats.state(), health.state(), bestCheckpointHoldoutLoss);
+    private TrainerState state(long probationUntil) {
+        return new TrainerState(step, ledger.position(batcher.partialHead()), ledger.records(), stats.state(),
+                holdoutStats.state(), health.state(), checkpoints.bestHoldoutLoss(), probationUntil);
     }
 
     private void runRequests() {
@@ -505,10 +293,10 @@ public final class OnlineTrainer implements Runnable {
      * durable. Also what a graceful stop uses, after the loop has ended ({@link #checkpointAfterStop}).
      */
     public CompletableFuture<Long> checkpointNow() {
-        if (checkpointer == null) {
+        if (!checkpoints.enabled()) {
             return CompletableFuture.failedFuture(new IllegalStateException("no checkpoint store"));
         }
-        return onTrainingThread(this::checkpoint);
+        return onTrainingThread(() -> checkpoint(true));
     }
 
     /** Saves the final state; only once the training thread has ended. */
@@ -518,7 +306,7 @@ public final class OnlineTrainer implements Runnable {
                     "the training thread failed mid-step; the last checkpoint stands"));
         }
         runRequests();
-        return checkpoint();
+        return checkpoint(true);
     }
 
     /**
@@ -539,12 +327,12 @@ public final class OnlineTrainer implements Runnable {
                 holdoutStats.restore(saved.state().holdout(), network.spec().isClassification());
             }
             health.restore(saved.state().health());
-            markGood();
             stats.restore(saved.state().prequential(), network.spec().isClassification());
             step++;
+            guard.reset(network, step);
             // a rollback is an operator's decision: served at once, and the champion the next ones are judged against
             publish(true);
-            return checkpointer == null ? CompletableFuture.completedFuture(step) : checkpoint();
+            return checkpoints.enabled() ? checkpoint(false) : CompletableFuture.completedFuture(step);
         });
     }
 
@@ -592,7 +380,7 @@ public final class OnlineTrainer implements Runnable {
 
     /** How far into the stream the model has come (partly trained records are known only between steps). */
     public StreamPosition position() {
-        return new StreamPosition(next, Map.of());
+        return ledger.position();
     }
 
     /**
@@ -601,12 +389,11 @@ public final class OnlineTrainer implements Runnable {
      * the partition's new records are trained.
      */
     public void forget(String partition) {
-        next.remove(partition);
-        restoredPartials.remove(partition);
+        ledger.forget(partition);
     }
 
     /** Records fully trained, per partition, since the run began (across restarts). */
     public Map<String, Long> recordsByPartition() {
-        return Map.copyOf(records);
+        return ledger.records();
     }
 }

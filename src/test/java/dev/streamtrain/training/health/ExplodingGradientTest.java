@@ -16,8 +16,9 @@ import dev.streamtrain.training.ExampleBlock;
 
 /**
  * The learning rate is set ×1000 at step 100 (a bad hyperparameter change, as an operator could make): the
- * explosion is detected, reported and answered by backing the learning rate off, serving never sees a
- * non-finite weight, and the model recovers; without the answer it does not.
+ * explosion is detected, reported and answered by backing the learning rate off and rolling the model back to
+ * its last good state from before the explosion (the batches since trained again at the lower rate); serving
+ * never sees a non-finite weight, and the model recovers; without the answer it does not.
  */
 class ExplodingGradientTest {
 
@@ -84,15 +85,19 @@ class ExplodingGradientTest {
         assertThat(explosions).allMatch(e -> e.step() > 100, "no explosion before the learning rate jumps");
         assertThat(explosions.get(0).step()).isLessThanOrEqualTo(110);
         assertThat(explosions.get(0).detail().get("answer").toString()).startsWith("learning rate x0.5");
-        // the operator's x1000 (scale 1000) halved until the updates were back in range
-        assertThat(answered.trainer.health().view().learningRateScale()).isLessThan(1);
-        assertThat(answered.trainer.learningRate()).isLessThan(0.001);
+        // the operator's x1000 (scale 1000) halved until the updates were back in range, and each explosion undone:
+        // back to the good state from before it, the batches since trained again at the lower rate
+        assertThat(answered.trainer.learningRate()).isLessThan(0.01);
+        assertThat(answered.events("rolled-back")).hasSameSizeAs(explosions)
+                .allMatch(e -> "exploding-gradient".equals(e.detail().get("reason")));
+        assertThat(unanswered.events("rolled-back")).isEmpty();
         assertThat(unanswered.trainer.learningRate()).isEqualTo(1.0);
         assertThat(answered.publishedNonFinite).isZero();
         assertThat(unanswered.publishedNonFinite).isZero();
+        // undone, not only damped: the model learns on as if the operator's mistake had been small
         assertThat(answered.trainer.stats().recentAccuracy())
-                .isGreaterThan(0.35)
-                .isGreaterThan(unanswered.trainer.stats().recentAccuracy() + 0.2);
+                .isGreaterThan(0.9)
+                .isGreaterThan(unanswered.trainer.stats().recentAccuracy() + 0.5);
         assertThat(unanswered.events("exploding-gradient")).allMatch(e -> e.detail().get("answer").toString()
                 .startsWith("none"));
     }

@@ -1,0 +1,421 @@
+package dev.streamtrain.training;
+
+import org.jboss.logging.Logger;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import dev.streamtrain.model.MiniBatch;
+import dev.streamtrain.model.Network;
+import dev.streamtrain.model.StepResult;
+import dev.streamtrain.training.health.TrainingHealth;
+
+/**
+ * Keeps the model out of states it cannot come back from. It remembers a last good state (parameters, optimizer
+ * state, step counters, normaliser; {@link Network#saveGood()}) and the raw mini-batches trained since, and:
+ * <ul>
+ *   <li>a step whose loss or parameters are not finite is judged on the last good state. Rows whose loss is not
+ *       finite there either (or absurdly above the typical row's) are the records' fault: those records are
+ *       dead-lettered as {@code non-finite}, the model goes back to exactly what it was (good state plus the
+ *       batches since, replayed) and the rest of the batch is trained. Otherwise the model broke: back to the
+ *       good state, the learning rate backed off, the batches since trained again at the new rate, and the batch
+ *       tried again — until it trains, or the back-off can go no lower and the batch is left out (its records
+ *       acknowledged: good records are never dead-lettered for a broken model);</li>
+ *   <li>an explosion reported by the health monitors is undone the same way: back to the good state, which
+ *       predates it, and the batches since trained again at the backed-off rate;</li>
+ *   <li>an optimizer state gone non-finite without the parameters is found at the next check and undone by a
+ *       replay that leaves out the batch after which it went bad.</li>
+ * </ul>
+ * The good state is refreshed every {@code goodStateEverySteps} steps, but only while the model is healthy
+ * (finite, no explosion in progress, a sane loss) and not within {@code probationSteps} of a run-time change of
+ * the learning rate or the optimizer state: after such a change the state just before it is saved, so that an
+ * operator's or a monitor's change that turns out explosive can be undone. Used on the training thread.
+ */
+final class StepGuard {
+
+    private static final Logger LOG = Logger.getLogger(StepGuard.class);
+    /** A row whose loss on the good state is this many times the typical row's (plus 1) is the record's fault. */
+    static final double ABSURD_LOSS_FACTOR = 1e6;
+    /** Beyond this many kept batches the good state is refreshed anyway (if finite), to bound memory. */
+    private static final int MAX_KEPT_FACTOR = 10;
+
+    /**
+     * The good state is refreshed every {@code goodStateEverySteps} steps and every {@code checkpointEverySteps}
+     * (0: not), never within {@code probationSteps} of a run-time change.
+     */
+    record Settings(int goodStateEverySteps, int checkpointEverySteps, int probationSteps) {
+    }
+
+    /** What the trainer is at the moment a good state is saved: its whole state, and its typical row loss. */
+    interface Trainer {
+        TrainerState state(long probationUntil);
+
+        /** The recent prequential loss (NaN before any): the loss of a typical row under the current model. */
+        double recentLoss();
+    }
+
+    private final Settings settings;
+    private final TrainingHealth health;
+    private final StreamLedger ledger;
+    private final Trainer trainer;
+    private final MiniBatch current;
+    private final MiniBatch scratch;
+    private TrainerState goodState;
+    private double goodTypicalLoss;
+    private final List<MiniBatch> replay = new ArrayList<>();
+    private final List<Long> replaySteps = new ArrayList<>();
+    private Network network;
+    private int replayCount;
+    private long goodStep;
+    private long seenAdjustments;
+    private long probationUntil = Long.MIN_VALUE;
+
+    /** Starts from the trainer's state at {@code step} as the good one ({@code probationUntil} as restored). */
+    StepGuard(Network network, Settings settings, TrainingHealth health, StreamLedger ledger, Trainer trainer,
+              long step, Long probationUntil) {
+        this.network = network;
+        this.settings = settings;
+        this.health = health;
+        this.ledger = ledger;
+        this.trainer = trainer;
+        var spec = network.spec();
+        this.current = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
+        this.scratch = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
+        this.probationUntil = probationUntil == null ? Long.MIN_VALUE : probationUntil;
+        markGood(step);
+    }
+
+    /** The network was replaced (an operator's rollback): its state at {@code step} is the good one from now on. */
+    void reset(Network replacement, long step) {
+        network = replacement;
+        markGood(step);
+    }
+
+    /**
+     * Before the mini-batch of {@code step} is taken: after a run-time change (an operator's rate, a warm restart,
+     * a back-off's recovery, reset moments) the state before it is the one to go back to, and what follows it is on
+     * probation (no good state is saved within {@code probationSteps}).
+     */
+    void beforeStep(long step) {
+        if (network.adjustments() != seenAdjustments) {
+            probationUntil = step - 1 + settings.probationSteps();
+            markGood(step - 1);
+        }
+    }
+
+    /**
+     * Test-then-train on {@code batch} at {@code step}, guarded as the class says; {@code sources} names each row's
+     * record. Returns the step's result: finite, or not when the batch was left out or every row was dead-lettered.
+     * The raw rows that were trained stay readable through {@link #trained()} until the next step.
+     */
+    StepResult step(MiniBatch batch, List<RecordHandle> sources, boolean sample, long step) {
+        // the step normalises and augments the batch in place: a copy as it came, to judge, retry and replay
+        current.copyFrom(batch);
+        boolean[] dropped = new boolean[current.size()];
+        for (int attempt = 1; ; attempt++) {
+            StepResult result = network.step(batch, sample, step);
+            if (result.finite()) {
+                keep(step);
+                return result;
+            }
+            boolean[] blamed = blame();
+            if (blamed != null) {
+                deadLetter(blamed, dropped, sources, result, step);
+                if (current.isEmpty()) {
+                    return result;
+                }
+            } else if (!backOffAndReplay(result, step, attempt)) {
+                return result;
+            }
+            batch.copyFrom(current);
+        }
+    }
+
+    /** The raw rows of the last step's batch that were trained (held-out rows included). */
+    MiniBatch trained() {
+        return current;
+    }
+
+    /**
+     * After a finite step: refreshes the good state when due and the model healthy, or checks the optimizer state
+     * on a sampled step; {@code explosion}: the monitors found an explosion at this step and backed the rate off,
+     * so the model goes back to the good state and the batches since are trained again at the new rate.
+     */
+    void afterStep(long step, boolean explosion, boolean sampled, double trainLoss) {
+        if (explosion) {
+            undoExplosion(step);
+        } else if (due(step) && healthy(trainLoss)) {
+            markGood(step);
+        } else if (replayCount >= MAX_KEPT_FACTOR * Math.max(1, settings.goodStateEverySteps())
+                || (sampled && !network.stateFinite())) {
+            markGood(step);
+        }
+    }
+
+    // positions that depend on the step alone, so that a restored run saves where the uninterrupted one did
+    private boolean due(long step) {
+        return step >= probationUntil && (multiple(step, settings.goodStateEverySteps())
+                || multiple(step, settings.checkpointEverySteps()));
+    }
+
+    private static boolean multiple(long step, int every) {
+        return every > 0 && step % every == 0;
+    }
+
+    long probationUntil() {
+        return probationUntil;
+    }
+
+    private boolean healthy(double trainLoss) {
+        return stable() && sane(trainLoss);
+    }
+
+    private boolean stable() {
+        return !health.view().alarms().getOrDefault("exploding-gradient", false)
+                && !health.view().alarms().getOrDefault("non-finite", false);
+    }
+
+    // a classifier whose mean cross-entropy is ten times that of guessing is wrecked, not learning
+    private boolean sane(double loss) {
+        if (!Double.isFinite(loss)) {
+            return false;
+        }
+        var spec = network.spec();
+        return !spec.isClassification() || loss <= 10 * Math.log(Math.max(2, spec.outputs()));
+    }
+
+    /**
+     * Judges the raw batch on the last good state (which it restores): the rows to blame, or null when the model
+     * is at fault. A row is blamed when its loss there is not finite or {@value #ABSURD_LOSS_FACTOR} times the
+     * typical row's — the recent prequential loss when the good state was saved, or the median of this batch
+     * before any — provided the typical loss is itself sane (a wrecked good state judges nothing).
+     */
+    private boolean[] blame() {
+        network.restoreGood();
+        double[] losses = network.rowLosses(current);
+        double typical = Double.isFinite(goodTypicalLoss) ? goodTypicalLoss : median(losses);
+        if (!sane(typical)) {
+            return null;
+        }
+        double bound = ABSURD_LOSS_FACTOR * (Math.abs(typical) + 1);
+        boolean[] blamed = new boolean[losses.length];
+        boolean any = false;
+        for (int i = 0; i < losses.length; i++) {
+            blamed[i] = !Double.isFinite(losses[i]) || losses[i] > bound;
+            any |= blamed[i];
+        }
+        return any ? blamed : null;
+    }
+
+    // the records of the blamed rows are dead-lettered, the model made what it was again, the rest of the batch kept
+    private void deadLetter(boolean[] blamed, boolean[] dropped, List<RecordHandle> sources, StepResult result,
+                            long step) {
+        Set<RecordHandle> records = new LinkedHashSet<>();
+        int[] original = new int[current.size()];
+        for (int o = 0, i = 0; o < dropped.length; o++) {
+            if (!dropped[o]) {
+                original[i++] = o;
+            }
+        }
+        int rows = 0;
+        for (int i = 0; i < blamed.length; i++) {
+            if (blamed[i]) {
+                dropped[original[i]] = true;
+                records.add(sources.get(original[i]));
+                rows++;
+            }
+        }
+        List<Long> left = replayKept();
+        scratch.copyFrom(current, blamed);
+        current.copyFrom(scratch);
+        String cause = rows + " of the " + blamed.length + " rows of the mini-batch of step " + step + " have a loss"
+                + " that is not finite (or absurd) even on the last good model (step " + goodStep + "): the records"
+                + " are at fault, not the model";
+        ledger.quarantine(List.copyOf(records), "non-finite", cause);
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("non-finite", result.nonFinite());
+        detail.put("blamed", "records");
+        detail.put("action", "dead-lettered the " + records.size() + " records of the " + rows + " rows at fault,"
+                + " kept the model as it was" + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")")
+                + " and trained the other " + current.size() + " rows");
+        detail.put("quarantined-records", records.size());
+        detail.put("records", records.stream().limit(10).map(r -> r.partition() + "@" + r.offset()).toList());
+        detail.put("answer", "none (the model is healthy)");
+        LOG.warnf("Model %s, step %d: %s", network.spec().name(), step, detail);
+        health.events().publish("non-finite-loss", step, detail);
+    }
+
+    /**
+     * The model broke: the learning rate is backed off and the batches since the good state trained again at the
+     * new rate. False when the back-off cannot go lower (or is off): the batch is then left out.
+     */
+    private boolean backOffAndReplay(StepResult result, long step, int attempt) {
+        double before = network.learningRate();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("non-finite", result.nonFinite());
+        detail.put("blamed", "model");
+        detail.put("attempt", attempt);
+        detail.put("quarantined-records", 0);
+        int kept = replayCount;
+        health.nonFinite(step, detail, network);
+        seenAdjustments = network.adjustments();
+        boolean lower = network.learningRate() < before;
+        List<Long> left = replayKept();
+        String replayed = "rolled back to the last good state of step " + goodStep + " and trained the "
+                + (kept - left.size()) + " batches since again at learning rate " + network.learningRate()
+                + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")");
+        health.events().publish("rolled-back", step, Map.of("reason", "non-finite-" + result.nonFinite(),
+                "action", replayed + (lower ? "; the batch is tried again" : "; the learning rate can go no lower:"
+                        + " the batch of step " + step + " is left out, its records acknowledged")));
+        if (!lower) {
+            LOG.errorf("Model %s, step %d: the batch is not finite even at learning rate %s after a rollback; it is"
+                    + " left out", network.spec().name(), step, network.learningRate());
+        }
+        return lower;
+    }
+
+    private void undoExplosion(long step) {
+        int kept = replayCount;
+        List<Long> left = replayKept();
+        seenAdjustments = network.adjustments();
+        health.events().publish("rolled-back", step, Map.of("reason", "exploding-gradient",
+                "action", "rolled back to the last good state of step " + goodStep + " (before the explosion) and"
+                        + " trained the " + (kept - left.size()) + " batches since again at learning rate "
+                        + network.learningRate()));
+    }
+
+    /**
+     * The optimizer state went non-finite without the parameters (an overflowing squared gradient makes Adam's
+     * second moment infinite and freezes the weights): found by a check after the step that did it. Back to the
+     * last good state, replaying the batches since and leaving out the one(s) that did it. Their records were
+     * acknowledged already and are not dead-lettered; the event names their steps.
+     */
+    void recoverState(long step) {
+        int kept = replayCount;
+        List<Long> left = replayKept();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("non-finite", "optimizer-state");
+        detail.put("action", "rolled back to the last good state of step " + goodStep + ", trained the "
+                + (kept - left.size()) + " good batches since again and left out the batches of steps " + left);
+        detail.put("quarantined-records", 0);
+        health.nonFinite(step, detail, network);
+        // the back-off: the state after it is the good one (the replay checked every step it took)
+        saveGood(step);
+    }
+
+    /**
+     * The state now is the one to go back to, once checked whole; the batches kept for replay are no longer
+     * needed. A good state is never anything but finite: what a rollback goes back to is always usable.
+     */
+    void markGood(long step) {
+        if (!network.stateFinite()) {
+            recoverState(step);
+            return;
+        }
+        saveGood(step);
+    }
+
+    /** Makes sure the state is finite before it is published or saved (an unseen optimizer overflow is undone). */
+    void ensureFinite(long step) {
+        if (!network.stateFinite()) {
+            recoverState(step);
+        }
+    }
+
+    private void saveGood(long step) {
+        network.saveGood();
+        goodStep = step;
+        replayCount = 0;
+        seenAdjustments = network.adjustments();
+        goodState = trainer.state(probationUntil);
+        goodTypicalLoss = trainer.recentLoss();
+    }
+
+    /**
+     * What a checkpoint holds: the last good state and the trainer's state then. A checkpoint is never taken of
+     * a state that could still be rolled back, so a run restored from it goes the way the uninterrupted run went.
+     */
+    TrainingSnapshot goodSnapshot(String model, PrequentialStats.Summary summary, PrequentialStats.Summary holdout,
+                                  boolean best) {
+        return new TrainingSnapshot(model, goodState, summary, holdout, best, network.captureGood());
+    }
+
+    /** Marks the current state good if the model is healthy (an operator's checkpoint, a graceful stop). */
+    void markGoodIfHealthy(long step, double trainLoss) {
+        if (step != goodStep && replayCount > 0 && healthy(trainLoss)) {
+            markGood(step);
+        }
+    }
+
+    // the batch trained at this step joins those a rollback replays, and is the typical rows' reference
+    private void keep(long step) {
+        if (replayCount == replay.size()) {
+            replay.add(new MiniBatch(current.capacity(), current.inputs(), current.labelWidth()));
+            replaySteps.add(0L);
+        }
+        replay.get(replayCount).copyFrom(current);
+        replaySteps.set(replayCount, step);
+        replayCount++;
+    }
+
+    /**
+     * Back to the last good state, then the batches kept since trained again, each checked whole (parameters and
+     * optimizer state); a batch after which the state is not finite is left out (and dropped from the kept ones).
+     * Returns the steps of the batches left out.
+     */
+    private List<Long> replayKept() {
+        List<Long> left = new ArrayList<>();
+        boolean[] skip = new boolean[replayCount];
+        retry:
+        while (true) {
+            network.restoreGood();
+            for (int i = 0; i < replayCount; i++) {
+                if (skip[i]) {
+                    continue;
+                }
+                scratch.copyFrom(replay.get(i));
+                if (!network.step(scratch, false, replaySteps.get(i)).finite() || !network.stateFinite()) {
+                    skip[i] = true;
+                    left.add(replaySteps.get(i));
+                    continue retry;
+                }
+            }
+            compact(skip);
+            return left;
+        }
+    }
+
+    // the batches left out of a replay are left out of later ones too
+    private void compact(boolean[] skip) {
+        int to = 0;
+        for (int i = 0; i < replayCount; i++) {
+            if (!skip[i]) {
+                if (to != i) {
+                    MiniBatch kept = replay.get(i);
+                    replay.set(i, replay.get(to));
+                    replay.set(to, kept);
+                    replaySteps.set(to, replaySteps.get(i));
+                }
+                to++;
+            }
+        }
+        replayCount = to;
+    }
+
+    long goodStep() {
+        return goodStep;
+    }
+
+    private static double median(double[] values) {
+        double[] finite = Arrays.stream(values).filter(Double::isFinite).sorted().toArray();
+        if (finite.length < values.length / 2 + 1) {
+            return Double.NaN;
+        }
+        return finite[finite.length / 2];
+    }
+}
