@@ -154,6 +154,9 @@ public final class OnlineTrainer implements Runnable {
         sources.clear();
         batcher.fill(batch, completed, sources, settings.linger().toNanos(), maxWaitNanos);
         if (batch.isEmpty()) {
+            // at rest (the live edge): what has been trained becomes the good state, so that its checkpoint, and
+            // the offsets committed after it, catch up with the stream
+            guard.markGoodIfHealthy(step, stats.summary().recentLoss());
             publishIfBehind();
             checkpointIfDue();
             return false;
@@ -207,7 +210,7 @@ public final class OnlineTrainer implements Runnable {
 
     private void publish(boolean force) {
         guard.ensureFinite(step);
-        gate.publish(network, step, force);
+        gate.publish(network, step, force, guard.stable());
     }
 
     /** Publishes withheld so far: by the finite-output check or the promotion rule (0 with {@code always}). */

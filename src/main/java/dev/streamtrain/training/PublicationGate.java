@@ -15,6 +15,7 @@ import dev.streamtrain.model.Network;
  * Decides when the model being trained replaces the one that serves: every {@code everySteps} steps or
  * {@code interval}, a candidate snapshot is taken and published unless
  * <ul>
+ *   <li>an explosion is being answered (the model is about to be rolled back);</li>
  *   <li>its outputs are not finite on the probe rows — the most recent held-out rows, or the last mini-batch
  *       when none are held out (finite weights can still overflow): never served, whatever the rule;</li>
  *   <li>the promotion rule ({@link Promotion}, {@code not-worse}) finds it worse than the serving one on the recent
@@ -40,7 +41,7 @@ final class PublicationGate {
     // promotion not-worse: a private copy of the serving snapshot (scoring the served one would hold requests up)
     private ModelSnapshot champion;
     private String withholding;
-    private long withheld;
+    private volatile long withheld;
     private long publishedStep = -1;
     private long publishedAtNanos = System.nanoTime();
 
@@ -71,9 +72,15 @@ final class PublicationGate {
 
     /**
      * Publishes the network at {@code step} unless the gate withholds it; {@code force} (the start, an operator's
-     * rollback) skips the promotion rule, never the finite-output check. Only call it with a finite network state.
+     * rollback) skips the promotion rule and the stability test, never the finite-output check; {@code stable}:
+     * no explosion is being answered. Only call it with a finite network state.
      */
-    void publish(Network network, long step, boolean force) {
+    void publish(Network network, long step, boolean force, boolean stable) {
+        if (!force && !stable) {
+            // an explosion is being answered: what the model is now is about to be rolled back
+            withhold(step, "unstable", Map.of());
+            return;
+        }
         ModelSnapshot candidate = network.snapshot(step);
         MiniBatch probe = window.size() > 0 ? window.asBatch() : lastBatch;
         if (!candidate.outputsFinite(probe)) {

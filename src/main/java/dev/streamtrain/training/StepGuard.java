@@ -67,6 +67,8 @@ final class StepGuard {
     private final MiniBatch scratch;
     private TrainerState goodState;
     private double goodTypicalLoss;
+    // the batch just judged: whether its loss on the good state is one a learning model has
+    private boolean saneOnGood;
     private final List<MiniBatch> replay = new ArrayList<>();
     private final List<Long> replaySteps = new ArrayList<>();
     private Network network;
@@ -119,7 +121,8 @@ final class StepGuard {
         boolean[] dropped = new boolean[current.size()];
         for (int attempt = 1; ; attempt++) {
             StepResult result = network.step(batch, sample, step);
-            if (result.finite()) {
+            boolean wrecked = result.finite() && !sane(result.train());
+            if (result.finite() && !wrecked) {
                 keep(step);
                 return result;
             }
@@ -129,6 +132,14 @@ final class StepGuard {
                 if (current.isEmpty()) {
                     return result;
                 }
+            } else if (wrecked && !saneOnGood) {
+                // as hard for the good state (a change of the stream, labels that flipped): no explosion. The step
+                // stands: back to where it was, and taken again
+                replayKept();
+                batch.copyFrom(current);
+                result = network.step(batch, sample, step);
+                keep(step);
+                return result;
             } else if (!backOffAndReplay(result, step, attempt)) {
                 return result;
             }
@@ -175,9 +186,15 @@ final class StepGuard {
         return stable() && sane(trainLoss);
     }
 
-    private boolean stable() {
+    /** No explosion is being answered and no non-finite step is recent: a state worth going back to. */
+    boolean stable() {
         return !health.view().alarms().getOrDefault("exploding-gradient", false)
                 && !health.view().alarms().getOrDefault("non-finite", false);
+    }
+
+    // a step whose batch scored a loss no learning classifier has: the model has exploded (finite or not)
+    private boolean sane(dev.streamtrain.model.BatchScore score) {
+        return score.examples() == 0 || sane(score.meanLoss());
     }
 
     // a classifier whose mean cross-entropy is ten times that of guessing is wrecked, not learning
@@ -198,6 +215,7 @@ final class StepGuard {
     private boolean[] blame() {
         network.restoreGood();
         double[] losses = network.rowLosses(current);
+        saneOnGood = sane(mean(losses));
         double typical = Double.isFinite(goodTypicalLoss) ? goodTypicalLoss : median(losses);
         if (!sane(typical)) {
             return null;
@@ -238,7 +256,7 @@ final class StepGuard {
                 + " are at fault, not the model";
         ledger.quarantine(List.copyOf(records), "non-finite", cause);
         Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("non-finite", result.nonFinite());
+        detail.put("non-finite", what(result));
         detail.put("blamed", "records");
         detail.put("action", "dead-lettered the " + records.size() + " records of the " + rows + " rows at fault,"
                 + " kept the model as it was" + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")")
@@ -257,7 +275,7 @@ final class StepGuard {
     private boolean backOffAndReplay(StepResult result, long step, int attempt) {
         double before = network.learningRate();
         Map<String, Object> detail = new LinkedHashMap<>();
-        detail.put("non-finite", result.nonFinite());
+        detail.put("non-finite", what(result));
         detail.put("blamed", "model");
         detail.put("attempt", attempt);
         detail.put("quarantined-records", 0);
@@ -269,7 +287,8 @@ final class StepGuard {
         String replayed = "rolled back to the last good state of step " + goodStep + " and trained the "
                 + (kept - left.size()) + " batches since again at learning rate " + network.learningRate()
                 + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")");
-        health.events().publish("rolled-back", step, Map.of("reason", "non-finite-" + result.nonFinite(),
+        health.events().publish("rolled-back", step, Map.of("reason", result.finite() ? "loss-explosion"
+                : "non-finite-" + result.nonFinite(),
                 "action", replayed + (lower ? "; the batch is tried again" : "; the learning rate can go no lower:"
                         + " the batch of step " + step + " is left out, its records acknowledged")));
         if (!lower) {
@@ -277,6 +296,11 @@ final class StepGuard {
                     + " left out", network.spec().name(), step, network.learningRate());
         }
         return lower;
+    }
+
+    // what went wrong: "loss" or "parameters" (not finite), or "loss-explosion" (finite, but no learning model's)
+    private static String what(StepResult result) {
+        return result.finite() ? "loss-explosion" : result.nonFinite();
     }
 
     private void undoExplosion(long step) {
@@ -409,6 +433,14 @@ final class StepGuard {
 
     long goodStep() {
         return goodStep;
+    }
+
+    private static double mean(double[] values) {
+        double sum = 0;
+        for (double v : values) {
+            sum += v;
+        }
+        return values.length == 0 ? Double.NaN : sum / values.length;
     }
 
     private static double median(double[] values) {

@@ -70,6 +70,17 @@ public final class Records implements AutoCloseable {
         }
     }
 
+    /** The end offset of partition 0 of the topic: how many records it has ever held. */
+    public long endOffset(String topic) {
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers))) {
+            TopicPartition partition = new TopicPartition(topic, 0);
+            return admin.listOffsets(Map.of(partition, org.apache.kafka.clients.admin.OffsetSpec.latest()))
+                    .partitionResult(partition).get(10, TimeUnit.SECONDS).offset();
+        } catch (Exception e) {
+            throw new IllegalStateException("could not read the end offset of " + topic, e);
+        }
+    }
+
     /** Reads the topic from its beginning (a fresh group) until the records read satisfy {@code enough}. */
     public static List<ConsumerRecord<byte[], byte[]>> readUntil(String bootstrapServers, String topic,
                                                                  Predicate<List<ConsumerRecord<byte[], byte[]>>> enough) {
