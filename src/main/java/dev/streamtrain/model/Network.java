@@ -168,7 +168,10 @@ public final class Network {
     }
 
     private List<LayerHealth> layerHealth(Map<String, INDArray> activations) {
-        Map<String, double[]> norms = probe.norms();
+        return layerHealth(activations, probe.norms());
+    }
+
+    private List<LayerHealth> layerHealth(Map<String, INDArray> activations, Map<String, double[]> norms) {
         List<LayerHealth> result = new ArrayList<>(layerNames.size());
         for (String name : layerNames) {
             double[] norm = norms.getOrDefault(name, new double[] {Double.NaN, Double.NaN});
@@ -470,6 +473,28 @@ public final class Network {
             losses[i] = scorer.loss(out, raw.labels(), i);
         }
         return losses;
+    }
+
+    /**
+     * The largest share of a ReLU layer's units that fire for no row of the raw batch (0 without ReLU layers), and
+     * that layer: a layer whose units have all but died passes almost no signal and no gradient, so the network can
+     * no longer learn from such rows. Scored as {@link #rowLosses} does, without training.
+     */
+    public Map.Entry<String, Double> deadestLayer(MiniBatch raw) {
+        int n = raw.size();
+        float[] x = Arrays.copyOf(raw.features(), n * spec.inputs());
+        if (spec.normalize()) {
+            normalizer.apply(x, n);
+        }
+        Map<String, INDArray> activations = graph.feedForward(Nd4j.create(x, new long[] {n, spec.inputs()},
+                DataType.FLOAT), false);
+        Map.Entry<String, Double> deadest = Map.entry("", 0.0);
+        for (LayerHealth layer : layerHealth(activations, Map.of())) {
+            if (layer.deadFraction() > deadest.getValue()) {
+                deadest = Map.entry(layer.layer(), layer.deadFraction());
+            }
+        }
+        return deadest;
     }
 
     /** Whether every parameter is finite (one pass over them). */

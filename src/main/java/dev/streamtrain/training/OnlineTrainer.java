@@ -210,7 +210,7 @@ public final class OnlineTrainer implements Runnable {
 
     private void publish(boolean force) {
         guard.ensureFinite(step);
-        gate.publish(network, step, force, guard.stable());
+        gate.publish(network, step, force);
     }
 
     /** Publishes withheld so far: by the finite-output check or the promotion rule (0 with {@code always}). */

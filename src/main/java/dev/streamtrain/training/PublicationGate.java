@@ -15,12 +15,12 @@ import dev.streamtrain.model.Network;
  * Decides when the model being trained replaces the one that serves: every {@code everySteps} steps or
  * {@code interval}, a candidate snapshot is taken and published unless
  * <ul>
- *   <li>an explosion is being answered (the model is about to be rolled back);</li>
  *   <li>its outputs are not finite on the probe rows — the most recent held-out rows, or the last mini-batch
  *       when none are held out (finite weights can still overflow): never served, whatever the rule;</li>
  *   <li>the promotion rule ({@link Promotion}, {@code not-worse}) finds it worse than the serving one on the recent
  *       held-out rows.</li>
  * </ul>
+ * (A step that exploded never gets here: the {@link StepGuard} has rolled it back before anything is published.)
  * A withheld candidate leaves the last good snapshot serving (readiness stays up) and raises one
  * {@code snapshot-withheld} event per run of refusals, saying why. Used on the training thread.
  */
@@ -72,15 +72,9 @@ final class PublicationGate {
 
     /**
      * Publishes the network at {@code step} unless the gate withholds it; {@code force} (the start, an operator's
-     * rollback) skips the promotion rule and the stability test, never the finite-output check; {@code stable}:
-     * no explosion is being answered. Only call it with a finite network state.
+     * rollback) skips the promotion rule, never the finite-output check. Only call it with a finite network state.
      */
-    void publish(Network network, long step, boolean force, boolean stable) {
-        if (!force && !stable) {
-            // an explosion is being answered: what the model is now is about to be rolled back
-            withhold(step, "unstable", Map.of());
-            return;
-        }
+    void publish(Network network, long step, boolean force) {
         ModelSnapshot candidate = network.snapshot(step);
         MiniBatch probe = window.size() > 0 ? window.asBatch() : lastBatch;
         if (!candidate.outputsFinite(probe)) {

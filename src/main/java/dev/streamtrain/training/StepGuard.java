@@ -41,6 +41,10 @@ final class StepGuard {
     private static final Logger LOG = Logger.getLogger(StepGuard.class);
     /** A row whose loss on the good state is this many times the typical row's (plus 1) is the record's fault. */
     static final double ABSURD_LOSS_FACTOR = 1e6;
+    /** A ReLU layer with this share of its units firing for no row of a batch is (all but) dead. */
+    static final double DEAD_FRACTION = 0.95;
+    /** Fewer rows than this cannot show a dead layer (one row may leave every unit of a small layer at zero). */
+    private static final int MIN_ROWS_FOR_DEATH = 8;
     /** Beyond this many kept batches the good state is refreshed anyway (if finite), to bound memory. */
     private static final int MAX_KEPT_FACTOR = 10;
 
@@ -67,6 +71,8 @@ final class StepGuard {
     private final MiniBatch scratch;
     private TrainerState goodState;
     private double goodTypicalLoss;
+    // whether the good state had every ReLU layer alive on the batch it was saved after (a dead layer since is a death)
+    private boolean goodAlive = true;
     // the batch just judged: whether its loss on the good state is one a learning model has
     private boolean saneOnGood;
     private final List<MiniBatch> replay = new ArrayList<>();
@@ -124,6 +130,11 @@ final class StepGuard {
             boolean wrecked = result.finite() && !sane(result.train());
             if (result.finite() && !wrecked) {
                 keep(step);
+                String dead = sample ? deadLayer(result) : null;
+                // at the same rate the same batches would kill it again: undone only when the rate can go lower
+                if (dead != null && goodAlive && canBackOff()) {
+                    undoDeath(step, dead);
+                }
                 return result;
             }
             boolean[] blamed = blame();
@@ -183,7 +194,68 @@ final class StepGuard {
     }
 
     private boolean healthy(double trainLoss) {
-        return stable() && sane(trainLoss);
+        return stable() && sane(trainLoss) && !diedSinceGood();
+    }
+
+    // a ReLU layer all but dead on the last batch, where the good state's layers fired: not a good state
+    private boolean diedSinceGood() {
+        return goodAlive && current.size() >= MIN_ROWS_FOR_DEATH
+                && network.deadestLayer(current).getValue() >= DEAD_FRACTION;
+    }
+
+    // the sampled step's first ReLU layer all but dead (null if none, or too few rows to say)
+    private String deadLayer(StepResult result) {
+        if (result.layers() == null || current.size() < MIN_ROWS_FOR_DEATH) {
+            return null;
+        }
+        for (var layer : result.layers()) {
+            if (layer.deadFraction() >= DEAD_FRACTION) {
+                return layer.layer();
+            }
+        }
+        return null;
+    }
+
+    /**
+     * A ReLU layer died at this step ({@value #DEAD_FRACTION} of its units fire for no row, so almost no signal
+     * and no gradient flows through it and the model cannot learn again), where the good state's was alive: the classic casualty of a learning rate too high for
+     * the model. Back to the good state with the learning rate backed off, and the batches since trained again.
+     */
+    private void undoDeath(long step, String layer) {
+        double before = network.learningRate();
+        String backOff = backOff();
+        int kept = replayCount;
+        List<Long> left = replayKept();
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("reason", "dead-layer");
+        detail.put("layer", layer);
+        detail.put("action", "rolled back to the last good state of step " + goodStep + " (its layers fired) and"
+                + " trained the " + (kept - left.size()) + " batches since again at learning rate "
+                + network.learningRate() + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")"));
+        detail.put("answer", backOff);
+        LOG.warnf("Model %s, step %d: ReLU layer %s died at learning rate %s; %s", network.spec().name(), step, layer,
+                before, detail.get("action"));
+        health.events().publish("rolled-back", step, detail);
+    }
+
+    private boolean canBackOff() {
+        var settings = health.settings();
+        double scale = network.learningRateScale();
+        return settings.backoffFactor() < 1 && Double.isFinite(network.learningRate())
+                && Math.max(settings.minLearningRateScale(), scale * settings.backoffFactor()) < scale;
+    }
+
+    // the learning rate x the back-off factor, not below the floor; the change is the guard's, not an operator's
+    private String backOff() {
+        var settings = health.settings();
+        double scale = network.learningRateScale();
+        double next = Math.max(settings.minLearningRateScale(), scale * settings.backoffFactor());
+        if (!canBackOff() || !network.scaleLearningRate(next / scale)) {
+            return "none (the learning rate cannot be backed off further)";
+        }
+        seenAdjustments = network.adjustments();
+        return "learning rate x" + settings.backoffFactor() + " (now x" + next + " of the schedule: "
+                + network.learningRate() + ")";
     }
 
     /** No explosion is being answered and no non-finite step is recent: a state worth going back to. */
@@ -358,6 +430,7 @@ final class StepGuard {
         seenAdjustments = network.adjustments();
         goodState = trainer.state(probationUntil);
         goodTypicalLoss = trainer.recentLoss();
+        goodAlive = current.size() < MIN_ROWS_FOR_DEATH || network.deadestLayer(current).getValue() < DEAD_FRACTION;
     }
 
     /**
@@ -369,9 +442,13 @@ final class StepGuard {
         return new TrainingSnapshot(model, goodState, summary, holdout, best, network.captureGood());
     }
 
-    /** Marks the current state good if the model is healthy (an operator's checkpoint, a graceful stop). */
+    /**
+     * Marks the current state good if its loss is sane (at rest, an operator's checkpoint, a graceful stop). The
+     * alarms are not asked: every step before has been judged and any explosion answered already, and an alarm that
+     * stays raised while no data comes must not hold the checkpoint, and the committed offsets, back for ever.
+     */
     void markGoodIfHealthy(long step, double trainLoss) {
-        if (step != goodStep && replayCount > 0 && healthy(trainLoss)) {
+        if (step != goodStep && sane(trainLoss) && !diedSinceGood()) {
             markGood(step);
         }
     }
