@@ -73,6 +73,8 @@ final class StepGuard {
     private double goodTypicalLoss;
     // whether the good state had every ReLU layer alive on the batch it was saved after (a dead layer since is a death)
     private boolean goodAlive = true;
+    // the latest trained batch with enough rows to tell a dead layer by (a short batch cannot)
+    private final MiniBatch probe;
     // the batch just judged: whether its loss on the good state is one a learning model has
     private boolean saneOnGood;
     private final List<MiniBatch> replay = new ArrayList<>();
@@ -94,6 +96,7 @@ final class StepGuard {
         var spec = network.spec();
         this.current = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
         this.scratch = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
+        this.probe = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
         this.probationUntil = probationUntil == null ? Long.MIN_VALUE : probationUntil;
         markGood(step);
     }
@@ -132,7 +135,7 @@ final class StepGuard {
                 keep(step);
                 String dead = sample ? deadLayer(result) : null;
                 // at the same rate the same batches would kill it again: undone only when the rate can go lower
-                if (dead != null && goodAlive && canBackOff()) {
+                if (dead != null && goodAlive && canBackOff() && goodAliveOnProbe()) {
                     undoDeath(step, dead);
                 }
                 return result;
@@ -199,8 +202,21 @@ final class StepGuard {
 
     // a ReLU layer all but dead on the last batch, where the good state's layers fired: not a good state
     private boolean diedSinceGood() {
-        return goodAlive && current.size() >= MIN_ROWS_FOR_DEATH
-                && network.deadestLayer(current).getValue() >= DEAD_FRACTION;
+        return goodAlive && deadOn(probe);
+    }
+
+    // whether the network as it is now has an (all but) dead ReLU layer on the rows of the probe
+    private boolean deadOn(MiniBatch rows) {
+        return rows.size() >= MIN_ROWS_FOR_DEATH && network.deadestLayer(rows).getValue() >= DEAD_FRACTION;
+    }
+
+    // the good state judged on the latest rows (it may have been saved before there were enough to judge it on):
+    // false, and remembered, when its layers were dead already, so that going back to it would not help
+    private boolean goodAliveOnProbe() {
+        network.restoreGood();
+        goodAlive = !deadOn(probe);
+        replayKept();
+        return goodAlive;
     }
 
     // the sampled step's first ReLU layer all but dead (null if none, or too few rows to say)
@@ -430,7 +446,8 @@ final class StepGuard {
         seenAdjustments = network.adjustments();
         goodState = trainer.state(probationUntil);
         goodTypicalLoss = trainer.recentLoss();
-        goodAlive = current.size() < MIN_ROWS_FOR_DEATH || network.deadestLayer(current).getValue() < DEAD_FRACTION;
+        // unknown (taken as alive) until there is a batch large enough to judge it on
+        goodAlive = !deadOn(probe);
     }
 
     /**
@@ -455,6 +472,9 @@ final class StepGuard {
 
     // the batch trained at this step joins those a rollback replays, and is the typical rows' reference
     private void keep(long step) {
+        if (current.size() >= MIN_ROWS_FOR_DEATH) {
+            probe.copyFrom(current);
+        }
         if (replayCount == replay.size()) {
             replay.add(new MiniBatch(current.capacity(), current.inputs(), current.labelWidth()));
             replaySteps.add(0L);

@@ -20,7 +20,7 @@ import dev.streamtrain.training.ExampleBlock;
  * accuracy on the held-out rows (every fifth row of the data set, never trained on) before the fault, its
  * lowest after it, and the examples after the fault until it is back within 90 % of the level before.
  * A benchmark (run with {@code -Pbenchmark -Dtest=RecoveryBenchmarkTest}): it logs a table rather than asserting
- * figures; {@code ExplosionRecoveryTest} asserts the bound through the real broker.
+ * figures; {@code SgdExplosionTest} and {@code LearningRateInjectionTest} assert the bound through the real broker.
  */
 @Tag("benchmark")
 class RecoveryBenchmarkTest {
