@@ -192,6 +192,15 @@ final class StepGuard {
         return every > 0 && step % every == 0;
     }
 
+    /**
+     * After the guard's own rollback and back-off the model is on probation as after an operator's change: the
+     * replay at the lower rate may be on its way to the same failure, so no good state is taken until a few samples
+     * have seen it healthy.
+     */
+    private void onProbation(long step) {
+        probationUntil = Math.max(probationUntil, step + settings.probationSteps());
+    }
+
     long probationUntil() {
         return probationUntil;
     }
@@ -238,6 +247,7 @@ final class StepGuard {
      * the model. Back to the good state with the learning rate backed off, and the batches since trained again.
      */
     private void undoDeath(long step, String layer) {
+        onProbation(step);
         double before = network.learningRate();
         String backOff = backOff();
         int kept = replayCount;
@@ -361,6 +371,7 @@ final class StepGuard {
      * new rate. False when the back-off cannot go lower (or is off): the batch is then left out.
      */
     private boolean backOffAndReplay(StepResult result, long step, int attempt) {
+        onProbation(step);
         double before = network.learningRate();
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("non-finite", what(result));
@@ -392,6 +403,7 @@ final class StepGuard {
     }
 
     private void undoExplosion(long step) {
+        onProbation(step);
         int kept = replayCount;
         List<Long> left = replayKept();
         seenAdjustments = network.adjustments();
@@ -465,7 +477,7 @@ final class StepGuard {
      * stays raised while no data comes must not hold the checkpoint, and the committed offsets, back for ever.
      */
     void markGoodIfHealthy(long step, double trainLoss) {
-        if (step != goodStep && sane(trainLoss) && !diedSinceGood()) {
+        if (step != goodStep && step >= probationUntil && sane(trainLoss) && !diedSinceGood()) {
             markGood(step);
         }
     }
