@@ -39,7 +39,7 @@ class ExplodingGradientTest {
 
     static HealthSettings settings(double backoff) {
         HealthSettings d = HealthSettings.defaults();
-        return new HealthSettings(2, 10, new GradientMonitor.Settings(1e-2, 0, 2, 10, 0), backoff, 1e-4,
+        return new HealthSettings(2, 10, new GradientMonitor.Settings(1e-2, 0, 2, 0, 0, 10, 2, 0.5), backoff, 1e-4,
                 d.holdoutHalfLife(), d.overfitting(), new HealthSettings.Drift("none", 0.002, 30, 0.005, 50, 0.9999,
                 "none", 1, 1, 100));
     }
