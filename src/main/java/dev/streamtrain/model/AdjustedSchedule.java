@@ -22,35 +22,46 @@ public final class AdjustedSchedule implements ISchedule {
     private final int boostStart;
     private final int boostSteps;
     private final double ceiling;
+    private final int raisedAt;
 
-    /** {@code ceiling} 0 (absent from a configuration saved before it existed) stands for 1. */
+    /**
+     * {@code ceiling} 0 (absent from a configuration saved before it existed) stands for 1; {@code raisedAt} is the
+     * iteration count at which the rate was last raised (null or -1: never), so that the first step after a raise
+     * is measured, in a restored run too.
+     */
     public AdjustedSchedule(@JsonProperty("base") ISchedule base, @JsonProperty("scale") double scale,
                             @JsonProperty("boost") double boost, @JsonProperty("boostStart") int boostStart,
-                            @JsonProperty("boostSteps") int boostSteps, @JsonProperty("ceiling") double ceiling) {
+                            @JsonProperty("boostSteps") int boostSteps, @JsonProperty("ceiling") double ceiling,
+                            @JsonProperty("raisedAt") Integer raisedAt) {
         this.base = base;
         this.scale = scale;
         this.boost = boost;
         this.boostStart = boostStart;
         this.boostSteps = boostSteps;
         this.ceiling = ceiling > 0 ? ceiling : 1.0;
+        this.raisedAt = raisedAt == null ? -1 : raisedAt;
     }
 
     /** The schedule {@code schedule} unadjusted (scale 1, no boost), unwrapping an adjusted one. */
     static AdjustedSchedule of(ISchedule schedule) {
-        return schedule instanceof AdjustedSchedule a ? a : new AdjustedSchedule(schedule, 1.0, 1.0, 0, 0, 1.0);
+        return schedule instanceof AdjustedSchedule a ? a : new AdjustedSchedule(schedule, 1.0, 1.0, 0, 0, 1.0, -1);
     }
 
     AdjustedSchedule scaled(double factor) {
-        return new AdjustedSchedule(base, scale * factor, boost, boostStart, boostSteps, ceiling);
+        return new AdjustedSchedule(base, scale * factor, boost, boostStart, boostSteps, ceiling, raisedAt);
     }
 
     AdjustedSchedule boosted(double factor, int fromStep, int steps) {
-        return new AdjustedSchedule(base, scale, factor, fromStep, steps, ceiling);
+        return new AdjustedSchedule(base, scale, factor, fromStep, steps, ceiling, raisedAt);
     }
 
     /** An operator's rate: scale and ceiling {@code scale}, no boost. */
+    AdjustedSchedule raisedAt(int iteration) {
+        return new AdjustedSchedule(base, scale, boost, boostStart, boostSteps, ceiling, iteration);
+    }
+
     AdjustedSchedule set(double scale) {
-        return new AdjustedSchedule(base, scale, 1.0, 0, 0, scale);
+        return new AdjustedSchedule(base, scale, 1.0, 0, 0, scale, raisedAt);
     }
 
     @Override
@@ -95,20 +106,26 @@ public final class AdjustedSchedule implements ISchedule {
         return ceiling;
     }
 
+    @JsonProperty("raisedAt")
+    public int getRaisedAt() {
+        return raisedAt;
+    }
+
     // value equality: DL4J groups layers with equal updaters into one block of optimizer state
     @Override
     public boolean equals(Object other) {
         return other instanceof AdjustedSchedule s && s.base.equals(base) && s.scale == scale && s.boost == boost
-                && s.boostStart == boostStart && s.boostSteps == boostSteps && s.ceiling == ceiling;
+                && s.boostStart == boostStart && s.boostSteps == boostSteps && s.ceiling == ceiling
+                && s.raisedAt == raisedAt;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(base, scale, boost, boostStart, boostSteps, ceiling);
+        return Objects.hash(base, scale, boost, boostStart, boostSteps, ceiling, raisedAt);
     }
 
     @Override
     public ISchedule clone() {
-        return new AdjustedSchedule(base.clone(), scale, boost, boostStart, boostSteps, ceiling);
+        return new AdjustedSchedule(base.clone(), scale, boost, boostStart, boostSteps, ceiling, raisedAt);
     }
 }

@@ -46,8 +46,6 @@ public final class Network {
     private GoodState good;
     private AdjustedSchedule schedule;
     private long adjustments;
-    // the learning rate went up: the next step's per-layer signals are measured whatever the sampling interval
-    private boolean measureNext;
 
     public Network(ModelSpec spec) {
         this(spec, newGraph(spec), new OnlineNormalizer(spec.inputs()));
@@ -101,7 +99,8 @@ public final class Network {
      * the health monitors see at once what the higher rate does.
      */
     public StepResult step(MiniBatch batch, boolean sampleAsked, long step) {
-        boolean sample = sampleAsked || measureNext;
+        // the first step after a raise of the learning rate: the schedule remembers it, so a restored run measures too
+        boolean sample = sampleAsked || (schedule != null && schedule.getRaisedAt() == graph.getIterationCount());
         int n = batch.size();
         // held-out rows last: the normaliser and the optimizer step see only the rows trained on
         int trainCount = batch.holdOutLast();
@@ -167,7 +166,6 @@ public final class Network {
         boolean finite = Double.isFinite(trainLoss) && parametersFinite();
         List<LayerHealth> layers = sample && finite ? layerHealth(activations) : null;
         probe.arm(false);
-        measureNext = false;
         return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, trainLoss), holdout, true,
                 finite ? null : "parameters", errors, scored - start,
                 probe.backwardDoneNanos() - fitStart, probe.updateDoneNanos() - probe.backwardDoneNanos(), layers);
@@ -352,10 +350,8 @@ public final class Network {
     // every change of the rate from outside the steps goes through here; a higher rate is measured on its first step
     private void adjust(AdjustedSchedule next) {
         int iteration = graph.getIterationCount();
-        if (next.getScale() * next.boostAt(iteration) > schedule.getScale() * schedule.boostAt(iteration)) {
-            measureNext = true;
-        }
-        schedule = next;
+        schedule = next.getScale() * next.boostAt(iteration) > schedule.getScale() * schedule.boostAt(iteration)
+                ? next.raisedAt(iteration) : next;
         NetworkUtils.setLearningRate(graph, schedule);
         adjustments++;
     }

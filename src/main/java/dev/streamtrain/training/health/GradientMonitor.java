@@ -103,7 +103,7 @@ public final class GradientMonitor {
         detail.put("threshold", threshold);
         detail.put("gradient-norm", highest.gradientNorm());
         detail.put("recent-loss", loss.recent());
-        detail.put("baseline-loss", loss.baseline());
+        detail.put("lowest-recent-loss", loss.baseline());
         exploding = true;
         highRun = 0;
         return Optional.of(new Finding("exploding-gradient", detail));
@@ -129,7 +129,12 @@ public final class GradientMonitor {
             return Optional.empty();
         }
         Map<String, Object> detail = new LinkedHashMap<>();
-        if (collapsed) {
+        if (dead) {
+            detail.put("reason", "relu-layer-dead");
+            detail.put("layer", deadest.layer());
+            detail.put("dead-fraction", deadest.deadFraction());
+            detail.put("threshold", settings.deadFraction());
+        } else if (collapsed) {
             detail.put("reason", "early-gradients-collapsed");
             detail.put("first-layer", first.layer());
             detail.put("first-layer-gradient-norm", first.gradientNorm());
@@ -137,11 +142,6 @@ public final class GradientMonitor {
             detail.put("first-to-output-norm-ratio", collapse);
             detail.put("layer", first.layer());
             detail.put("threshold", settings.collapseFraction());
-        } else if (dead) {
-            detail.put("reason", "relu-layer-dead");
-            detail.put("layer", deadest.layer());
-            detail.put("dead-fraction", deadest.deadFraction());
-            detail.put("threshold", settings.deadFraction());
         } else {
             detail.put("reason", "update-ratio-low");
             detail.put("layer", lowest.layer());

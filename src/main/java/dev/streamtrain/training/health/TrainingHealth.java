@@ -45,7 +45,7 @@ public final class TrainingHealth {
     /** What the health monitors remember across a restart. */
     public record State(GradientMonitor.State gradients, OverfittingMonitor.State overfitting, DriftMonitor.State drift,
                         long lastUnstableStep, long lastNonFiniteStep, long lastDriftStep, LossTrend.State loss,
-                        Long lastExplosionStep, Long lastRecoveryStep, Double seenScale, Integer seenBoostStart,
+                        Long lastExplosionStep, Long lastRateChangeStep, Double seenScale, Integer seenBoostStart,
                         Boolean raisePending) {
     }
 
@@ -63,7 +63,8 @@ public final class TrainingHealth {
     private final LossTrend loss;
     private long lastUnstableStep = Long.MIN_VALUE / 2;
     private long lastExplosionStep = Long.MIN_VALUE / 2;
-    private long lastRecoveryStep = Long.MIN_VALUE / 2;
+    // the last step at which the learning-rate scale changed (a back-off, a climb, an operator's rate)
+    private long lastRateChangeStep = Long.MIN_VALUE / 2;
     // the learning-rate adjustment seen after the previous step: a higher scale or a new warm restart is a raise
     private double seenScale = Double.NaN;
     private int seenBoostStart = -1;
@@ -111,6 +112,11 @@ public final class TrainingHealth {
     public boolean afterStep(long step, StepResult result, PrequentialStats.Summary train,
                              PrequentialStats.Summary holdout, Network network) {
         raisePending |= raisedSinceLastStep(network);
+        var adjustment = network.learningRateAdjustment();
+        if (adjustment != null && !Double.isNaN(seenScale) && adjustment.getScale() != seenScale) {
+            // changed from outside (an operator's rate, a back-off by the trainer): the count starts again
+            lastRateChangeStep = step;
+        }
         if (result.train().examples() > 0) {
             loss.add(result.train().meanLoss());
         }
@@ -180,7 +186,7 @@ public final class TrainingHealth {
     private void recoverIfDue(long step, Network network) {
         var recovery = settings.recovery();
         if (recovery.steps() <= 0 || recovery.factor() <= 1 || gradients.exploding()
-                || step - Math.max(lastUnstableStep, lastRecoveryStep) < recovery.steps()) {
+                || step - Math.max(lastUnstableStep, lastRateChangeStep) < recovery.steps()) {
             return;
         }
         double rateBefore = network.learningRate();
@@ -188,7 +194,7 @@ public final class TrainingHealth {
         if (!network.raiseLearningRateScale(recovery.factor())) {
             return;
         }
-        lastRecoveryStep = step;
+        lastRateChangeStep = step;
         raisePending = true;
         Map<String, Object> detail = new LinkedHashMap<>();
         detail.put("learning-rate", Map.of("from", rateBefore, "to", network.learningRate()));
@@ -296,7 +302,7 @@ public final class TrainingHealth {
 
     public State state() {
         return new State(gradients.state(), overfitting.state(), drift == null ? null : drift.state(),
-                lastUnstableStep, lastNonFiniteStep, lastDriftStep, loss.state(), lastExplosionStep, lastRecoveryStep,
+                lastUnstableStep, lastNonFiniteStep, lastDriftStep, loss.state(), lastExplosionStep, lastRateChangeStep,
                 seenScale, seenBoostStart, raisePending);
     }
 
@@ -315,7 +321,7 @@ public final class TrainingHealth {
         loss.restore(state.loss());
         // a state saved before these existed: nothing to go on, as after a fresh start
         lastExplosionStep = state.lastExplosionStep() == null ? Long.MIN_VALUE / 2 : state.lastExplosionStep();
-        lastRecoveryStep = state.lastRecoveryStep() == null ? Long.MIN_VALUE / 2 : state.lastRecoveryStep();
+        lastRateChangeStep = state.lastRateChangeStep() == null ? Long.MIN_VALUE / 2 : state.lastRateChangeStep();
         seenScale = state.seenScale() == null ? Double.NaN : state.seenScale();
         seenBoostStart = state.seenBoostStart() == null ? -1 : state.seenBoostStart();
         raisePending = Boolean.TRUE.equals(state.raisePending());

@@ -2,6 +2,7 @@ package dev.streamtrain.training.health;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
+import org.jboss.logging.Logger;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -26,6 +27,8 @@ import dev.streamtrain.training.TrainingEvent;
  * examples held out, as in production.
  */
 final class HealthScenarios {
+
+    private static final Logger LOG = Logger.getLogger(HealthScenarios.class);
 
     /** A data set as rows of features and class labels. */
     record Data(String name, float[][] features, int[] labels, int classes) {
@@ -175,7 +178,10 @@ final class HealthScenarios {
     }
 
     private static Outcome outcome(String name, boolean fault, HealthHarness harness, long faultStep) {
-        return new Outcome(name, fault, List.copyOf(harness.events), harness.trainer.health().view()
+        Outcome outcome = new Outcome(name, fault, List.copyOf(harness.events), harness.trainer.health().view()
                 .learningRateScale(), harness.trainer.stats().recentAccuracy(), harness.trainer.step(), faultStep);
+        LOG.infof("%s: %d steps, first alarm %s, lr scale %.3g, recent accuracy %.3f", name, outcome.steps(),
+                outcome.firstAlarm(), outcome.scale(), outcome.recentAccuracy());
+        return outcome;
     }
 }
