@@ -94,9 +94,13 @@ public final class Network {
      * that are not held out (augmented, if the spec says so). A batch whose loss is not finite is not trained
      * on and leaves the normaliser as it was; parameters that are not finite after the step are reported, and
      * it is the caller's to {@link #restoreGood()}. On a sampled step the per-layer gradient, update and
-     * activation signals are measured as well ({@code step} seeds the augmentation).
+     * activation signals are measured as well ({@code step} seeds the augmentation), and on the first step
+     * that trains after the learning rate was raised (by an operator, a recovery or a warm restart), so that
+     * the health monitors see at once what the higher rate does.
      */
-    public StepResult step(MiniBatch batch, boolean sample, long step) {
+    public StepResult step(MiniBatch batch, boolean sampleAsked, long step) {
+        // the first step after a raise of the learning rate: the schedule remembers it, so a restored run measures too
+        boolean sample = sampleAsked || (schedule != null && schedule.getRaisedAt() == graph.getIterationCount());
         int n = batch.size();
         // held-out rows last: the normaliser and the optimizer step see only the rows trained on
         int trainCount = batch.holdOutLast();
@@ -311,10 +315,48 @@ public final class Network {
         if (schedule == null) {
             return false;
         }
-        this.schedule = schedule.scaled(factor);
-        NetworkUtils.setLearningRate(graph, this.schedule);
-        adjustments++;
+        adjust(schedule.scaled(factor));
         return true;
+    }
+
+    /**
+     * Multiplies the learning-rate scale by {@code factor} (> 1) up to its ceiling (1, or the scale of the rate an
+     * operator last set): a recovery after back-offs. False when the scale is already at the ceiling or the
+     * optimizer has no learning rate.
+     */
+    public boolean raiseLearningRateScale(double factor) {
+        AdjustedSchedule schedule = adjustedSchedule();
+        if (schedule == null || schedule.getScale() >= schedule.getCeiling()) {
+            return false;
+        }
+        adjust(schedule.scaled(Math.min(factor, schedule.getCeiling() / schedule.getScale())));
+        return true;
+    }
+
+    /** The highest learning-rate scale a recovery climbs back to: 1, or that of the rate an operator last set. */
+    public double learningRateCeiling() {
+        AdjustedSchedule schedule = adjustedSchedule();
+        return schedule == null ? 1.0 : schedule.getCeiling();
+    }
+
+    /** The adjustments of the learning rate in force (back-offs, recoveries, warm restart, ceiling); null without one. */
+    public AdjustedSchedule learningRateAdjustment() {
+        return adjustedSchedule();
+    }
+
+    /** The factor a warm restart multiplies the learning rate by at the current step (1 when none is running). */
+    public double learningRateBoost() {
+        AdjustedSchedule schedule = adjustedSchedule();
+        return schedule == null ? 1.0 : schedule.boostAt(graph.getIterationCount());
+    }
+
+    // every change of the rate from outside the steps goes through here; a higher rate is measured on its first step
+    private void adjust(AdjustedSchedule next) {
+        int iteration = graph.getIterationCount();
+        schedule = next.getScale() * next.boostAt(iteration) > schedule.getScale() * schedule.boostAt(iteration)
+                ? next.raisedAt(iteration) : next;
+        NetworkUtils.setLearningRate(graph, schedule);
+        adjustments++;
     }
 
     /**
@@ -326,9 +368,7 @@ public final class Network {
         if (schedule == null) {
             return false;
         }
-        this.schedule = schedule.boosted(factor, graph.getIterationCount(), steps);
-        NetworkUtils.setLearningRate(graph, this.schedule);
-        adjustments++;
+        adjust(schedule.boosted(factor, graph.getIterationCount(), steps));
         return true;
     }
 
@@ -345,14 +385,13 @@ public final class Network {
         if (!(base > 0)) {
             return false;
         }
-        // the operator's rate replaces every adjustment so far, a warm restart's boost included
-        schedule = new AdjustedSchedule(schedule.getBase(), rate / base, 1.0, 0, 0);
-        NetworkUtils.setLearningRate(graph, schedule);
-        adjustments++;
+        // the operator's rate replaces every adjustment so far, a warm restart's boost included, and is the
+        // ceiling of later recoveries
+        adjust(schedule.set(rate / base));
         return true;
     }
 
-    /** The product of every learning-rate back-off so far (1 when none). */
+    /** The product of every learning-rate back-off and recovery so far (1 when none), or an operator's rate's scale. */
     public double learningRateScale() {
         AdjustedSchedule schedule = adjustedSchedule();
         return schedule == null ? 1.0 : schedule.getScale();

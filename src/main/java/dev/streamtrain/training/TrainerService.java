@@ -120,6 +120,15 @@ public class TrainerService {
                 "must be in [0, 1)");
         require(h.holdout().halfLife() > 0, "streamtrain.health.holdout.half-life", "must be > 0");
         require(g.patience() > 0, "streamtrain.health.gradients.patience", "must be > 0");
+        require(g.deadFraction() >= 0 && g.deadFraction() <= 1, "streamtrain.health.gradients.dead-fraction",
+                "must be in [0, 1] (0: off)");
+        require(g.lossWindow() > 0, "streamtrain.health.gradients.loss-window", "must be > 0");
+        require(g.lossRiseFactor() >= 0, "streamtrain.health.gradients.loss-rise-factor", "must be >= 0");
+        require(g.learningLossFraction() >= 0, "streamtrain.health.gradients.learning-loss-fraction", "must be >= 0");
+        require(h.learningRate().recoverSteps() >= 0, "streamtrain.health.learning-rate.recover-steps",
+                "must be >= 0 (0: never)");
+        require(h.learningRate().recoverFactor() >= 1, "streamtrain.health.learning-rate.recover-factor",
+                "must be >= 1");
         require(h.overfitting().patience() > 0, "streamtrain.health.overfitting.patience", "must be > 0");
         require(java.util.Set.of("adwin", "page-hinkley", "none").contains(d.detector()),
                 "streamtrain.health.drift.detector", "must be adwin, page-hinkley or none");
@@ -128,14 +137,15 @@ public class TrainerService {
         require(d.adwinDelta() > 0 && d.adwinDelta() < 1, "streamtrain.health.drift.adwin-delta", "must be in (0, 1)");
         require(d.restartFactor() >= 1, "streamtrain.health.drift.restart-factor", "must be >= 1");
         return new HealthSettings(h.sampleEverySteps(), h.goodStateEverySteps(),
-                new GradientMonitor.Settings(g.ratioHigh(), g.ratioLow(), g.patience(), g.jumpFactor(),
-                        g.collapseFraction()),
+                new GradientMonitor.Settings(g.ratioHigh(), g.ratioLow(), g.patience(), g.collapseFraction(),
+                        g.deadFraction(), g.lossWindow(), g.lossRiseFactor(), g.learningLossFraction()),
                 h.learningRate().backoff(), h.learningRate().minScale(), h.holdout().halfLife(),
                 new OverfittingMonitor.Settings(h.overfitting().tolerance(), h.overfitting().patience(),
                         h.overfitting().minExamples()),
                 new HealthSettings.Drift(d.detector(), d.adwinDelta(), d.pageHinkleyMinInstances(),
                         d.pageHinkleyDelta(), d.pageHinkleyLambda(), d.pageHinkleyAlpha(), d.answer(),
-                        d.restartFactor(), d.restartSteps(), d.quietSteps()));
+                        d.restartFactor(), d.restartSteps(), d.quietSteps()),
+                new HealthSettings.Recovery(h.learningRate().recoverSteps(), h.learningRate().recoverFactor()));
     }
 
     /** The promotion rule of the configuration; a wrong one is refused with the key that holds it. */

@@ -190,24 +190,39 @@ public interface TrainingConfig {
     }
 
     interface Gradients {
-        /** An update:parameter ratio above this, {@code patience} samples in a row, is an explosion (0: off). */
+        /**
+         * An update:parameter ratio above this, {@code patience} samples in a row while the loss rises, or on the
+         * first sample after the learning rate was raised, is an explosion (0: off).
+         */
         @WithDefault("5e-2")
         double ratioHigh();
 
-        /** ... below this, a vanishing gradient (0: off). */
+        /** ... below this while the loss is still high, a vanishing gradient (0: off). */
         @WithDefault("1e-4")
         double ratioLow();
 
         @WithDefault("3")
         int patience();
 
-        /** A global gradient norm above this many times its running average is an explosion (0: off). */
-        @WithDefault("10")
-        double jumpFactor();
-
         /** The first layer's gradient norm below this fraction of the output layer's is a vanishing gradient. */
         @WithDefault("1e-4")
         double collapseFraction();
+
+        /** A ReLU layer with at least this fraction of its units silent on a whole batch is dead (0: off). */
+        @WithDefault("0.95")
+        double deadFraction();
+
+        /** Steps whose training losses make the recent loss the rules compare. */
+        @WithDefault("10")
+        int lossWindow();
+
+        /** The recent loss this many times its lowest recent level is rising: an explosion's second witness. */
+        @WithDefault("2")
+        double lossRiseFactor();
+
+        /** Updates too small are a vanishing gradient only while the loss is at least this fraction of its start. */
+        @WithDefault("0.5")
+        double learningLossFraction();
     }
 
     interface LearningRate {
@@ -218,6 +233,14 @@ public interface TrainingConfig {
         /** ... but not below this fraction of the spec's schedule. */
         @WithDefault("1e-3")
         double minScale();
+
+        /** After this many steps without an explosion or a non-finite step, a backed-off rate climbs back (0: never) ... */
+        @WithDefault("500")
+        int recoverSteps();
+
+        /** ... by this factor, up to the spec's schedule or the rate last set through the API. */
+        @WithDefault("2")
+        double recoverFactor();
     }
 
     interface Holdout {

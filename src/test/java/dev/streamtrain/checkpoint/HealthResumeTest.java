@@ -59,7 +59,7 @@ class HealthResumeTest {
     Path root;
 
     static HealthSettings settings() {
-        return new HealthSettings(5, 10, new GradientMonitor.Settings(1e-2, 1e-4, 2, 10, 1e-4), 0.5, 1e-3, 50,
+        return new HealthSettings(5, 10, new GradientMonitor.Settings(1e-2, 1e-4, 2, 1e-4, 0.95, 10, 2, 0.5), 0.5, 1e-3, 50,
                 new OverfittingMonitor.Settings(0.1, 3, 50),
                 new HealthSettings.Drift("adwin", 0.002, 30, 0.005, 50, 0.9999, "warm-restart", 5, 60, 20));
     }

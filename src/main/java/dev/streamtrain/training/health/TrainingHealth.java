@@ -19,8 +19,13 @@ import dev.streamtrain.training.TrainingEvents;
  * {@link OverfittingMonitor}, a {@link DriftDetector}); this class decides what is done about it:
  * <ul>
  *   <li>exploding gradients: the learning rate is backed off (× {@code backoffFactor}, not below
- *       {@code minLearningRateScale} of the schedule's);</li>
+ *       {@code minLearningRateScale} of the schedule's), and {@link #afterStep} says so, for the trainer to roll
+ *       the model back;</li>
  *   <li>non-finite steps (the trainer has discarded the step or rolled back): the learning rate is backed off;</li>
+ *   <li>recovery: after {@code recovery.steps} steps without either, a backed-off learning rate climbs back
+ *       (× {@code recovery.factor}, a {@code hyperparameters-changed} event with reason {@code recovered}) up to
+ *       the spec's schedule or the rate an operator last set, never above it. The first step after the climb is
+ *       measured, and an update-ratio spike there is an explosion like any other;</li>
  *   <li>concept drift: the configured answer (a warm restart of the learning rate, or the optimizer's moments
  *       reset), unless training was unstable within the last {@code quietSteps} steps (an explosion raises the
  *       error too, and a higher learning rate is the last thing it needs);</li>
@@ -39,7 +44,9 @@ public final class TrainingHealth {
 
     /** What the health monitors remember across a restart. */
     public record State(GradientMonitor.State gradients, OverfittingMonitor.State overfitting, DriftMonitor.State drift,
-                        long lastUnstableStep, long lastNonFiniteStep, long lastDriftStep) {
+                        long lastUnstableStep, long lastNonFiniteStep, long lastDriftStep, LossTrend.State loss,
+                        Long lastExplosionStep, Long lastRateChangeStep, Double seenScale, Integer seenBoostStart,
+                        Boolean raisePending) {
     }
 
     /** A consistent picture for meters and the status route. */
@@ -53,7 +60,15 @@ public final class TrainingHealth {
     private final GradientMonitor gradients;
     private final OverfittingMonitor overfitting;
     private final DriftMonitor drift;
+    private final LossTrend loss;
     private long lastUnstableStep = Long.MIN_VALUE / 2;
+    private long lastExplosionStep = Long.MIN_VALUE / 2;
+    // the last step at which the learning-rate scale changed (a back-off, a climb, an operator's rate)
+    private long lastRateChangeStep = Long.MIN_VALUE / 2;
+    // the learning-rate adjustment seen after the previous step: a higher scale or a new warm restart is a raise
+    private double seenScale = Double.NaN;
+    private int seenBoostStart = -1;
+    private boolean raisePending;
     private long lastNonFiniteStep = Long.MIN_VALUE / 2;
     private long lastDriftStep = Long.MIN_VALUE / 2;
     private List<LayerHealth> layers = List.of();
@@ -71,6 +86,8 @@ public final class TrainingHealth {
         this.gradients = new GradientMonitor(settings.gradients());
         this.overfitting = new OverfittingMonitor(settings.overfitting());
         this.drift = DriftMonitor.of(settings.drift());
+        var g = settings.gradients();
+        this.loss = new LossTrend(g.lossWindow(), g.lossRiseFactor(), g.learningLossFraction());
     }
 
     public HealthSettings settings() {
@@ -87,28 +104,46 @@ public final class TrainingHealth {
         return settings.goodStateEverySteps() > 0 && step % settings.goodStateEverySteps() == 0;
     }
 
-    /** After a step whose loss and parameters are finite. */
-    public void afterStep(long step, StepResult result, PrequentialStats.Summary train,
-                          PrequentialStats.Summary holdout, Network network) {
-        if (drift != null) {
-            for (int i = 0; i < result.train().examples(); i++) {
-                if (drift.add(result.errors()[i])) {
-                    driftDetected(step, network);
-                }
-            }
+    /**
+     * After a step whose loss and parameters are finite: runs the monitors and answers them. True when an
+     * explosion was reported at this step (the learning rate has then been backed off, if back-offs are on): the
+     * state after this step is not one to keep.
+     */
+    public boolean afterStep(long step, StepResult result, PrequentialStats.Summary train,
+                             PrequentialStats.Summary holdout, Network network) {
+        raisePending |= raisedSinceLastStep(network);
+        var adjustment = network.learningRateAdjustment();
+        if (adjustment != null && !Double.isNaN(seenScale) && adjustment.getScale() != seenScale) {
+            // changed from outside (an operator's rate, a back-off by the trainer): the count starts again
+            lastRateChangeStep = step;
         }
+        if (result.train().examples() > 0) {
+            loss.add(result.train().meanLoss());
+        }
+        boolean exploded = false;
         if (result.layers() != null) {
             layers = result.layers();
             layersStep = step;
-            for (Finding finding : gradients.observe(step, result.layers())) {
+            for (Finding finding : gradients.observe(result.layers(), loss.witness(), raisePending,
+                    network.learningRateBoost())) {
                 Map<String, Object> detail = new LinkedHashMap<>(finding.detail());
                 if (finding.type().equals("exploding-gradient")) {
                     lastUnstableStep = step;
+                    lastExplosionStep = step;
+                    exploded = true;
                     detail.put("answer", backOff(network));
                 } else {
                     detail.put("answer", "none (remedies are structural: see the spec guide)");
                 }
                 report(finding.type(), step, detail);
+            }
+            raisePending = false;
+        }
+        if (drift != null) {
+            for (int i = 0; i < result.train().examples(); i++) {
+                if (drift.add(result.errors()[i])) {
+                    driftDetected(step, network);
+                }
             }
         }
         // judged as often as the layers are sampled (every 10 steps when they are not)
@@ -121,7 +156,66 @@ public final class TrainingHealth {
                         report(f.type(), step, detail);
                     });
         }
+        if (!exploded) {
+            recoverIfDue(step, network);
+        }
+        see(network);
         refreshView(step, network);
+        return exploded;
+    }
+
+    private boolean raisedSinceLastStep(Network network) {
+        var adjustment = network.learningRateAdjustment();
+        if (adjustment == null || Double.isNaN(seenScale)) {
+            return false;
+        }
+        return adjustment.getScale() > seenScale * (1 + 1e-9)
+                || (adjustment.getBoostStart() != seenBoostStart && adjustment.getBoost() > 1);
+    }
+
+    private void see(Network network) {
+        var adjustment = network.learningRateAdjustment();
+        if (adjustment != null) {
+            seenScale = adjustment.getScale();
+            seenBoostStart = adjustment.getBoostStart();
+        }
+    }
+
+    // a backed-off rate climbs back once training has been stable for a while: a back-off answers a moment, not
+    // the model's whole life
+    private void recoverIfDue(long step, Network network) {
+        var recovery = settings.recovery();
+        if (recovery.steps() <= 0 || recovery.factor() <= 1 || gradients.exploding()
+                || step - Math.max(lastUnstableStep, lastRateChangeStep) < recovery.steps()) {
+            return;
+        }
+        double rateBefore = network.learningRate();
+        double scaleBefore = network.learningRateScale();
+        if (!network.raiseLearningRateScale(recovery.factor())) {
+            return;
+        }
+        lastRateChangeStep = step;
+        raisePending = true;
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("learning-rate", Map.of("from", rateBefore, "to", network.learningRate()));
+        detail.put("reason", "recovered");
+        detail.put("learning-rate-scale", Map.of("from", scaleBefore, "to", network.learningRateScale()));
+        detail.put("ceiling", network.learningRateCeiling());
+        LOG.infof("Step %d: learning rate recovered from %g to %g (x%g of the schedule, ceiling x%g) after %d stable"
+                + " steps", step, rateBefore, network.learningRate(), network.learningRateScale(),
+                network.learningRateCeiling(), recovery.steps());
+        events.publish("hyperparameters-changed", step, detail);
+    }
+
+    /** No explosion is being answered and no non-finite step is recent: the model is worth keeping. */
+    public boolean stable() {
+        Map<String, Boolean> alarms = view.alarms();
+        return !alarms.getOrDefault("exploding-gradient", false) && !alarms.getOrDefault("non-finite", false);
+    }
+
+    /** The step of the last explosion reported; {@code Long.MIN_VALUE / 2} when there has been none. */
+    public long lastExplosionStep() {
+        return lastExplosionStep;
     }
 
     /**
@@ -134,6 +228,7 @@ public final class TrainingHealth {
         Map<String, Object> full = new LinkedHashMap<>(detail);
         full.put("answer", backOff(network));
         report("non-finite-loss", step, full);
+        see(network);
         refreshView(step, network);
     }
 
@@ -145,11 +240,13 @@ public final class TrainingHealth {
             answer = "none (training was unstable within the last " + settings.drift().quietSteps() + " steps)";
         } else {
             answer = switch (settings.drift().answer()) {
-                case "warm-restart" -> network.boostLearningRate(settings.drift().restartFactor(),
-                        settings.drift().restartSteps())
-                        ? "learning rate x" + settings.drift().restartFactor() + ", back to the schedule over "
-                                + settings.drift().restartSteps() + " steps"
-                        : "none (the optimizer has no learning rate)";
+                case "warm-restart" -> {
+                    boolean boosted = network.boostLearningRate(settings.drift().restartFactor(),
+                            settings.drift().restartSteps());
+                    raisePending |= boosted;
+                    yield boosted ? "learning rate x" + settings.drift().restartFactor() + ", back to the schedule over "
+                            + settings.drift().restartSteps() + " steps" : "none (the optimizer has no learning rate)";
+                }
                 case "reset-moments" -> {
                     network.resetOptimizerState();
                     yield "optimizer state reset";
@@ -205,7 +302,8 @@ public final class TrainingHealth {
 
     public State state() {
         return new State(gradients.state(), overfitting.state(), drift == null ? null : drift.state(),
-                lastUnstableStep, lastNonFiniteStep, lastDriftStep);
+                lastUnstableStep, lastNonFiniteStep, lastDriftStep, loss.state(), lastExplosionStep, lastRateChangeStep,
+                seenScale, seenBoostStart, raisePending);
     }
 
     public void restore(State state) {
@@ -220,5 +318,12 @@ public final class TrainingHealth {
         lastUnstableStep = state.lastUnstableStep();
         lastNonFiniteStep = state.lastNonFiniteStep();
         lastDriftStep = state.lastDriftStep();
+        loss.restore(state.loss());
+        // a state saved before these existed: nothing to go on, as after a fresh start
+        lastExplosionStep = state.lastExplosionStep() == null ? Long.MIN_VALUE / 2 : state.lastExplosionStep();
+        lastRateChangeStep = state.lastRateChangeStep() == null ? Long.MIN_VALUE / 2 : state.lastRateChangeStep();
+        seenScale = state.seenScale() == null ? Double.NaN : state.seenScale();
+        seenBoostStart = state.seenBoostStart() == null ? -1 : state.seenBoostStart();
+        raisePending = Boolean.TRUE.equals(state.raisePending());
     }
 }

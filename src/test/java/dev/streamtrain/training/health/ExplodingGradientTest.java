@@ -39,7 +39,7 @@ class ExplodingGradientTest {
 
     static HealthSettings settings(double backoff) {
         HealthSettings d = HealthSettings.defaults();
-        return new HealthSettings(2, 10, new GradientMonitor.Settings(1e-2, 0, 2, 10, 0), backoff, 1e-4,
+        return new HealthSettings(2, 10, new GradientMonitor.Settings(1e-2, 0, 2, 0, 0, 10, 2, 0.5), backoff, 1e-4,
                 d.holdoutHalfLife(), d.overfitting(), new HealthSettings.Drift("none", 0.002, 30, 0.005, 50, 0.9999,
                 "none", 1, 1, 100));
     }
@@ -87,7 +87,9 @@ class ExplodingGradientTest {
         assertThat(explosions.get(0).detail().get("answer").toString()).startsWith("learning rate x0.5");
         // the operator's x1000 (scale 1000) halved until the updates were back in range, and each explosion undone:
         // back to the good state from before it, the batches since trained again at the lower rate
-        assertThat(answered.trainer.learningRate()).isLessThan(0.01);
+        // (recoveries since climb back x2 every 500 stable steps towards the operator's 1.0; each climb's first step
+        // is measured and a spike there is an explosion too, so the rate stays far below it)
+        assertThat(answered.trainer.learningRate()).isLessThan(0.1);
         assertThat(answered.events("rolled-back")).hasSameSizeAs(explosions)
                 .allMatch(e -> "exploding-gradient".equals(e.detail().get("reason")));
         assertThat(unanswered.events("rolled-back")).isEmpty();

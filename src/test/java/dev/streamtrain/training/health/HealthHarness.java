@@ -57,6 +57,16 @@ final class HealthHarness {
 
     /** With a promotion rule for what serves (published every 5 steps). */
     HealthHarness(ModelSpec spec, HealthSettings settings, int checkpointEverySteps, Promotion promotion) {
+        this(new Network(spec), settings, checkpointEverySteps, promotion);
+    }
+
+    /** Training a given network (one whose weights a test has tampered with, say). */
+    HealthHarness(Network network, HealthSettings settings) {
+        this(network, settings, 0, Promotion.ALWAYS);
+    }
+
+    private HealthHarness(Network network, HealthSettings settings, int checkpointEverySteps, Promotion promotion) {
+        ModelSpec spec = network.spec();
         this.spec = spec;
         TrainingEvents recorder = new TrainingEvents() {
             @Override
@@ -99,7 +109,7 @@ final class HealthHarness {
                 return CompletableFuture.completedFuture(snapshot.step());
             }
         };
-        trainer = new OnlineTrainer(new Network(spec), OnlineTrainer.freshState(), batcher, served, List.of(listener),
+        trainer = new OnlineTrainer(network, OnlineTrainer.freshState(), batcher, served, List.of(listener),
                 new OnlineTrainer.Settings(Duration.ZERO, 5, Duration.ofHours(1), 300, checkpointEverySteps,
                         Duration.ofDays(1), promotion), checkpointEverySteps > 0 ? checkpointer : null,
                 new TrainingHealth(settings, recorder));
