@@ -13,7 +13,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * trained or dead-lettered.
  * A transactional producer leaves a commit marker at the end of a partition that is never delivered as a
  * record: a partition whose consumer has fetched up to the end, with only the last offset not delivered and
- * nothing delivered from it for {@link #QUIET}, counts as at its end too.
+ * nothing delivered from it for {@link #QUIET}, counts as at its end too. A delivery beyond the consumer's
+ * position as last read means the end known is stale (records were fetched since): behind until it is read again.
  * Thread-safe: assignments and fetch positions come from the consumer's polling thread, deliveries from the
  * ingest worker, questions from the training thread.
  */
@@ -45,7 +46,11 @@ final class LiveEdge {
             if (end == UNKNOWN || delivered == UNKNOWN) {
                 return true;
             }
-            if (delivered >= target) {
+            if (delivered > target) {
+                // delivered beyond what the consumer's position was when last read: the end known is stale
+                return true;
+            }
+            if (delivered == target) {
                 return false;
             }
             // at most a transaction marker left: everything is fetched and the last record has long been delivered

@@ -41,6 +41,17 @@ class LiveEdgeTest {
     }
 
     @Test
+    void aDeliveryBeyondTheLastKnownPositionMeansTheKnownEndIsStale() {
+        edge.assigned("t-0", 10L, 10L, 0);
+        // records 10 and 11 were produced, fetched and delivered before the position was read again
+        edge.delivered("t-0", 10, 1);
+        edge.delivered("t-0", 11, 1);
+        assertThat(edge.behind(1 + QUIET)).isTrue();
+        edge.fetched("t-0", 12, OptionalLong.of(0));
+        assertThat(edge.behind(2)).isFalse();
+    }
+
+    @Test
     void aTransactionMarkerAtTheEndCountsAsTheEndOnceEverythingIsFetchedAndQuiet() {
         // offsets 0..8 are records, 9 the commit marker: the end is 10, delivery stops at 9
         edge.assigned("t-0", 10L, 0L, 0);
