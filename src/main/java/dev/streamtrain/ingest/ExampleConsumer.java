@@ -41,9 +41,10 @@ public class ExampleConsumer {
     private final ReadPosition position;
     private final HoldoutSplit holdout;
     private final Timer decodeTime;
+    private final KafkaBacklog backlog;
 
     ExampleConsumer(ModelSpec spec, IngestConfig config, TrainingConfig training, ExampleBatcher batcher,
-                    RejectionMeter rejections, ReadPosition position, MeterRegistry registry) {
+                    RejectionMeter rejections, ReadPosition position, MeterRegistry registry, KafkaBacklog backlog) {
         this.decodeTime = Timer.builder("streamtrain.decode").tag("model", spec.name())
                 .description("Time to decode and validate one training record").register(registry);
         this.holdout = new HoldoutSplit(training.health().holdout().fraction());
@@ -51,6 +52,7 @@ public class ExampleConsumer {
         this.batcher = batcher;
         this.rejections = rejections;
         this.position = position;
+        this.backlog = backlog;
     }
 
     @Incoming("examples")
@@ -65,13 +67,17 @@ public class ExampleConsumer {
             decodeTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
             ExampleBlock untrained = position.admit(block);
             if (untrained == null) {
+                backlog.delivered(record.partition(), record.offset());
                 return message.ack();
             }
             batcher.submit(untrained);
+            // only once it is buffered: the trainer must not see the partition at its end before the record is in
+            backlog.delivered(record.partition(), record.offset());
             return CompletableFuture.completedFuture(null);
         } catch (RejectedRecordException e) {
             rejections.rejected(e.reason().code());
             LOG.debugf("Dead-lettering %s@%d: %s (%s)", record.partition(), record.offset(), e.getMessage(), e.detail());
+            backlog.delivered(record.partition(), record.offset());
             return message.nack(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

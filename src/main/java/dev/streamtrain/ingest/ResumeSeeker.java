@@ -25,6 +25,7 @@ import dev.streamtrain.training.TrainingEvents;
  * the checkpoint does not know start from the group's committed offsets.
  * A checkpoint offset beyond the partition's end means the topic is not the one the checkpoint read (it was
  * deleted and created again, or an ephemeral broker restarted): that offset is ignored and reported.
+ * It also tells the {@link KafkaBacklog} where assigned partitions end, and which partitions are gone.
  * Called on the consumer's polling thread.
  */
 @ApplicationScoped
@@ -37,11 +38,13 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
     private final TrainerService trainer;
     private final ReadPosition position;
     private final TrainingEvents events;
+    private final KafkaBacklog backlog;
 
-    ResumeSeeker(TrainerService trainer, ReadPosition position, TrainingEvents events) {
+    ResumeSeeker(TrainerService trainer, ReadPosition position, TrainingEvents events, KafkaBacklog backlog) {
         this.trainer = trainer;
         this.position = position;
         this.events = events;
+        this.backlog = backlog;
     }
 
     @Override
@@ -73,6 +76,17 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
         if (!unknown.isEmpty()) {
             rewindCommitsAheadOfTheModel(consumer, unknown);
         }
+        backlog.assigned(consumer, partitions, ends);
+    }
+
+    @Override
+    public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        backlog.forget(partitions);
+    }
+
+    @Override
+    public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        backlog.forget(partitions);
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.streamtrain.training;
 
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.List;
 import java.util.concurrent.locks.Condition;
@@ -12,17 +13,31 @@ import dev.streamtrain.model.MiniBatch;
  * the trainer re-batches them into mini-batches of the configured size, or whatever arrived within the linger
  * time. When the buffer holds {@code capacity} examples, submit blocks: ingest stops asking the consumer for
  * more, so the consumer pauses instead of buffering without bound.
+ * Linger cuts a short batch only at the live edge: while the {@link Backlog} says more records are already
+ * waiting in the source, a short batch waits until it is full (rechecked every 10 ms), so that the batch
+ * boundaries of a replay do not depend on delivery speed. A source that makes no progress at all for the stall
+ * limit does not hold a batch back any longer.
  */
 public final class ExampleBatcher {
 
+    /** The stall limit when none is given: the default of {@code streamtrain.training.stall-limit}. */
+    public static final Duration DEFAULT_STALL_LIMIT = Duration.ofSeconds(10);
+    private static final long RECHECK_NANOS = Duration.ofMillis(10).toNanos();
+
     private final int capacity;
     private final int minBatch;
+    private final Backlog backlog;
+    private final long stallLimitNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition notEmpty = lock.newCondition();
     private final Condition notFull = lock.newCondition();
     private final ArrayDeque<ExampleBlock> blocks = new ArrayDeque<>();
     private int queued;
     private int headRow;
+    // the stall clock: when the source last made progress (a submit, or a change of its delivery count)
+    private long lastProgress = System.nanoTime();
+    private long lastDeliveries;
+    private volatile boolean released;
 
     public ExampleBatcher(int capacity) {
         this(capacity, 1);
@@ -31,10 +46,27 @@ public final class ExampleBatcher {
     /**
      * {@code minBatch}: a mini-batch is not started with fewer examples queued than this, however long they
      * linger (batch normalisation needs several examples: with one, its variance is 0 and no gradient flows).
+     * Linger always applies ({@link Backlog#NONE}).
      */
     public ExampleBatcher(int capacity, int minBatch) {
+        this(capacity, minBatch, Backlog.NONE);
+    }
+
+    /** As above; a short batch lingers only when {@code backlog} is not behind (see the class comment). */
+    public ExampleBatcher(int capacity, int minBatch, Backlog backlog) {
+        this(capacity, minBatch, backlog, DEFAULT_STALL_LIMIT);
+    }
+
+    /** As above, with the time without any progress of the source after which linger applies again. */
+    public ExampleBatcher(int capacity, int minBatch, Backlog backlog, Duration stallLimit) {
+        if (stallLimit.isNegative()) {
+            throw new IllegalArgumentException("the stall limit must be >= 0, not " + stallLimit);
+        }
         this.capacity = capacity;
         this.minBatch = minBatch;
+        this.backlog = backlog;
+        this.stallLimitNanos = stallLimit.toNanos();
+        this.lastDeliveries = backlog.deliveries();
     }
 
     /** Queues a record's examples; blocks while the buffer is full. Called on ingest threads. */
@@ -47,6 +79,7 @@ public final class ExampleBatcher {
             }
             blocks.addLast(block);
             queued += block.count();
+            lastProgress = System.nanoTime();
             notEmpty.signal();
         } finally {
             lock.unlock();
@@ -55,8 +88,9 @@ public final class ExampleBatcher {
 
     /**
      * Fills {@code batch} (cleared first) and adds to {@code completed} the records whose last example went
-     * in. Returns when the batch is full, when {@code lingerNanos} have passed since its first example, or
-     * when {@code maxWaitNanos} pass with nothing at all. Called on the training thread.
+     * in. Returns when the batch is full, when {@code lingerNanos} have passed since its first example and the
+     * source is at its live edge (or stalled), or when {@code maxWaitNanos} pass with nothing at all. Called on
+     * the training thread.
      */
     public void fill(MiniBatch batch, List<RecordHandle> completed, long lingerNanos, long maxWaitNanos)
             throws InterruptedException {
@@ -73,10 +107,13 @@ public final class ExampleBatcher {
             while (!batch.isFull()) {
                 if (blocks.isEmpty() || (batch.isEmpty() && queued < Math.min(minBatch, batch.capacity()))) {
                     long left = deadline - System.nanoTime();
-                    if (left <= 0) {
+                    if (left > 0) {
+                        notEmpty.awaitNanos(left);
+                    } else if (batch.isEmpty() || !holdBack()) {
                         return;
+                    } else {
+                        notEmpty.awaitNanos(RECHECK_NANOS);
                     }
-                    notEmpty.awaitNanos(left);
                     continue;
                 }
                 if (batch.isEmpty()) {
@@ -84,6 +121,31 @@ public final class ExampleBatcher {
                 }
                 take(batch, completed, sources);
             }
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** Whether a short batch whose linger is over waits on: the source is behind and not stalled. */
+    private boolean holdBack() {
+        long now = System.nanoTime();
+        long deliveries = backlog.deliveries();
+        if (deliveries != lastDeliveries) {
+            lastDeliveries = deliveries;
+            lastProgress = now;
+        }
+        return !released && now - lastProgress < stallLimitNanos && backlog.behind();
+    }
+
+    /**
+     * From now on linger applies whatever the backlog: the trainer is stopping and must not wait for a full batch
+     * (the short batch it trains then is the one batch boundary that depends on when the stop came).
+     */
+    public void release() {
+        released = true;
+        lock.lock();
+        try {
+            notEmpty.signalAll();
         } finally {
             lock.unlock();
         }

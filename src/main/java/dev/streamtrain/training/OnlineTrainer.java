@@ -357,6 +357,7 @@ public final class OnlineTrainer implements Runnable {
     /** Asks the loop to finish its current step and return. */
     public void stop() {
         stopping = true;
+        batcher.release();
     }
 
     public long step() {

@@ -47,7 +47,7 @@ public class TrainerService {
     private volatile StreamPosition resumePosition = StreamPosition.START;
     private volatile long restoredStep;
 
-    TrainerService(TrainingConfig config) {
+    TrainerService(TrainingConfig config, Backlog backlog) {
         this.config = config;
         try {
             this.spec = ModelSpecParser.load(config.model().spec().orElse(null));
@@ -56,8 +56,10 @@ public class TrainerService {
                     config.model().spec().orElse("(bundled)"), e.getMessage());
             throw e;
         }
+        require(!config.training().stallLimit().isNegative(), "streamtrain.training.stall-limit", "must be >= 0");
         this.batcher = new ExampleBatcher(config.training().bufferExamples(),
-                spec.usesBatchNorm() ? config.training().minBatchWithBatchNorm() : 1);
+                spec.usesBatchNorm() ? config.training().minBatchWithBatchNorm() : 1, backlog,
+                config.training().stallLimit());
     }
 
     @Produces

@@ -88,6 +88,13 @@ public interface TrainingConfig {
         @WithDefault("100ms")
         Duration linger();
 
+        /**
+         * Linger cuts a short batch only at the live edge; in the middle of a backlog a short batch waits for a
+         * full one, unless the consumer delivers nothing at all for this long.
+         */
+        @WithDefault("10s")
+        Duration stallLimit();
+
         /** Examples buffered between ingest and training; when full, the Kafka consumer pauses. */
         @WithDefault("4096")
         int bufferExamples();

@@ -2,6 +2,10 @@ package dev.streamtrain.checkpoint;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -38,7 +42,8 @@ import dev.streamtrain.training.SavedTraining;
  * model, optimizer state and record counts of an uninterrupted run over the same records; corrupt
  * checkpoints are skipped with an event and the previous valid one is used, with the same final result.
  * Deterministic: one partition, one compute thread, mini-batches always full (records of 3 examples,
- * 32 a batch, a linger longer than the test).
+ * 32 a batch, a linger longer than the test; with the default linger, because linger cuts a short batch only at
+ * the live edge, even when the replay is delivered slowly).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CrashRecoveryIT {
@@ -53,6 +58,11 @@ class CrashRecoveryIT {
     // the reference run gets the stream in 7 parts of one checkpoint interval each: 7 checkpoints, always
     private static final int RECORDS_PER_PART = EVERY * 32 / ROWS_PER_RECORD;
     private static final ObjectMapper JSON = new ObjectMapper();
+    // the production-defaults scenario: its own topics, fed in three parts (48, 48, then 78 steps of records)
+    private static final String EDGE_REFERENCE = "edge.reference";
+    private static final String EDGE_CRASH = "edge.crash";
+    private static final int PART_A = 512;
+    private static final int PART_B = 1024;
 
     @TempDir
     static Path work;
@@ -66,7 +76,7 @@ class CrashRecoveryIT {
     @BeforeAll
     static void startBrokerAndStorage() throws IOException {
         broker = EmbeddedKafka.start();
-        broker.createTopics(Map.of(TOPIC, 1, "crash.events", 1, "crash.dlq", 1));
+        broker.createTopics(Map.of(TOPIC, 1, "crash.events", 1, "crash.dlq", 1, EDGE_REFERENCE, 1, EDGE_CRASH, 1));
         s3 = S3ProxyServer.start(Files.createDirectories(work.resolve("s3")));
         s3.createBucket(BUCKET);
         spec = work.resolve("crash.yaml");
@@ -196,6 +206,149 @@ class CrashRecoveryIT {
             assertThat(service.terminate()).as("exit status after SIGTERM").isIn(0, 143);
         }
         assertSameTraining(newest("ref"), reference);
+    }
+
+    /**
+     * The production defaults (linger 100 ms, held-out rows, health monitors, good-state checkpoints) and a consumer
+     * slowed after every restart so much that linger runs out in the middle of the backlog: kill -9 twice, an
+     * operator's rollback in between, and the end is bit-identical to an uninterrupted run with the same rollback.
+     * The stream comes in three parts so that the checkpoint rolled back to and the rollback itself happen at the
+     * same steps in both runs (at the live edge, where the trainer is idle).
+     */
+    @Test
+    @Order(4)
+    void withProductionDefaultsASlowReplayAfterKillsAndARollbackEndsBitIdentical() throws Exception {
+        SavedTraining uninterrupted;
+        long checkpointA;
+        try (ServiceProcess service = startEdge("edge-reference", EDGE_REFERENCE, false)) {
+            checkpointA = partAThenCheckpoint(service, EDGE_REFERENCE);
+            send(EDGE_REFERENCE, records.subList(PART_A, PART_B));
+            awaitTrained(service, EDGE_REFERENCE, PART_B);
+            rollBack(service, checkpointA);
+            send(EDGE_REFERENCE, records.subList(PART_B, RECORDS));
+            awaitTrained(service, EDGE_REFERENCE, RECORDS);
+            assertThat(service.terminate()).as("exit status after SIGTERM").isIn(0, 143);
+        }
+        uninterrupted = newest(EDGE_REFERENCE);
+        assertThat(uninterrupted.state().step()).as("174 steps and the rollback").isEqualTo(FINAL_STEP + 1);
+
+        send(EDGE_CRASH, records.subList(0, PART_A));
+        try (ServiceProcess service = startEdge("edge-crash-1", EDGE_CRASH, true)) {
+            awaitStatus(service, s -> s.path("step").asLong() >= EVERY + 5);
+            service.kill();
+        }
+        try (ServiceProcess service = startEdge("edge-crash-2", EDGE_CRASH, true)) {
+            assertThat(partAThenCheckpoint(service, EDGE_CRASH)).isEqualTo(checkpointA);
+            send(EDGE_CRASH, records.subList(PART_A, PART_B));
+            awaitStatus(service, s -> s.path("step").asLong() >= checkpointA + EVERY + 5);
+            service.kill();
+        }
+        try (ServiceProcess service = startEdge("edge-crash-3", EDGE_CRASH, true)) {
+            awaitTrained(service, EDGE_CRASH, PART_B);
+            rollBack(service, checkpointA);
+            send(EDGE_CRASH, records.subList(PART_B, RECORDS));
+            long rolledBack = status(service).path("step").asLong();
+            awaitStatus(service, s -> s.path("step").asLong() >= rolledBack + EVERY + 5);
+            service.kill();
+        }
+        try (ServiceProcess service = startEdge("edge-crash-4", EDGE_CRASH, true)) {
+            awaitTrained(service, EDGE_CRASH, RECORDS);
+            assertThat(service.terminate()).as("exit status after SIGTERM").isIn(0, 143);
+        }
+        SavedTraining crashed = newest(EDGE_CRASH);
+        assertThat(crashed.state().step()).isEqualTo(uninterrupted.state().step());
+        assertThat(crashed.state().recordsByPartition().values()).containsExactly((long) RECORDS);
+        // the position is the next record's offset: past 1,856 records and the commit markers of three transactions
+        assertThat(crashed.state().position().next().values()).containsExactly((long) RECORDS + 2);
+        assertThat(crashed.state().prequential()).isEqualTo(uninterrupted.state().prequential());
+        assertThat(crashed.state().holdout().examples()).isPositive();
+        assertThat(crashed.state().holdout()).isEqualTo(uninterrupted.state().holdout());
+        assertThat(crashed.state().health()).isEqualTo(uninterrupted.state().health());
+        assertThat(maxAbsDifference(crashed.network().parameters(), uninterrupted.network().parameters()))
+                .as("max |Δp| between the crashed and the uninterrupted run").isZero();
+        assertThat(crashed.network().parameters()).containsExactly(uninterrupted.network().parameters());
+        assertThat(crashed.network().optimizerState()).containsExactly(uninterrupted.network().optimizerState());
+    }
+
+    /** Trains part A (the topic gets it first if it has nothing yet), then checkpoints at the edge: its step. */
+    private static long partAThenCheckpoint(ServiceProcess service, String topic) throws Exception {
+        if (topic.equals(EDGE_REFERENCE)) {
+            send(topic, records.subList(0, PART_A));
+        }
+        awaitTrained(service, topic, PART_A);
+        long step = JSON.readTree(service.post("/v1/training/checkpoint", "{}", "it-token")).path("step").asLong();
+        assertThat(step).as("the checkpoint at the edge holds all of part A").isEqualTo(PART_A * ROWS_PER_RECORD / 32);
+        return step;
+    }
+
+    private static void rollBack(ServiceProcess service, long step) throws Exception {
+        JsonNode answer = JSON.readTree(service.post("/v1/training/rollback?step=" + step, "{}", "it-token"));
+        assertThat(answer.path("to-checkpoint").asLong()).isEqualTo(step);
+    }
+
+    private static ServiceProcess startEdge(String name, String topic, boolean slowed) throws IOException {
+        Map<String, String> properties = new HashMap<>();
+        properties.put("kafka.bootstrap.servers", broker.bootstrapServers());
+        properties.put("mp.messaging.incoming.examples.topic", topic);
+        properties.put("mp.messaging.incoming.examples.group.id", topic);
+        properties.put("mp.messaging.incoming.examples.session.timeout.ms", "6000");
+        properties.put("mp.messaging.incoming.examples.heartbeat.interval.ms", "1000");
+        properties.put("mp.messaging.incoming.examples.dead-letter-queue.topic", "crash.dlq");
+        properties.put("mp.messaging.outgoing.events.topic", "crash.events");
+        properties.put("mp.messaging.incoming.examples.isolation.level", "read_committed");
+        if (slowed) {
+            // one record per fetch, each fetch held by the broker: a batch of 32 rows takes far longer than linger
+            properties.put("mp.messaging.incoming.examples.max.poll.records", "1");
+            properties.put("mp.messaging.incoming.examples.max.partition.fetch.bytes", "1");
+            properties.put("mp.messaging.incoming.examples.fetch.max.bytes", "1");
+            properties.put("mp.messaging.incoming.examples.fetch.min.bytes", "1048576");
+            properties.put("mp.messaging.incoming.examples.fetch.max.wait.ms", "40");
+        }
+        properties.put("streamtrain.model.spec", spec.toString());
+        properties.put("streamtrain.compute.threads", "1");
+        properties.put("streamtrain.checkpoint.root", "s3://" + BUCKET + "/" + topic);
+        properties.put("streamtrain.checkpoint.s3.endpoint", s3.endpoint());
+        properties.put("streamtrain.checkpoint.s3.path-style", "true");
+        properties.put("streamtrain.checkpoint.s3.region", "us-east-1");
+        properties.put("streamtrain.checkpoint.every-steps", Integer.toString(EVERY));
+        // the rollback's checkpoint must outlive retention
+        properties.put("streamtrain.checkpoint.keep", "100");
+        properties.put("streamtrain.admin.token", "it-token");
+        return ServiceProcess.start(name, properties,
+                Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey()));
+    }
+
+    /**
+     * One transaction (a read_committed consumer sees the part all at once, so a running trainer is never at the
+     * live edge in the middle of it, and the part ends with a commit marker that is never delivered), every
+     * record its own producer batch (a consumer fetching one batch at a time gets one record).
+     */
+    private static void send(String topic, List<String[]> keyValues) {
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.ACKS_CONFIG, "all",
+                ProducerConfig.BATCH_SIZE_CONFIG, 1, ProducerConfig.TRANSACTIONAL_ID_CONFIG, topic + "-producer"),
+                new ByteArraySerializer(), new ByteArraySerializer())) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (String[] kv : keyValues) {
+                producer.send(new ProducerRecord<>(topic, kv[0].getBytes(StandardCharsets.UTF_8),
+                        kv[1].getBytes(StandardCharsets.UTF_8)));
+            }
+            producer.commitTransaction();
+        }
+    }
+
+    private static void awaitTrained(ServiceProcess service, String topic, long records) {
+        awaitStatus(service, s -> s.path("records").path(topic + "-0").asLong() == records);
+    }
+
+    private static double maxAbsDifference(float[] a, float[] b) {
+        assertThat(a).hasSameSizeAs(b);
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs((double) a[i] - b[i]));
+        }
+        return max;
     }
 
     private static void assertSameTraining(SavedTraining actual, SavedTraining expected) {

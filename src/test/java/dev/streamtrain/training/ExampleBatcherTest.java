@@ -216,4 +216,115 @@ class ExampleBatcherTest {
         assertThat(completed).containsExactly(new TestRecord(1), new TestRecord(2));
     }
 
+
+    /** A source whose backlog the test sets: behind or at its edge, and how many records it has delivered. */
+    private static final class FakeBacklog implements Backlog {
+        volatile boolean behind = true;
+        final java.util.concurrent.atomic.AtomicLong deliveries = new java.util.concurrent.atomic.AtomicLong();
+
+        @Override
+        public boolean behind() {
+            return behind;
+        }
+
+        @Override
+        public long deliveries() {
+            return deliveries.get();
+        }
+    }
+
+    private CompletableFuture<Void> fillAsync(ExampleBatcher batcher, MiniBatch batch, List<RecordHandle> completed,
+                                              long linger) {
+        return CompletableFuture.runAsync(() -> {
+            try {
+                batcher.fill(batch, completed, linger, LONG_WAIT);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, executor);
+    }
+
+    @Test
+    void behindItsBacklogAShortBatchWaitsPastLingerUntilItIsFull() throws Exception {
+        FakeBacklog backlog = new FakeBacklog();
+        ExampleBatcher batcher = new ExampleBatcher(100, 1, backlog, Duration.ofMinutes(5));
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.submit(block(1, 3));
+
+        CompletableFuture<Void> fill = fillAsync(batcher, batch, completed, SHORT);
+        // many linger times and rechecks: still waiting, the rows taken but the batch not returned
+        await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 0);
+        Thread.sleep(20 * TimeUnit.NANOSECONDS.toMillis(SHORT));
+        assertThat(fill).as("a short batch behind the backlog").isNotDone();
+
+        batcher.submit(block(2, 2));
+        fill.get(10, TimeUnit.SECONDS);
+        assertThat(rows(batch)).containsExactly(100, 101, 102, 200);
+        assertThat(batcher.queued()).isEqualTo(1);
+    }
+
+    @Test
+    void atTheLiveEdgeLingerFlushesTheShortBatch() throws Exception {
+        FakeBacklog backlog = new FakeBacklog();
+        ExampleBatcher batcher = new ExampleBatcher(100, 1, backlog, Duration.ofMinutes(5));
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.submit(block(1, 3));
+
+        CompletableFuture<Void> fill = fillAsync(batcher, batch, completed, SHORT);
+        await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 0);
+        assertThat(fill).isNotDone();
+        // the rest of the partition arrived (nothing for this batch): at the edge the rows lingered long enough
+        backlog.behind = false;
+
+        fill.get(10, TimeUnit.SECONDS);
+        assertThat(rows(batch)).containsExactly(100, 101, 102);
+        assertThat(completed).containsExactly(new TestRecord(1));
+    }
+
+    @Test
+    void aSourceWithoutProgressForTheStallLimitLetsLingerApplyAgain() throws Exception {
+        FakeBacklog backlog = new FakeBacklog();
+        Duration stall = Duration.ofSeconds(2);
+        ExampleBatcher batcher = new ExampleBatcher(100, 1, backlog, stall);
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.submit(block(1, 1));
+
+        // deliveries that never reach the buffer (dropped or dead-lettered records) are progress too
+        long start = System.nanoTime();
+        CompletableFuture<Void> fill = fillAsync(batcher, batch, completed, SHORT);
+        long keepAliveUntil = start + 3 * stall.toNanos();
+        long lastDelivery = start;
+        while (System.nanoTime() < keepAliveUntil) {
+            lastDelivery = System.nanoTime();
+            backlog.deliveries.incrementAndGet();
+            Thread.sleep(stall.toMillis() / 20);
+            assertThat(fill).as("the source delivers: the short batch waits").isNotDone();
+        }
+        fill.get(30, TimeUnit.SECONDS);
+        assertThat(System.nanoTime() - lastDelivery).as("returned only after the stall limit without progress")
+                .isGreaterThanOrEqualTo(stall.toNanos());
+        assertThat(backlog.behind).isTrue();
+        assertThat(rows(batch)).containsExactly(100);
+    }
+
+    @Test
+    void releasingTheBatcherEndsTheWaitForAFullBatch() throws Exception {
+        FakeBacklog backlog = new FakeBacklog();
+        ExampleBatcher batcher = new ExampleBatcher(100, 1, backlog, Duration.ofMinutes(5));
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        batcher.submit(block(1, 2));
+
+        CompletableFuture<Void> fill = fillAsync(batcher, batch, completed, SHORT);
+        await().atMost(Duration.ofSeconds(10)).until(() -> batcher.queued() == 0);
+        assertThat(fill).isNotDone();
+        batcher.release();
+
+        fill.get(10, TimeUnit.SECONDS);
+        assertThat(rows(batch)).containsExactly(100, 101);
+    }
+
 }
