@@ -9,10 +9,21 @@ final class BlockAssembler {
 
     private static final double ONE_HOT_TOLERANCE = 1e-3;
 
-    private final ModelSpec spec;
+    private static final String KEYS = "streamtrain.ingest.range.";
 
-    BlockAssembler(ModelSpec spec) {
+    private final ModelSpec spec;
+    private final ValueBounds bounds;
+    // the values are float32: a bound compares with its float32 rounding, so that a record holding the bound passes
+    private final float maxAbsFeature;
+    private final float maxAbsLabel;
+    private final float maxWeight;
+
+    BlockAssembler(ModelSpec spec, ValueBounds bounds) {
         this.spec = spec;
+        this.bounds = bounds;
+        this.maxAbsFeature = (float) bounds.maxAbsFeature();
+        this.maxAbsLabel = (float) bounds.maxAbsLabel();
+        this.maxWeight = (float) bounds.maxWeight();
     }
 
     ExampleBlock assemble(Rows features, Rows labels, Rows weights, boolean batch, RecordHandle source) {
@@ -35,6 +46,10 @@ final class BlockAssembler {
             if (!Float.isFinite(features.value(i))) {
                 throw new RejectedRecordException(RejectReason.NON_FINITE,
                         "feature " + (i % inputs) + " of example " + (i / inputs) + " is " + features.value(i));
+            }
+            if (Math.abs(features.value(i)) > maxAbsFeature) {
+                throw outOfRange("feature " + (i % inputs) + " of example " + (i / inputs) + " is "
+                        + features.value(i), "|feature| <= " + bounds.maxAbsFeature(), "max-abs-feature");
             }
         }
         float[] x = java.util.Arrays.copyOf(features.values(), n * inputs);
@@ -77,6 +92,7 @@ final class BlockAssembler {
             if (spec.outputs() != 1) {
                 throw wrongShape("label " + row + " is one number; the model has " + spec.outputs() + " outputs");
             }
+            checkTarget(v, row);
             y[row] = v;
             return;
         }
@@ -99,6 +115,9 @@ final class BlockAssembler {
                 throw new RejectedRecordException(RejectReason.BAD_LABEL,
                         "label " + row + " holds " + v + "; one-hot/multi-hot values must be in [0, 1]");
             }
+            if (!spec.isClassification()) {
+                checkTarget(v, row);
+            }
             sum += v;
             y[row * width + k] = v;
         }
@@ -108,7 +127,13 @@ final class BlockAssembler {
         }
     }
 
-    private static float[] weights(Rows weights, int n, boolean batch) {
+    private void checkTarget(float v, int row) {
+        if (Math.abs(v) > maxAbsLabel) {
+            throw outOfRange("label " + row + " holds " + v, "|label| <= " + bounds.maxAbsLabel(), "max-abs-label");
+        }
+    }
+
+    private float[] weights(Rows weights, int n, boolean batch) {
         if (weights == null) {
             return null;
         }
@@ -125,8 +150,17 @@ final class BlockAssembler {
             if (w[i] < 0) {
                 throw new RejectedRecordException(RejectReason.MALFORMED, "weight " + i + " is negative: " + w[i]);
             }
+            if (w[i] > maxWeight) {
+                throw outOfRange("weight " + i + " is " + w[i], "weight <= " + bounds.maxWeight(), "max-weight");
+            }
         }
         return w;
+    }
+
+    // the cause names the bound and the key that sets it, so that an operator can tell a bad producer from a bound too tight
+    private static RejectedRecordException outOfRange(String what, String bound, String key) {
+        return new RejectedRecordException(RejectReason.OUT_OF_RANGE, what + "; the bound is " + bound + " ("
+                + KEYS + key + ")");
     }
 
     private static RejectedRecordException wrongShape(String detail) {

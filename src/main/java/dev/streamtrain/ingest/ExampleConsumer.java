@@ -17,6 +17,7 @@ import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.telemetry.RejectionMeter;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
+import dev.streamtrain.training.RangeConfig;
 import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.TrainingConfig;
 
@@ -43,12 +44,14 @@ public class ExampleConsumer {
     private final Timer decodeTime;
     private final KafkaBacklog backlog;
 
-    ExampleConsumer(ModelSpec spec, IngestConfig config, TrainingConfig training, ExampleBatcher batcher,
-                    RejectionMeter rejections, ReadPosition position, MeterRegistry registry, KafkaBacklog backlog) {
+    ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, TrainingConfig training,
+                    ExampleBatcher batcher, RejectionMeter rejections, ReadPosition position, MeterRegistry registry,
+                    KafkaBacklog backlog) {
         this.decodeTime = Timer.builder("streamtrain.decode").tag("model", spec.name())
                 .description("Time to decode and validate one training record").register(registry);
         this.holdout = new HoldoutSplit(training.health().holdout().fraction());
-        this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord());
+        this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord(),
+                ValueBounds.of(range));
         this.batcher = batcher;
         this.rejections = rejections;
         this.position = position;

@@ -30,11 +30,19 @@ public final class ExampleDecoder {
     private final ModelSpec spec;
     private final int maxBytes;
     private final int maxExamples;
+    private final BlockAssembler assembler;
 
+    /** A decoder with the default {@link ValueBounds}. */
     public ExampleDecoder(ModelSpec spec, int maxBytes, int maxExamples) {
+        this(spec, maxBytes, maxExamples, ValueBounds.DEFAULTS);
+    }
+
+    /** A decoder that dead-letters values beyond {@code bounds} as {@code out-of-range}. */
+    public ExampleDecoder(ModelSpec spec, int maxBytes, int maxExamples, ValueBounds bounds) {
         this.spec = spec;
         this.maxBytes = maxBytes;
         this.maxExamples = maxExamples;
+        this.assembler = new BlockAssembler(spec, bounds);
     }
 
     public ExampleBlock decode(byte[] value, RecordHandle source) {
@@ -95,7 +103,7 @@ public final class ExampleDecoder {
             // e.g. two objects in one record: the second would otherwise be dropped without a trace
             throw malformed("the record holds more than one JSON value; send one object (one example or a batch)");
         }
-        return new BlockAssembler(spec).assemble(features, labels, weights, batch, source);
+        return assembler.assemble(features, labels, weights, batch, source);
     }
 
     private static RejectedRecordException malformed(String detail) {

@@ -6,7 +6,9 @@ public enum RejectReason {
     WRONG_SHAPE("wrong-shape"),
     NON_FINITE("non-finite"),
     BAD_LABEL("bad-label"),
-    TOO_LARGE("too-large");
+    TOO_LARGE("too-large"),
+    /** Finite, but beyond a configured bound: it would overflow the arithmetic or wreck the normaliser. */
+    OUT_OF_RANGE("out-of-range");
 
     private final String code;
 

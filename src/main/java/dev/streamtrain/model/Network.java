@@ -576,6 +576,14 @@ public final class Network {
         }
     }
 
+    /**
+     * What the normaliser has learned of the inputs (a live view, read on the training thread): the statistics
+     * a new example is judged against before it may change them. Nothing learned when the spec does not normalise.
+     */
+    public FeatureRange featureRange() {
+        return new FeatureRange(normalizer);
+    }
+
     public long parameterCount() {
         return graph.numParams();
     }

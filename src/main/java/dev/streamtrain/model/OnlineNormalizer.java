@@ -78,6 +78,20 @@ public final class OnlineNormalizer {
         return count;
     }
 
+    public int features() {
+        return features;
+    }
+
+    /** The running mean of feature {@code j}, without copying. */
+    public double meanAt(int j) {
+        return mean[j];
+    }
+
+    /** The running standard deviation (population) of feature {@code j}; 0 before any example. */
+    public double stdAt(int j) {
+        return count == 0 ? 0 : Math.sqrt(m2[j] / count);
+    }
+
     /** The running mean, the "average input" (used as the explanation baseline). */
     public double[] mean() {
         return mean.clone();

@@ -100,6 +100,17 @@ public final class ExampleBatcher {
     /** As above; also adds to {@code sources} (when not null) the record of each row of the batch, in order. */
     public void fill(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources, long lingerNanos,
                      long maxWaitNanos) throws InterruptedException {
+        fill(batch, completed, sources, null, null, lingerNanos, maxWaitNanos);
+    }
+
+    /**
+     * As above, with each record judged by {@code guard} (when not null) as it comes to the head of the queue,
+     * before any of its rows is taken: a refused record is taken out of the queue whole and added to
+     * {@code refused}, never to the batch nor to {@code completed}.
+     */
+    public void fill(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources, RecordGuard guard,
+                     List<RecordGuard.Refusal> refused, long lingerNanos, long maxWaitNanos)
+            throws InterruptedException {
         batch.clear();
         long deadline = System.nanoTime() + maxWaitNanos;
         lock.lockInterruptibly();
@@ -114,6 +125,9 @@ public final class ExampleBatcher {
                     } else {
                         notEmpty.awaitNanos(RECHECK_NANOS);
                     }
+                    continue;
+                }
+                if (guard != null && headRow == 0 && refuseHead(guard, refused)) {
                     continue;
                 }
                 if (batch.isEmpty()) {
@@ -149,6 +163,20 @@ public final class ExampleBatcher {
         } finally {
             lock.unlock();
         }
+    }
+
+    // a record is judged once, whole, before its first row is taken: a refusal never splits one
+    private boolean refuseHead(RecordGuard guard, List<RecordGuard.Refusal> refused) {
+        ExampleBlock head = blocks.peekFirst();
+        RecordGuard.Refusal refusal = guard.check(head);
+        if (refusal == null) {
+            return false;
+        }
+        blocks.pollFirst();
+        queued -= head.count();
+        refused.add(refusal);
+        notFull.signalAll();
+        return true;
     }
 
     private void take(MiniBatch batch, List<RecordHandle> completed, List<RecordHandle> sources) {

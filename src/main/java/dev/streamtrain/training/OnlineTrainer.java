@@ -50,6 +50,8 @@ public final class OnlineTrainer implements Runnable {
     private final MiniBatch batch;
     private final List<RecordHandle> completed = new ArrayList<>();
     private final List<RecordHandle> sources = new ArrayList<>();
+    private final RecordGuard recordGuard;
+    private final List<RecordGuard.Refusal> refused = new ArrayList<>();
     private final PrequentialStats stats;
     private final PrequentialStats holdoutStats;
     private final TrainingHealth health;
@@ -70,10 +72,18 @@ public final class OnlineTrainer implements Runnable {
                 new TrainingHealth(HealthSettings.defaults(), TrainingEvents.NONE));
     }
 
-    /** As above, watched by {@code health}. */
+    /** As above, watched by {@code health}; no record refused for being out of range. */
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
                          List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer,
                          TrainingHealth health) {
+        this(network, state, batcher, served, listeners, settings, checkpointer, health, RecordGuard.OFF);
+    }
+
+    /** As above; records out of the range the model has learned are dead-lettered as {@code recordGuard} says. */
+    public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
+                         List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer,
+                         TrainingHealth health, RecordGuard recordGuard) {
+        this.recordGuard = recordGuard;
         if (!network.stateFinite()) {
             throw new IllegalStateException("the network to train from is not finite");
         }
@@ -152,7 +162,13 @@ public final class OnlineTrainer implements Runnable {
         guard.beforeStep(step + 1);
         completed.clear();
         sources.clear();
-        batcher.fill(batch, completed, sources, settings.linger().toNanos(), maxWaitNanos);
+        refused.clear();
+        // judged by the network as it is now: a rollback's network judges what would change it
+        batcher.fill(batch, completed, sources, recordGuard.use(network.featureRange()), refused,
+                settings.linger().toNanos(), maxWaitNanos);
+        for (RecordGuard.Refusal refusal : refused) {
+            ledger.refuse(refusal.source(), "out-of-range", refusal.cause());
+        }
         if (batch.isEmpty()) {
             // at rest (the live edge): what has been trained becomes the good state, so that its checkpoint, and
             // the offsets committed after it, catch up with the stream

@@ -58,7 +58,9 @@ final class StreamLedger {
     }
 
     private void advance(RecordHandle record) {
-        next.put(record.partition(), record.offset() + 1);
+        // a record refused as it came to the head of the queue is settled before the records of the batch it
+        // would have joined: the position never moves back
+        next.merge(record.partition(), record.offset() + 1, Math::max);
         restoredPartials.computeIfPresent(record.partition(), (p, partial) ->
                 partial.offset() <= record.offset() ? null : partial);
         records.merge(record.partition(), 1L, Long::sum);

@@ -39,6 +39,7 @@ public class TrainerService {
     private static final Logger LOG = Logger.getLogger(TrainerService.class);
 
     private final TrainingConfig config;
+    private final RangeConfig range;
     private final ModelSpec spec;
     private final ExampleBatcher batcher;
     private volatile OnlineTrainer trainer;
@@ -47,8 +48,9 @@ public class TrainerService {
     private volatile StreamPosition resumePosition = StreamPosition.START;
     private volatile long restoredStep;
 
-    TrainerService(TrainingConfig config, Backlog backlog) {
+    TrainerService(TrainingConfig config, RangeConfig range, Backlog backlog) {
         this.config = config;
+        this.range = range;
         try {
             this.spec = ModelSpecParser.load(config.model().spec().orElse(null));
         } catch (InvalidSpecException e) {
@@ -100,7 +102,7 @@ public class TrainerService {
         var c = config.checkpoint();
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
-                        c.everySteps(), c.interval(), promotion(config)), checkpointer, health);
+                        c.everySteps(), c.interval(), promotion(config)), checkpointer, health, RecordGuard.of(range));
         LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
         thread = new Thread(trainer, "streamtrain-trainer");

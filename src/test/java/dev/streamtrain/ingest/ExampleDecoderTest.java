@@ -286,6 +286,83 @@ class ExampleDecoderTest {
         assertThat(detailOf("{\"features\": [1, 2,")).startsWith("not valid JSON: ");
     }
 
+    @Test
+    void valuesBeyondTheDefaultBoundsAreOutOfRangeWithTheBoundNamed() {
+        String absurd = "{\"features\": [" + "1e30, ".repeat(63) + "1e30], \"label\": 1}";
+        assertThat(rejection(decoder, absurd)).isEqualTo(RejectReason.OUT_OF_RANGE);
+        assertThat(detailOf(absurd)).isEqualTo("feature 0 of example 0 is 1.0E30; the bound is |feature| <= 1.0E14"
+                + " (streamtrain.ingest.range.max-abs-feature)");
+        // the second row of a batch, negative: the whole record is refused
+        String batch = "{\"features\": [" + features(0) + ", [" + "0, ".repeat(10) + "-2e14" + ", 0".repeat(53)
+                + "]], \"labels\": [1, 2]}";
+        assertThat(detailOf(batch)).startsWith("feature 10 of example 1 is -2.00000001E14; the bound is |feature| <= 1.0E14");
+
+        String heavy = "{\"features\": " + features(0) + ", \"label\": 1, \"weight\": 1e30}";
+        assertThat(rejection(decoder, heavy)).isEqualTo(RejectReason.OUT_OF_RANGE);
+        assertThat(detailOf(heavy)).isEqualTo("weight 0 is 1.0E30; the bound is weight <= 1000000.0"
+                + " (streamtrain.ingest.range.max-weight)");
+
+        ExampleDecoder regression = new ExampleDecoder(ModelSpecParser.parse(regressionSpec(2)), MAX_BYTES,
+                MAX_EXAMPLES);
+        String target = "{\"features\": [1, 2], \"label\": [7.5, -3e20]}";
+        assertThatThrownBy(() -> regression.decode(target.getBytes(StandardCharsets.UTF_8), SOURCE))
+                .isInstanceOfSatisfying(RejectedRecordException.class, e -> {
+                    assertThat(e.reason()).isEqualTo(RejectReason.OUT_OF_RANGE);
+                    assertThat(e.getMessage()).isEqualTo("out-of-range");
+                    assertThat(e.detail()).isEqualTo("label 0 holds -3.0E20; the bound is |label| <= 1.0E14"
+                            + " (streamtrain.ingest.range.max-abs-label)");
+                });
+        ExampleDecoder oneTarget = new ExampleDecoder(ModelSpecParser.parse(regressionSpec(1)), MAX_BYTES,
+                MAX_EXAMPLES);
+        assertThat(rejection(oneTarget, "{\"features\": [1, 2], \"label\": 2e14}"))
+                .isEqualTo(RejectReason.OUT_OF_RANGE);
+    }
+
+    @Test
+    void valuesAtTheBoundsAreAccepted() {
+        String edge = "{\"features\": [" + "1e14, ".repeat(32) + "-1e14, ".repeat(31) + "-1e14], \"label\": 9,"
+                + " \"weight\": 1e6}";
+        ExampleBlock block = decode(edge);
+        assertThat(block.features()[0]).isEqualTo(1e14f);
+        assertThat(block.weight(0)).isEqualTo(1e6f);
+        ExampleDecoder regression = new ExampleDecoder(ModelSpecParser.parse(regressionSpec(1)), MAX_BYTES,
+                MAX_EXAMPLES);
+        assertThat(decode(regression, "{\"features\": [3.5e13, -1e14], \"label\": -1e14}").labels())
+                .containsExactly(-1e14f);
+    }
+
+    @Test
+    void boundsAreConfigurableAndCanBeSwitchedOff() {
+        ExampleDecoder tight = new ExampleDecoder(DIGITS, MAX_BYTES, MAX_EXAMPLES, new ValueBounds(100, 100, 2));
+        assertThat(rejection(tight, "{\"features\": [" + "0, ".repeat(63) + "101], \"label\": 1}"))
+                .isEqualTo(RejectReason.OUT_OF_RANGE);
+        assertThat(rejection(tight, "{\"features\": " + features(0) + ", \"label\": 1, \"weight\": 2.5}"))
+                .isEqualTo(RejectReason.OUT_OF_RANGE);
+        assertThat(decode(tight, "{\"features\": " + features(99) + ", \"label\": 1, \"weight\": 2}").count())
+                .isEqualTo(1);
+
+        ExampleDecoder off = new ExampleDecoder(DIGITS, MAX_BYTES, MAX_EXAMPLES, ValueBounds.NONE);
+        ExampleBlock absurd = decode(off, "{\"features\": [" + "3e38, ".repeat(63) + "-3e38], \"label\": 1,"
+                + " \"weight\": 1e30}");
+        assertThat(absurd.features()[63]).isEqualTo(-3e38f);
+        assertThat(absurd.weight(0)).isEqualTo(1e30f);
+        // finite is still required
+        assertThat(rejection(off, "{\"features\": [" + "1, ".repeat(63) + "Infinity], \"label\": 1}"))
+                .isEqualTo(RejectReason.NON_FINITE);
+
+        assertThatThrownBy(() -> new ValueBounds(0, 1, 1)).hasMessageContaining("max-abs-feature must be > 0");
+        assertThatThrownBy(() -> new ValueBounds(1, 1, Double.NaN)).hasMessageContaining("max-weight must be > 0");
+    }
+
+    private static RejectReason rejection(ExampleDecoder decoder, String json) {
+        try {
+            decoder.decode(json.getBytes(StandardCharsets.UTF_8), SOURCE);
+        } catch (RejectedRecordException e) {
+            return e.reason();
+        }
+        throw new AssertionError("accepted: " + json);
+    }
+
     private String detailOf(String json) {
         try {
             decode(json);

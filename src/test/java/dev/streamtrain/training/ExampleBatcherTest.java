@@ -16,7 +16,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
+import dev.streamtrain.model.FeatureRange;
 import dev.streamtrain.model.MiniBatch;
+import dev.streamtrain.model.OnlineNormalizer;
 import dev.streamtrain.support.TestRecord;
 
 /** Records of any size are re-batched in order into full mini-batches, with lingering, back-pressure and completion. */
@@ -82,6 +84,43 @@ class ExampleBatcherTest {
         assertThat(batch.isFull()).isFalse();
         assertThat(completed).containsExactly(new TestRecord(3), new TestRecord(4));
         assertThat(batcher.queued()).isZero();
+    }
+
+    @Test
+    void aRecordTheGuardRefusesIsTakenOutWholeAndNeverBatched() throws InterruptedException {
+        // learned: 600 examples of mean 0, std 1; then record 2 holds a row 1e9 standard deviations out
+        OnlineNormalizer learned = new OnlineNormalizer(1);
+        float[] seen = new float[600];
+        for (int i = 0; i < seen.length; i++) {
+            seen[i] = i % 2 == 0 ? 1f : -1f;
+        }
+        learned.update(seen, seen.length);
+        RecordGuard guard = new RecordGuard(1e4, 500).use(FeatureRange.of(learned));
+        ExampleBatcher batcher = new ExampleBatcher(100);
+        batcher.submit(block(1, 2));
+        float[] absurd = {3f, 1e9f, 5f};
+        batcher.submit(new ExampleBlock(3, absurd, new float[3], null, new TestRecord(2)));
+        batcher.submit(block(3, 3));
+        MiniBatch batch = new MiniBatch(4, 1, 1);
+        List<RecordHandle> completed = new ArrayList<>();
+        List<RecordGuard.Refusal> refused = new ArrayList<>();
+
+        batcher.fill(batch, completed, null, guard, refused, LONG_WAIT, LONG_WAIT);
+
+        assertThat(rows(batch)).containsExactly(100, 101, 300, 301);
+        assertThat(completed).containsExactly(new TestRecord(1));
+        assertThat(refused).singleElement().satisfies(r -> {
+            assertThat(r.source()).isEqualTo(new TestRecord(2));
+            assertThat(r.cause()).startsWith("feature 0 of example 1 is 1.0E9, 1.00e+09 standard deviations from its"
+                    + " learned mean 0.00000 (std 1.00000, from 600 examples); the bound is 10000.0 standard"
+                    + " deviations (streamtrain.ingest.range.max-deviations)");
+        });
+        assertThat(batcher.queued()).isEqualTo(1);
+
+        // before the warm-up the same record would pass
+        RecordGuard early = new RecordGuard(1e4, 601).use(FeatureRange.of(learned));
+        assertThat(early.check(new ExampleBlock(3, absurd, new float[3], null, new TestRecord(4)))).isNull();
+        assertThat(RecordGuard.OFF.check(new ExampleBlock(3, absurd, new float[3], null, new TestRecord(4)))).isNull();
     }
 
     @Test

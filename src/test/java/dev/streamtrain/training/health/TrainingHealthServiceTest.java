@@ -43,7 +43,9 @@ class TrainingHealthServiceTest {
                     "streamtrain.health.sample-every-steps", "2",
                     "streamtrain.health.gradients.patience", "2",
                     "streamtrain.health.drift.detector", "none",
-                    "streamtrain.training.linger", "2s");
+                    "streamtrain.training.linger", "2s",
+                    // the poisoned record below must reach the trainer: above float32's range, no bound refuses it
+                    "streamtrain.ingest.range.max-abs-feature", "3.4e38");
         }
     }
 
