@@ -188,8 +188,8 @@ public final class OnlineTrainer implements Runnable {
             holdoutStats.add(result.holdout(), classification);
             gate.observe(guard.trained());
             double scale = network.learningRateScale();
-            health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network);
-            boolean explosion = health.view().alarms().getOrDefault("exploding-gradient", false)
+            // an explosion the monitors reported and answered with a back-off: undone to before it, at the new rate
+            boolean explosion = health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network)
                     && network.learningRateScale() < scale;
             // the records of this step are done with before a good state (and so a checkpoint) can include them
             ledger.settle(completed);

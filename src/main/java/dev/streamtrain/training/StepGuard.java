@@ -286,8 +286,7 @@ final class StepGuard {
 
     /** No explosion is being answered and no non-finite step is recent: a state worth going back to. */
     boolean stable() {
-        return !health.view().alarms().getOrDefault("exploding-gradient", false)
-                && !health.view().alarms().getOrDefault("non-finite", false);
+        return health.stable();
     }
 
     // a step whose batch scored a loss no learning classifier has: the model has exploded (finite or not)
