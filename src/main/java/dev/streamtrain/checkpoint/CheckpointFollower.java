@@ -19,7 +19,8 @@ import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.ServedModel;
-import dev.streamtrain.training.TrainingConfig;
+import dev.streamtrain.ServiceConfig;
+import dev.streamtrain.serving.ServingConfig;
 
 /**
  * The serving-only replica ({@code streamtrain.mode=serve}): serves the newest valid checkpoint of the model
@@ -35,14 +36,16 @@ public class CheckpointFollower {
     private static final Logger LOG = Logger.getLogger(CheckpointFollower.class);
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final TrainingConfig config;
+    private final ServiceConfig service;
+    private final ServingConfig config;
     private final ModelSpec spec;
     private final ServedModel served;
     private final CheckpointService checkpoints;
     private volatile ScheduledExecutorService loader;
     private volatile long servedStep = -1;
 
-    CheckpointFollower(TrainingConfig config, ModelSpec spec, ServedModel served, CheckpointService checkpoints) {
+    CheckpointFollower(ServiceConfig service, ServingConfig config, ModelSpec spec, ServedModel served, CheckpointService checkpoints) {
+        this.service = service;
         this.config = config;
         this.spec = spec;
         this.served = served;
@@ -50,7 +53,7 @@ public class CheckpointFollower {
     }
 
     void start(@Observes @Priority(20) StartupEvent event) {
-        if (config.trains()) {
+        if (service.trains()) {
             return;
         }
         loader = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -58,7 +61,7 @@ public class CheckpointFollower {
             thread.setDaemon(true);
             return thread;
         });
-        long every = config.serving().pollInterval().toMillis();
+        long every = config.pollInterval().toMillis();
         loader.scheduleWithFixedDelay(this::loadNewest, 0, every, TimeUnit.MILLISECONDS);
         LOG.infof("Model %s: following checkpoints in %s (checkpoint-saved events, and the store every %d s)",
                 spec.name(), checkpoints.storeDescription(), every / 1000);
@@ -118,7 +121,7 @@ public class CheckpointFollower {
             // caught whatever it is: an exception escaping a scheduled task would end the polling for good
             LOG.warnf("Model %s: cannot look for a newer checkpoint in %s (%s); version %d keeps serving, retrying"
                     + " in %d s", spec.name(), checkpoints.storeDescription(), e.getMessage(), servedStep,
-                    config.serving().pollInterval().toSeconds());
+                    config.pollInterval().toSeconds());
         }
     }
 

@@ -23,9 +23,9 @@ import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.training.Checkpointer;
 import dev.streamtrain.training.SavedTraining;
-import dev.streamtrain.training.TrainingConfig;
 import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.TrainingSnapshot;
+import dev.streamtrain.model.ModelConfig;
 
 /**
  * The trainer's {@link Checkpointer}: restores the newest valid checkpoint of the model at start (skipping
@@ -53,14 +53,14 @@ public class CheckpointService implements Checkpointer {
     private volatile String lastError;
     private volatile int failuresInARow;
 
-    CheckpointService(TrainingConfig config, ModelSpec spec, TrainingEvents events, Event<CheckpointSaved> saved,
+    CheckpointService(CheckpointConfig config, ModelConfig modelConfig, ModelSpec spec, TrainingEvents events, Event<CheckpointSaved> saved,
                       MeterRegistry registry) {
         this.spec = spec;
-        this.store = CheckpointStores.open(config.checkpoint());
+        this.store = CheckpointStores.open(config);
         this.checkpoints = new Checkpoints(store);
         this.events = events;
         this.saved = saved;
-        this.keep = Math.max(1, config.checkpoint().keep());
+        this.keep = Math.max(1, config.keep());
         String model = spec.name();
         writeTime = Timer.builder("streamtrain.checkpoint").tag("model", model)
                 .description("Time to serialise and store a checkpoint, until it is durable").register(registry);
@@ -72,8 +72,8 @@ public class CheckpointService implements Checkpointer {
                         s -> s.lastDurable == null ? Double.NaN : s.lastDurable.time().toEpochMilli() / 1000.0)
                 .baseUnit("seconds").tag("model", model)
                 .description("When the newest durable checkpoint was written (Unix time)").register(registry);
-        writer = new CheckpointWriter(checkpoints, ModelSpecParser.text(config.model().spec().orElse(null)),
-                config.checkpoint().retryBackoff(), config.checkpoint().retryBackoffMax(), new Reporter());
+        writer = new CheckpointWriter(checkpoints, ModelSpecParser.text(modelConfig.spec().orElse(null)),
+                config.retryBackoff(), config.retryBackoffMax(), new Reporter());
         LOG.infof("Checkpoints of model %s go to %s (keeping %d)", model, store.describe(), keep);
     }
 

@@ -2,7 +2,6 @@ package dev.streamtrain.checkpoint;
 
 import java.nio.file.Path;
 
-import dev.streamtrain.training.TrainingConfig;
 
 /** Opens the checkpoint store that the root's scheme names: {@code file:<path>} or {@code s3://bucket/prefix}. */
 final class CheckpointStores {
@@ -10,7 +9,7 @@ final class CheckpointStores {
     private CheckpointStores() {
     }
 
-    static CheckpointStore open(TrainingConfig.Checkpoint config) {
+    static CheckpointStore open(CheckpointConfig config) {
         String root = config.root().trim();
         if (root.startsWith("file:")) {
             return new FileCheckpointStore(Path.of(root.substring("file:".length())));

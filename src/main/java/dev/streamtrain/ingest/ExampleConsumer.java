@@ -19,7 +19,7 @@ import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RangeConfig;
 import dev.streamtrain.training.RecordHandle;
-import dev.streamtrain.training.TrainingConfig;
+import dev.streamtrain.training.health.HealthConfig;
 
 /**
  * Reads training records from the {@code examples} channel (topic {@code streamtrain.examples}), decodes and
@@ -44,12 +44,12 @@ public class ExampleConsumer {
     private final Timer decodeTime;
     private final KafkaBacklog backlog;
 
-    ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, TrainingConfig training,
+    ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, HealthConfig health,
                     ExampleBatcher batcher, RejectionMeter rejections, ReadPosition position, MeterRegistry registry,
                     KafkaBacklog backlog) {
         this.decodeTime = Timer.builder("streamtrain.decode").tag("model", spec.name())
                 .description("Time to decode and validate one training record").register(registry);
-        this.holdout = new HoldoutSplit(training.health().holdout().fraction());
+        this.holdout = new HoldoutSplit(health.holdout().fraction());
         this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord(),
                 ValueBounds.of(range));
         this.batcher = batcher;

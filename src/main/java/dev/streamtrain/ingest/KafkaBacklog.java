@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.streamtrain.training.Backlog;
-import dev.streamtrain.training.TrainingConfig;
+import dev.streamtrain.ServiceConfig;
 
 /**
  * The {@link Backlog} of the {@code examples} channel: whether the Kafka consumer's assigned partitions hold
@@ -34,12 +34,12 @@ public class KafkaBacklog implements Backlog {
     private static final Duration REFRESH = Duration.ofMillis(50);
 
     private final KafkaClientService clients;
-    private final TrainingConfig config;
+    private final ServiceConfig config;
     private final LiveEdge edge = new LiveEdge();
     private final AtomicBoolean refreshing = new AtomicBoolean();
     private ScheduledExecutorService refresher;
 
-    KafkaBacklog(KafkaClientService clients, TrainingConfig config) {
+    KafkaBacklog(KafkaClientService clients, ServiceConfig config) {
         this.clients = clients;
         this.config = config;
     }

@@ -15,7 +15,6 @@ import dev.streamtrain.model.ModelSnapshot;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.serving.V2Messages.TensorMetadata;
 import dev.streamtrain.training.ServedModel;
-import dev.streamtrain.training.TrainingConfig;
 
 /**
  * What every inference adapter (REST, gRPC) shares: which model and version a request may address, the shapes
@@ -41,12 +40,12 @@ public class Inference {
     private final int explainConcurrency;
     private final Semaphore explanations;
 
-    Inference(ModelSpec spec, ServedModel served, ServingMeters meters, TrainingConfig config) {
+    Inference(ModelSpec spec, ServedModel served, ServingMeters meters, ServingConfig config) {
         this.spec = spec;
         this.served = served;
         this.meters = meters;
-        this.predictor = new BatchingPredictor(config.serving().maxBatchRows(), meters::batch);
-        this.explainConcurrency = Math.max(1, config.serving().explainConcurrency());
+        this.predictor = new BatchingPredictor(config.maxBatchRows(), meters::batch);
+        this.explainConcurrency = Math.max(1, config.explainConcurrency());
         this.explanations = new Semaphore(explainConcurrency, true);
     }
 

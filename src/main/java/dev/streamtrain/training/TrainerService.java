@@ -26,6 +26,12 @@ import dev.streamtrain.training.health.GradientMonitor;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.OverfittingMonitor;
 import dev.streamtrain.training.health.TrainingHealth;
+import dev.streamtrain.ServiceConfig;
+import dev.streamtrain.checkpoint.CheckpointConfig;
+import dev.streamtrain.model.ComputeConfig;
+import dev.streamtrain.model.ModelConfig;
+import dev.streamtrain.serving.ServingConfig;
+import dev.streamtrain.training.health.HealthConfig;
 
 /**
  * Builds the model from its spec at start (refusing a wrong spec), or restores it with the trainer's state
@@ -38,7 +44,12 @@ public class TrainerService {
 
     private static final Logger LOG = Logger.getLogger(TrainerService.class);
 
-    private final TrainingConfig config;
+    private final ServiceConfig service;
+    private final TrainingConfig training;
+    private final ServingConfig serving;
+    private final CheckpointConfig checkpoint;
+    private final HealthConfig healthConfig;
+    private final ComputeConfig compute;
     private final RangeConfig range;
     private final ModelSpec spec;
     private final ExampleBatcher batcher;
@@ -48,20 +59,27 @@ public class TrainerService {
     private volatile StreamPosition resumePosition = StreamPosition.START;
     private volatile long restoredStep;
 
-    TrainerService(TrainingConfig config, RangeConfig range, Backlog backlog) {
-        this.config = config;
+    TrainerService(ServiceConfig service, ModelConfig model, TrainingConfig training, ServingConfig serving,
+                   CheckpointConfig checkpoint, HealthConfig healthConfig, ComputeConfig compute, RangeConfig range,
+                   Backlog backlog) {
+        this.service = service;
+        this.training = training;
+        this.serving = serving;
+        this.checkpoint = checkpoint;
+        this.healthConfig = healthConfig;
+        this.compute = compute;
         this.range = range;
         try {
-            this.spec = ModelSpecParser.load(config.model().spec().orElse(null));
+            this.spec = ModelSpecParser.load(model.spec().orElse(null));
         } catch (InvalidSpecException e) {
             LOG.errorf("Refusing to start: the model spec %s is wrong: %s",
-                    config.model().spec().orElse("(bundled)"), e.getMessage());
+                    model.spec().orElse("(bundled)"), e.getMessage());
             throw e;
         }
-        require(!config.training().stallLimit().isNegative(), "streamtrain.training.stall-limit", "must be >= 0");
-        this.batcher = new ExampleBatcher(config.training().bufferExamples(),
-                spec.usesBatchNorm() ? config.training().minBatchWithBatchNorm() : 1, backlog,
-                config.training().stallLimit());
+        require(!training.stallLimit().isNegative(), "streamtrain.training.stall-limit", "must be >= 0");
+        this.batcher = new ExampleBatcher(training.bufferExamples(),
+                spec.usesBatchNorm() ? training.minBatchWithBatchNorm() : 1, backlog,
+                training.stallLimit());
     }
 
     @Produces
@@ -80,29 +98,29 @@ public class TrainerService {
     // trainer, and the consumer finds the position to seek to.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners,
                Instance<Checkpointer> checkpointers, TrainingEvents events) {
-        require(java.util.Set.of("train", "serve").contains(config.mode()), "streamtrain.mode",
-                "must be train or serve, not '" + config.mode() + "'");
+        require(java.util.Set.of("train", "serve").contains(service.mode()), "streamtrain.mode",
+                "must be train or serve, not '" + service.mode() + "'");
         // a replica's forward passes need the same thread settings: ND4J's defaults lose 2-4x on few cores
-        threads = ComputeSettings.apply(config.compute().threads(), spec);
-        if (!config.trains()) {
-            require(config.serving().pollInterval().toMillis() > 0, "streamtrain.serving.poll-interval", "must be > 0");
+        threads = ComputeSettings.apply(compute.threads(), spec);
+        if (!service.trains()) {
+            require(serving.pollInterval().toMillis() > 0, "streamtrain.serving.poll-interval", "must be > 0");
             LOG.infof("Model %s: serving-only replica (streamtrain.mode=serve): not training; serving the newest"
                     + " checkpoint and following the trainer's checkpoint-saved events (%d compute threads)",
                     spec.name(), threads);
             return;
         }
         Checkpointer checkpointer = checkpointers.get();
-        TrainingHealth health = new TrainingHealth(healthSettings(config.health()), events);
+        TrainingHealth health = new TrainingHealth(healthSettings(healthConfig), events);
         Optional<SavedTraining> saved = restore(checkpointer);
         Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
         TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);
         resumePosition = state.position();
         restoredStep = state.step();
-        var t = config.training();
-        var c = config.checkpoint();
+        var t = training;
+        var c = checkpoint;
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
-                        c.everySteps(), c.interval(), promotion(config)), checkpointer, health, RecordGuard.of(range));
+                        c.everySteps(), c.interval(), promotion(serving, healthConfig)), checkpointer, health, RecordGuard.of(range));
         LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
         thread = new Thread(trainer, "streamtrain-trainer");
@@ -111,7 +129,7 @@ public class TrainerService {
     }
 
     /** The health settings of the configuration; a value out of range is refused with the key that holds it. */
-    static HealthSettings healthSettings(TrainingConfig.Health h) {
+    static HealthSettings healthSettings(HealthConfig h) {
         var g = h.gradients();
         var d = h.drift();
         require(h.sampleEverySteps() >= 0, "streamtrain.health.sample-every-steps", "must be >= 0 (0: off)");
@@ -153,14 +171,14 @@ public class TrainerService {
     }
 
     /** The promotion rule of the configuration; a wrong one is refused with the key that holds it. */
-    static Promotion promotion(TrainingConfig config) {
-        var s = config.serving();
+    static Promotion promotion(ServingConfig serving, HealthConfig health) {
+        var s = serving;
         require(java.util.Set.of("always", "not-worse").contains(s.promotion()), "streamtrain.serving.promotion",
                 "must be always or not-worse");
         if (s.promotion().equals("always")) {
             return Promotion.ALWAYS;
         }
-        require(config.health().holdout().fraction() > 0, "streamtrain.serving.promotion",
+        require(health.holdout().fraction() > 0, "streamtrain.serving.promotion",
                 "not-worse judges on held-out examples: streamtrain.health.holdout.fraction must be > 0");
         require(s.promotionTolerance() >= 0, "streamtrain.serving.promotion-tolerance", "must be >= 0");
         require(s.promotionMinExamples() > 0, "streamtrain.serving.promotion-min-examples", "must be > 0");
@@ -178,7 +196,7 @@ public class TrainerService {
     // A store that cannot be read at start is waited for: training from scratch over existing checkpoints
     // would throw away what they hold.
     private Optional<SavedTraining> restore(Checkpointer checkpointer) {
-        long deadline = System.nanoTime() + config.checkpoint().restoreTimeout().toNanos();
+        long deadline = System.nanoTime() + checkpoint.restoreTimeout().toNanos();
         Duration wait = Duration.ofSeconds(1);
         while (true) {
             try {
@@ -218,7 +236,7 @@ public class TrainerService {
             LOG.errorf("Model %s: the training thread did not stop within 30 s; no final checkpoint", spec.name());
             return;
         }
-        Duration timeout = config.checkpoint().shutdownTimeout();
+        Duration timeout = checkpoint.shutdownTimeout();
         try {
             long step = trainer.checkpointAfterStop().get(timeout.toMillis(), TimeUnit.MILLISECONDS);
             LOG.infof("Model %s: final checkpoint at step %d is durable", spec.name(), step);
@@ -251,7 +269,7 @@ public class TrainerService {
 
     /** Whether this process trains; false for a serving-only replica. */
     public boolean trains() {
-        return config.trains();
+        return service.trains();
     }
 
     /** Whether the training thread is running (false before start, after stop, or if it died). */

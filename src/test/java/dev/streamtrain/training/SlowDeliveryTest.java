@@ -44,7 +44,8 @@ class SlowDeliveryTest {
     private static final int REST = 5;
     private static final int BACKLOG = FULL_BATCHES * BATCH + REST;
     private static final int LIVE = 3;
-    private static final Duration LINGER = Duration.ofMillis(100);
+    // far shorter than the time a batch of the backlog takes to arrive (about 90 ms here, one record per poll)
+    private static final Duration LINGER = Duration.ofMillis(30);
 
     /** The consumer fetches one record at a time and the broker holds each fetch (it waits for 1 MB). */
     public static class SlowConsumer implements QuarkusTestProfile {

@@ -1,0 +1,51 @@
+package dev.streamtrain.serving;
+
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+import java.time.Duration;
+
+/** Serving settings ({@code streamtrain.serving.*}): micro-batching, explanations, promotion, replicas. */
+@ConfigMapping(prefix = "streamtrain.serving")
+public interface ServingConfig {
+    /**
+     * How often a serving-only replica also looks in the store for a newer checkpoint, besides following
+     * {@code checkpoint-saved} events (which can be missed while the broker is unreachable).
+     */
+    @WithDefault("30s")
+    Duration pollInterval();
+
+    /**
+     * The most rows one forward pass of inference answers: requests that arrive while one runs are
+     * answered together by the next (micro-batching; 1 turns it off).
+     */
+    @WithDefault("256")
+    int maxBatchRows();
+
+    /**
+     * Explanations computed at once (each is ~steps + 1 forward and backward passes); more wait up to 10 s,
+     * then get 503.
+     */
+    @WithDefault("1")
+    int explainConcurrency();
+
+    /**
+     * {@code always}: every snapshot the trainer publishes serves; {@code not-worse}: only one whose held-out
+     * loss is not worse than the serving snapshot's on the same rows (see {@link Promotion}); needs held-out
+     * examples ({@code streamtrain.health.holdout.fraction} > 0).
+     */
+    @WithDefault("always")
+    String promotion();
+
+    /** {@code not-worse}: how much worse (relative) the candidate's held-out loss may be. */
+    @WithDefault("0.0")
+    double promotionTolerance();
+
+    /** {@code not-worse}: held-out examples needed before the first decision. */
+    @WithDefault("100")
+    int promotionMinExamples();
+
+    /** {@code not-worse}: how many of the most recent held-out examples both models are scored on. */
+    @WithDefault("512")
+    int promotionWindow();
+}
