@@ -19,7 +19,8 @@ import dev.streamtrain.training.health.TrainingHealth;
  * Keeps the model out of states it cannot come back from. It remembers a last good state (parameters, optimizer
  * state, step counters, normaliser; {@link Network#saveGood()}) and the raw mini-batches trained since, and:
  * <ul>
- *   <li>a step whose loss or parameters are not finite is judged on the last good state. Rows whose loss is not
+ *   <li>a step whose loss or parameters are not finite, or whose loss no learning classifier has (above
+ *       10 ln C: a loss explosion), is judged on the last good state. Rows whose loss is not
  *       finite there either (or absurdly above the typical row's) are the records' fault: those records are
  *       dead-lettered as {@code non-finite}, the model goes back to exactly what it was (good state plus the
  *       batches since, replayed) and the rest of the batch is trained. Otherwise the model broke: back to the
@@ -28,13 +29,19 @@ import dev.streamtrain.training.health.TrainingHealth;
  *       acknowledged: good records are never dead-lettered for a broken model);</li>
  *   <li>an explosion reported by the health monitors is undone the same way: back to the good state, which
  *       predates it, and the batches since trained again at the backed-off rate;</li>
+ *   <li>a ReLU layer that dies ({@value #DEAD_FRACTION} of its units fire for no row of a sampled batch) where the
+ *       good state's fired is undone the same way; a finite, sane loss hides it, and the model cannot come back
+ *       from it by itself;</li>
  *   <li>an optimizer state gone non-finite without the parameters is found at the next check and undone by a
  *       replay that leaves out the batch after which it went bad.</li>
  * </ul>
  * The good state is refreshed every {@code goodStateEverySteps} steps, but only while the model is healthy
- * (finite, no explosion in progress, a sane loss) and not within {@code probationSteps} of a run-time change of
- * the learning rate or the optimizer state: after such a change the state just before it is saved, so that an
- * operator's or a monitor's change that turns out explosive can be undone. Used on the training thread.
+ * (finite, no explosion in progress, a sane loss, no layer died since) and not within {@code probationSteps} of a
+ * run-time change of the learning rate or the optimizer state, or of the guard's own rollback: after an outside
+ * change the state just before it is saved, so that an operator's or a monitor's change that turns out explosive
+ * can be undone; after a rollback the replay at the lower rate must prove itself first. At rest (no data) the
+ * state becomes the good one if its loss is sane and it is not on probation, so that checkpoints and committed
+ * offsets catch up with the stream. Used on the training thread.
  */
 final class StepGuard {
 

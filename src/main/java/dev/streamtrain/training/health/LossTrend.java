@@ -18,6 +18,24 @@ final class LossTrend {
 
     /** What the trend remembers (checkpointed with the trainer); the arrays hold their values oldest first. */
     record State(double[] recent, double[] windowMeans, long count, double start) {
+        // by value (a record compares arrays by reference): a restored state equals the one saved
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof State o && Arrays.equals(recent, o.recent)
+                    && Arrays.equals(windowMeans, o.windowMeans) && count == o.count
+                    && Double.compare(start, o.start) == 0;
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * (31 * Arrays.hashCode(recent) + Arrays.hashCode(windowMeans)) + Long.hashCode(count);
+        }
+
+        @Override
+        public String toString() {
+            return "State[recent=" + Arrays.toString(recent) + ", windowMeans=" + Arrays.toString(windowMeans)
+                    + ", count=" + count + ", start=" + start + "]";
+        }
     }
 
     /** What the loss says at a sampled step. */

@@ -77,6 +77,10 @@ class LearningRateInjectionTest {
             kafka.sendAll(KafkaBrokerResource.EXAMPLES, before);
             awaitDone(before.size());
             double preFault = WineStream.accuracy(served.current().orElseThrow());
+            // ten healthy passes with the production defaults: no alarm, no rollback, the rate as the spec set it
+            assertThat(events.recent()).noneMatch(e -> List.of("exploding-gradient", "vanishing-gradient",
+                    "non-finite-loss", "rolled-back").contains(e.type()));
+            assertThat(service.trainer().health().view().learningRateScale()).isEqualTo(1.0);
             double rate = service.trainer().learningRate();
             given().header("Authorization", TOKEN).contentType("application/json")
                     .body("{\"learning-rate\": " + rate * 1000 + "}")
