@@ -113,15 +113,15 @@ public final class OnlineTrainer implements Runnable {
         this.guard = new StepGuard(network, new StepGuard.Settings(goodEvery, settings.checkpointEverySteps(),
                 2 * goodEvery), health, ledger, new StepGuard.Trainer() {
                     @Override
-                    public TrainerState state(long probationUntil) {
-                        return OnlineTrainer.this.state(probationUntil);
+                    public TrainerState state(long probationUntil, double goodRateScale) {
+                        return OnlineTrainer.this.state(probationUntil, goodRateScale);
                     }
 
                     @Override
                     public double recentLoss() {
                         return stats.summary().recentLoss();
                     }
-                }, state.step(), state.probationUntil());
+                }, state.step(), state.probationUntil(), state.goodRateScale());
     }
 
     /** The state of a run that has not started. */
@@ -273,13 +273,14 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private TrainingSnapshot snapshot(boolean best) {
-        return new TrainingSnapshot(network.spec().name(), state(guard.probationUntil()), stats.summary(),
+        return new TrainingSnapshot(network.spec().name(), state(guard.probationUntil(), guard.goodScale()), stats.summary(),
                 holdoutStats.summary(), best, network.capture());
     }
 
-    private TrainerState state(long probationUntil) {
+    private TrainerState state(long probationUntil, double goodRateScale) {
         return new TrainerState(step, ledger.position(batcher.partialHead()), ledger.records(), stats.state(),
-                holdoutStats.state(), health.state(), checkpoints.bestHoldoutLoss(), probationUntil);
+                holdoutStats.state(), health.state(), checkpoints.bestHoldoutLoss(), probationUntil,
+                Double.isNaN(goodRateScale) ? null : goodRateScale);
     }
 
     private void runRequests() {

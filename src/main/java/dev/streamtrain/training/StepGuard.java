@@ -52,6 +52,10 @@ final class StepGuard {
     static final double DEAD_FRACTION = 0.95;
     /** Fewer rows than this cannot show a dead layer (one row may leave every unit of a small layer at zero). */
     private static final int MIN_ROWS_FOR_DEATH = 8;
+    /** At the end of a probation, the model is judged on this many of the most recent kept batches ... */
+    static final int PROBATION_BATCHES = 10;
+    /** ... and fails it when its loss there is this much (relative) above the good state's. */
+    static final double PROBATION_TOLERANCE = 0.1;
     /** Beyond this many kept batches the good state is refreshed anyway (if finite), to bound memory. */
     private static final int MAX_KEPT_FACTOR = 10;
 
@@ -64,7 +68,7 @@ final class StepGuard {
 
     /** What the trainer is at the moment a good state is saved: its whole state, and its typical row loss. */
     interface Trainer {
-        TrainerState state(long probationUntil);
+        TrainerState state(long probationUntil, double goodRateScale);
 
         /** The recent prequential loss (NaN before any): the loss of a typical row under the current model. */
         double recentLoss();
@@ -80,6 +84,12 @@ final class StepGuard {
     private double goodTypicalLoss;
     // whether the good state had every ReLU layer alive on the batch it was saved after (a dead layer since is a death)
     private boolean goodAlive = true;
+    // the learning-rate scale of the good state: a rate raised since (an operator's, a recovery) is undone with it
+    private double goodScale = Double.NaN;
+    // the learning-rate scale the last step was taken at (NaN before one): what the state before a change was reached at
+    private double lastStepScale;
+    // the last probation's judgement: the loss now and the good state's, on the same recent rows
+    private double[] probationLosses = {Double.NaN, Double.NaN};
     // the latest trained batch with enough rows to tell a dead layer by (a short batch cannot)
     private final MiniBatch probe;
     // the batch just judged: whether its loss on the good state is one a learning model has
@@ -92,9 +102,12 @@ final class StepGuard {
     private long seenAdjustments;
     private long probationUntil = Long.MIN_VALUE;
 
-    /** Starts from the trainer's state at {@code step} as the good one ({@code probationUntil} as restored). */
+    /**
+     * Starts from the trainer's state at {@code step} as the good one ({@code probationUntil} and the scale it was
+     * reached at as restored; null: as now).
+     */
     StepGuard(Network network, Settings settings, TrainingHealth health, StreamLedger ledger, Trainer trainer,
-              long step, Long probationUntil) {
+              long step, Long probationUntil, Double goodRateScale) {
         this.network = network;
         this.settings = settings;
         this.health = health;
@@ -105,7 +118,9 @@ final class StepGuard {
         this.scratch = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
         this.probe = new MiniBatch(spec.batchSize(), spec.inputs(), spec.labelWidth());
         this.probationUntil = probationUntil == null ? Long.MIN_VALUE : probationUntil;
-        markGood(step);
+        // the restored state was reached at the scale saved with it, whatever the network's configuration says now
+        this.lastStepScale = goodRateScale == null ? network.learningRateScale() : goodRateScale;
+        markGood(step, lastStepScale);
     }
 
     /** The network was replaced (an operator's rollback): its state at {@code step} is the good one from now on. */
@@ -122,7 +137,8 @@ final class StepGuard {
     void beforeStep(long step) {
         if (network.adjustments() != seenAdjustments) {
             probationUntil = step - 1 + settings.probationSteps();
-            markGood(step - 1);
+            // the state before the change was reached at the rate before it
+            markGood(step - 1, lastStepScale);
         }
     }
 
@@ -179,14 +195,75 @@ final class StepGuard {
      * so the model goes back to the good state and the batches since are trained again at the new rate.
      */
     void afterStep(long step, boolean explosion, boolean sampled, double trainLoss) {
+        lastStepScale = network.learningRateScale();
         if (explosion) {
             undoExplosion(step);
+        } else if (step == probationUntil && replayCount > 0 && canBackOff() && worseThanGood(step)) {
+            failedProbation(step);
         } else if (due(step) && healthy(trainLoss)) {
             markGood(step);
         } else if (replayCount >= MAX_KEPT_FACTOR * Math.max(1, settings.goodStateEverySteps())
                 || (sampled && !network.stateFinite())) {
             markGood(step);
         }
+    }
+
+    /**
+     * The end of a probation: whether the model now scores the most recent kept batches (rows it has trained on,
+     * and held-out rows) worse than the good state before the change or rollback does — by more than
+     * {@value #PROBATION_TOLERANCE} relative. A change that helps, or a drift the model has followed, makes the model
+     * better on the recent rows; one that makes the rate too high for the model, worse. On the training thread;
+     * the model is exactly as it was afterwards (the good state plus the batches since, replayed).
+     */
+    private boolean worseThanGood(long step) {
+        int from = Math.max(0, replayCount - PROBATION_BATCHES);
+        double now = keptLoss(from);
+        network.restoreGood();
+        double before = keptLoss(from);
+        probationLosses = new double[] {now, before};
+        if (Double.isFinite(now) && Double.isFinite(before)
+                && now > (1 + PROBATION_TOLERANCE) * before + PROBATION_TOLERANCE * 0.01) {
+            return true;
+        }
+        replayKept();
+        return false;
+    }
+
+    // the mean loss, under the network as it is, of the rows of the kept batches from index from on
+    private double keptLoss(int from) {
+        double sum = 0;
+        int rows = 0;
+        for (int i = from; i < replayCount; i++) {
+            for (double loss : network.rowLosses(replay.get(i))) {
+                sum += loss;
+                rows++;
+            }
+        }
+        return rows == 0 ? Double.NaN : sum / rows;
+    }
+
+    /**
+     * The change on probation made the model worse than the state before it: back to that state (the network is
+     * there already), the learning rate backed off, the batches since trained again at the new rate, and another
+     * probation. An operator's rate that is too high for the model is undone this way, as the monitors' back-off
+     * would, even when nothing exploded.
+     */
+    private void failedProbation(long step) {
+        int kept = replayCount;
+        String backOff = backOff() + undoRaise();
+        List<Long> left = replayKept();
+        onProbation(step);
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("reason", "worse-after-change");
+        detail.put("recent-loss", probationLosses[0]);
+        detail.put("good-state-loss", probationLosses[1]);
+        detail.put("action", "rolled back to the last good state of step " + goodStep + " (before the change) and"
+                + " trained the " + (kept - left.size()) + " batches since again at learning rate "
+                + network.learningRate());
+        detail.put("answer", backOff);
+        LOG.warnf("Model %s, step %d: worse on the recent rows than before the last change (loss %s against %s); %s",
+                network.spec().name(), step, probationLosses[0], probationLosses[1], detail.get("action"));
+        health.events().publish("rolled-back", step, detail);
     }
 
     // positions that depend on the step alone, so that a restored run saves where the uninterrupted one did
@@ -256,7 +333,7 @@ final class StepGuard {
     private void undoDeath(long step, String layer) {
         onProbation(step);
         double before = network.learningRate();
-        String backOff = backOff();
+        String backOff = backOff() + undoRaise();
         int kept = replayCount;
         List<Long> left = replayKept();
         Map<String, Object> detail = new LinkedHashMap<>();
@@ -269,6 +346,21 @@ final class StepGuard {
         LOG.warnf("Model %s, step %d: ReLU layer %s died at learning rate %s; %s", network.spec().name(), step, layer,
                 before, detail.get("action"));
         health.events().publish("rolled-back", step, detail);
+    }
+
+    /**
+     * After a rollback to a good state that predates a raise of the learning rate (an operator's rate, a recovery's
+     * climb): the rate goes back to the good state's too, if the back-off left it higher. Halving a rate set a
+     * thousand times too high would take ten failures; the raise is what the rollback undoes.
+     */
+    private String undoRaise() {
+        double scale = network.learningRateScale();
+        if (!(goodScale < scale) || !network.scaleLearningRate(goodScale / scale)) {
+            return "";
+        }
+        seenAdjustments = network.adjustments();
+        return "; the learning rate back to the good state's, x" + goodScale + " of the schedule: "
+                + network.learningRate();
     }
 
     private boolean canBackOff() {
@@ -386,10 +478,11 @@ final class StepGuard {
         detail.put("quarantined-records", 0);
         int kept = replayCount;
         health.nonFinite(step, detail, network);
+        String undone = undoRaise();
         seenAdjustments = network.adjustments();
         boolean lower = network.learningRate() < before;
         List<Long> left = replayKept();
-        String replayed = "rolled back to the last good state of step " + goodStep + " and trained the "
+        String replayed = "rolled back to the last good state of step " + goodStep + undone + "; trained the "
                 + (kept - left.size()) + " batches since again at learning rate " + network.learningRate()
                 + (left.isEmpty() ? "" : " (left out the batches of steps " + left + ")");
         health.events().publish("rolled-back", step, Map.of("reason", result.finite() ? "loss-explosion"
@@ -411,11 +504,12 @@ final class StepGuard {
     private void undoExplosion(long step) {
         onProbation(step);
         int kept = replayCount;
+        String undone = undoRaise();
         List<Long> left = replayKept();
         seenAdjustments = network.adjustments();
         health.events().publish("rolled-back", step, Map.of("reason", "exploding-gradient",
-                "action", "rolled back to the last good state of step " + goodStep + " (before the explosion) and"
-                        + " trained the " + (kept - left.size()) + " batches since again at learning rate "
+                "action", "rolled back to the last good state of step " + goodStep + " (before the explosion)"
+                        + undone + "; trained the " + (kept - left.size()) + " batches since again at learning rate "
                         + network.learningRate()));
     }
 
@@ -435,7 +529,7 @@ final class StepGuard {
         detail.put("quarantined-records", 0);
         health.nonFinite(step, detail, network);
         // the back-off: the state after it is the good one (the replay checked every step it took)
-        saveGood(step);
+        saveGood(step, network.learningRateScale());
     }
 
     /**
@@ -443,11 +537,16 @@ final class StepGuard {
      * needed. A good state is never anything but finite: what a rollback goes back to is always usable.
      */
     void markGood(long step) {
+        markGood(step, network.learningRateScale());
+    }
+
+    // as above; scale: the learning-rate scale the state was reached at
+    private void markGood(long step, double scale) {
         if (!network.stateFinite()) {
             recoverState(step);
             return;
         }
-        saveGood(step);
+        saveGood(step, scale);
     }
 
     /** Makes sure the state is finite before it is published or saved (an unseen optimizer overflow is undone). */
@@ -457,12 +556,13 @@ final class StepGuard {
         }
     }
 
-    private void saveGood(long step) {
+    private void saveGood(long step, double scale) {
         network.saveGood();
         goodStep = step;
         replayCount = 0;
         seenAdjustments = network.adjustments();
-        goodState = trainer.state(probationUntil);
+        goodScale = scale;
+        goodState = trainer.state(probationUntil, goodScale);
         goodTypicalLoss = trainer.recentLoss();
         // unknown (taken as alive) until there is a batch large enough to judge it on
         goodAlive = !deadOn(probe);
@@ -544,6 +644,11 @@ final class StepGuard {
             }
         }
         replayCount = to;
+    }
+
+    /** The learning-rate scale the good state was reached at (a raise since is undone with a rollback). */
+    double goodScale() {
+        return goodScale;
     }
 
     long goodStep() {
