@@ -1,0 +1,56 @@
+package dev.streamtrain.engine;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.nio.FloatBuffer;
+import java.util.List;
+
+/**
+ * The arrays one batch size needs, allocated once and reused by every step of that size: the input (row-major,
+ * as it arrives), each layer's pre-activations and activations, and the error flowing back into each layer's
+ * output (column-major, DL4J's layout: the same BLAS kernels, the same rounding). The input, the outputs and their
+ * delta are read and written from Java through their direct buffers.
+ */
+final class BatchBuffers implements AutoCloseable {
+
+    final int rows;
+    final INDArray input;
+    final FloatBuffer inputData;
+    /** Per layer: pre-activations (the last layer's are the logits), activations, and dLoss/dActivation. */
+    final INDArray[] preActivations;
+    final INDArray[] activations;
+    final INDArray[] errors;
+    /** The output layer's activations: probabilities or regression values. */
+    final FloatBuffer outputs;
+    final FloatBuffer outputDelta;
+
+    BatchBuffers(int rows, List<DenseShape> layers) {
+        this.rows = rows;
+        int count = layers.size();
+        this.input = Nd4j.create(DataType.FLOAT, new long[] {rows, layers.get(0).inputs()}, 'c');
+        this.inputData = input.data().asNioFloat();
+        this.preActivations = new INDArray[count];
+        this.activations = new INDArray[count];
+        this.errors = new INDArray[count];
+        for (int l = 0; l < count; l++) {
+            long[] shape = {rows, layers.get(l).outputs()};
+            preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            activations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+        }
+        this.outputs = activations[count - 1].data().asNioFloat();
+        this.outputDelta = errors[count - 1].data().asNioFloat();
+    }
+
+    @Override
+    public void close() {
+        input.close();
+        for (int l = 0; l < preActivations.length; l++) {
+            preActivations[l].close();
+            activations[l].close();
+            errors[l].close();
+        }
+    }
+}

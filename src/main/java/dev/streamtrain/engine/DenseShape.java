@@ -1,0 +1,24 @@
+package dev.streamtrain.engine;
+
+import org.deeplearning4j.nn.weights.IWeightInit;
+import org.nd4j.linalg.activations.IActivation;
+
+/**
+ * One dense layer of a {@link LeanNetwork}: its width in and out, activation and initialiser, and where its
+ * parameters sit in the flat buffer. The layout is DL4J's (weights [inputs, outputs] in column-major order, then
+ * the bias), so that the flat buffer is interchangeable with a computation graph's {@code params()}.
+ */
+record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init, long offset) {
+
+    long weightCount() {
+        return (long) inputs * outputs;
+    }
+
+    long biasOffset() {
+        return offset + weightCount();
+    }
+
+    long end() {
+        return biasOffset() + outputs;
+    }
+}

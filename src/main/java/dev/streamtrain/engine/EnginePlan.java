@@ -1,0 +1,113 @@
+package dev.streamtrain.engine;
+
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.graph.GraphVertex;
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
+import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.DenseLayer;
+import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
+import org.deeplearning4j.nn.conf.layers.OutputLayer;
+import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.learning.config.Adam;
+import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMSE;
+
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.NetworkBuilder;
+
+/**
+ * What a {@link LeanNetwork} computes, read from the DL4J configuration {@link NetworkBuilder} makes of the spec:
+ * the layers' activations, initialisers and updater are then DL4J's by construction, not a second mapping of the
+ * spec's names that could drift from the first. Refuses, with the reason, every spec the engine does not cover.
+ */
+record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater) {
+
+    static EnginePlan of(ModelSpec spec) {
+        ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
+        if (spec.clipping().enabled()) {
+            throw new UnsupportedSpecException(spec.name(), "gradient clipping (" + spec.clipping().type() + ")");
+        }
+        if (conf.getVertices().size() != spec.layers().size() + 1) {
+            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
+                    + spec.layers());
+        }
+        List<DenseShape> layers = new ArrayList<>();
+        long offset = 0;
+        for (int i = 0; i <= spec.layers().size(); i++) {
+            String name = i < spec.layers().size() ? "layer" + i + "_dense" : NetworkBuilder.OUTPUT;
+            BaseLayer layer = layerOf(spec, conf, name);
+            DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
+                    layer.getActivationFn(), layer.getWeightInitFn(), offset);
+            layers.add(shape);
+            offset = shape.end();
+        }
+        BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
+        return new EnginePlan(spec.seed(), List.copyOf(layers), outputKind(spec, (OutputLayer) output),
+                updater(spec, output));
+    }
+
+    private static BaseLayer layerOf(ModelSpec spec, ComputationGraphConfiguration conf, String name) {
+        GraphVertex vertex = conf.getVertices().get(name);
+        if (!(vertex instanceof LayerVertex v) || !(v.getLayerConf().getLayer() instanceof BaseLayer layer)
+                || !(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
+            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
+                    + spec.layers());
+        }
+        if (layer instanceof DenseLayer d && (d.hasLayerNorm() || !d.hasBias())) {
+            throw new UnsupportedSpecException(spec.name(), "layer norm on " + name);
+        }
+        if (layer.getIDropout() != null) {
+            throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
+        }
+        if (!layer.getRegularization().isEmpty() || !layer.getRegularizationBias().isEmpty()) {
+            throw new UnsupportedSpecException(spec.name(), "l1, l2 or weight decay");
+        }
+        if (layer.getGradientNormalization() != null && layer.getGradientNormalization() != GradientNormalization.None) {
+            throw new UnsupportedSpecException(spec.name(), "gradient clipping on " + name);
+        }
+        if (layer.getBiasInit() != 0.0) {
+            throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());
+        }
+        return layer;
+    }
+
+    private static OutputKind outputKind(ModelSpec spec, OutputLayer output) {
+        if (output.getLossFn() instanceof LossMCXENT && output.getActivationFn() instanceof ActivationSoftmax) {
+            return OutputKind.SOFTMAX_CROSS_ENTROPY;
+        }
+        if (output.getLossFn() instanceof LossMSE && output.getActivationFn() instanceof ActivationIdentity) {
+            return OutputKind.MEAN_SQUARED_ERROR;
+        }
+        throw new UnsupportedSpecException(spec.name(), "loss " + spec.loss().specName
+                + " (supported: cross-entropy, mse)");
+    }
+
+    private static IUpdater updater(ModelSpec spec, BaseLayer output) {
+        IUpdater updater = output.getIUpdater();
+        // Nesterovs, RmsProp, ... would apply to the flat views just as well; only these two are checked against DL4J
+        if (!(updater instanceof Sgd || updater instanceof Adam) || output.getBiasUpdater() != null) {
+            throw new UnsupportedSpecException(spec.name(), "optimizer " + spec.optimizer().type()
+                    + " (supported: sgd without momentum, adam)");
+        }
+        return updater.clone();
+    }
+
+    long parameterCount() {
+        return layers.get(layers.size() - 1).end();
+    }
+
+    int inputs() {
+        return layers.get(0).inputs();
+    }
+
+    int outputs() {
+        return layers.get(layers.size() - 1).outputs();
+    }
+}

@@ -1,0 +1,190 @@
+package dev.streamtrain.engine;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.nd4j.linalg.learning.GradientUpdater;
+
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import dev.streamtrain.model.ModelSpec;
+
+/**
+ * A stack of dense layers trained without DL4J's per-layer framework: one flat parameter buffer and one flat
+ * gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
+ * activations (softmax included) by ND4J's own activation functions in place, the loss in plain loops, and ND4J's own
+ * updater applied once to the whole flat gradient. The arithmetic is DL4J's (same layout, same kernels, same
+ * updater), so a DL4J graph built from the same spec with the same parameters takes the same steps.
+ * Owned by one thread; {@link #close()} frees its native memory.
+ */
+public final class LeanNetwork implements AutoCloseable {
+
+    private final EnginePlan plan;
+    private final List<DenseShape> layers;
+    private final INDArray parameters;
+    private final INDArray gradients;
+    private final INDArray updaterState;
+    private final GradientUpdater<?> updater;
+    private final INDArray[] weights;
+    private final INDArray[] biases;
+    private final INDArray[] weightGradients;
+    private final INDArray[] biasGradients;
+    private final OutputLoss loss;
+    private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
+    private BatchBuffers buffers;
+    private int iteration;
+
+    private LeanNetwork(EnginePlan plan) {
+        this.plan = plan;
+        this.layers = plan.layers();
+        long count = plan.parameterCount();
+        // [1, n] like DL4J's flattened views: ND4J's updaters shape their state after the gradient's shape
+        this.parameters = Nd4j.create(DataType.FLOAT, new long[] {1, count}, 'c');
+        this.gradients = Nd4j.create(DataType.FLOAT, new long[] {1, count}, 'c');
+        long stateSize = plan.updater().stateSize(count);
+        this.updaterState = stateSize > 0 ? Nd4j.create(DataType.FLOAT, new long[] {1, stateSize}, 'c') : null;
+        this.updater = plan.updater().instantiate(updaterState, true);
+        int n = layers.size();
+        this.weights = new INDArray[n];
+        this.biases = new INDArray[n];
+        this.weightGradients = new INDArray[n];
+        this.biasGradients = new INDArray[n];
+        for (int l = 0; l < n; l++) {
+            DenseShape shape = layers.get(l);
+            weights[l] = weightView(parameters, shape);
+            biases[l] = slice(parameters, shape.biasOffset(), shape.outputs());
+            weightGradients[l] = weightView(gradients, shape);
+            // a rank-1 view: the target of a sum over the rows
+            biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
+        }
+        this.loss = new OutputLoss(plan.output(), plan.outputs());
+    }
+
+    /**
+     * A network for the spec with the initial parameters DL4J gives a graph built from it: the same seed, the same
+     * initialisers, drawn in the same order ({@link #copyParameters} takes any other starting point).
+     *
+     * @throws UnsupportedSpecException if the spec has anything but dense layers, cross-entropy or MSE, sgd or adam
+     */
+    public static LeanNetwork create(ModelSpec spec) {
+        LeanNetwork network = new LeanNetwork(EnginePlan.of(spec));
+        network.initialise();
+        return network;
+    }
+
+    private void initialise() {
+        // DL4J seeds once per graph, then initialises the layers in order, each drawing from the same generator
+        Nd4j.getRandom().setSeed(plan.seed());
+        for (int l = 0; l < layers.size(); l++) {
+            DenseShape shape = layers.get(l);
+            shape.init().init(shape.inputs(), shape.outputs(), new long[] {shape.inputs(), shape.outputs()}, 'f',
+                    weights[l]);
+            biases[l].assign(0);
+        }
+    }
+
+    /**
+     * One optimizer step on {@code rows} row-major rows of features and labels (one-hot classes or targets);
+     * returns the mean loss of the rows before the step, as DL4J's {@code score()}.
+     */
+    public double fit(float[] x, float[] y, int rows) {
+        BatchBuffers b = buffers(rows, x);
+        forward(b);
+        double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
+        backward(b);
+        gradients.divi(rows);
+        updater.applyUpdater(gradients, iteration, 0);
+        parameters.subi(gradients);
+        iteration++;
+        return mean;
+    }
+
+    /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */
+    public float[] output(float[] x, int rows) {
+        BatchBuffers b = buffers(rows, x);
+        forward(b);
+        return loss.outputs(b.outputs, rows);
+    }
+
+    private BatchBuffers buffers(int rows, float[] x) {
+        if (buffers == null || buffers.rows != rows) {
+            buffers = buffersByRows.computeIfAbsent(rows, r -> new BatchBuffers(r, layers));
+        }
+        buffers.inputData.put(0, x, 0, rows * plan.inputs());
+        return buffers;
+    }
+
+    private void forward(BatchBuffers b) {
+        INDArray in = b.input;
+        for (int l = 0; l < layers.size(); l++) {
+            INDArray z = b.preActivations[l];
+            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+            z.addiRowVector(biases[l]);
+            INDArray a = b.activations[l];
+            a.assign(z);
+            layers.get(l).activation().getActivation(a, true);
+            in = a;
+        }
+    }
+
+    /** From dLoss/dLogits in the last layer's error buffer: the gradient, summed (not averaged) over the rows. */
+    private void backward(BatchBuffers b) {
+        INDArray delta = b.errors[layers.size() - 1];
+        for (int l = layers.size() - 1; l >= 0; l--) {
+            INDArray below = l == 0 ? b.input : b.activations[l - 1];
+            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
+            delta.sum(biasGradients[l], 0);
+            if (l > 0) {
+                INDArray error = b.errors[l - 1];
+                Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+                // dLoss/dPreActivations; in place in the pre-activations, which the step needs no more
+                delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
+            }
+        }
+    }
+
+    /** The flat parameters, DL4J's layout ({@code ComputationGraph.params()} of the same spec): a live view. */
+    public INDArray parameters() {
+        return parameters;
+    }
+
+    /** Replaces the parameters, e.g. with a DL4J graph's {@code params()}; the optimizer state is kept. */
+    public void copyParameters(INDArray source) {
+        if (source.length() != parameters.length()) {
+            throw new IllegalArgumentException("expected " + parameters.length() + " parameters, got "
+                    + source.length());
+        }
+        parameters.assign(source.reshape(parameters.shape()));
+    }
+
+    /** The number of optimizer steps taken; it drives Adam's bias correction and the schedules. */
+    public int iterations() {
+        return iteration;
+    }
+
+    private static INDArray slice(INDArray flat, long from, long length) {
+        return flat.get(NDArrayIndex.interval(0, 0, true), NDArrayIndex.interval(from, from + length));
+    }
+
+    private static INDArray weightView(INDArray flat, DenseShape shape) {
+        INDArray view = slice(flat, shape.offset(), shape.weightCount()).reshape('f', shape.inputs(), shape.outputs());
+        if (!view.isView()) {
+            throw new IllegalStateException("the weight view of a layer " + shape + " is a copy, not a view");
+        }
+        return view;
+    }
+
+    @Override
+    public void close() {
+        buffersByRows.values().forEach(BatchBuffers::close);
+        buffersByRows.clear();
+        parameters.close();
+        gradients.close();
+        if (updaterState != null) {
+            updaterState.close();
+        }
+    }
+}

@@ -1,0 +1,70 @@
+package dev.streamtrain.engine;
+
+import java.nio.FloatBuffer;
+
+/**
+ * The loss and its gradient, in plain loops over the output activations (ND4J's softmax, computed by the
+ * caller, so that the probabilities are DL4J's to the bit): a handful of values per row, where one ND4J op would
+ * cost more than the arithmetic. The semantics are DL4J's: the score is the loss summed over
+ * the outputs and averaged over the rows; the delta is per row, in float, and the caller divides the whole
+ * gradient by the rows afterwards, as DL4J does (dividing the delta first rounds differently, and Adam
+ * magnifies such differences in gradients that nearly cancel).
+ * Outputs and deltas are column-major [rows, outputs], the layout of DL4J's activations.
+ */
+final class OutputLoss {
+
+    /** DL4J's LossMCXENT clips the softmax into [eps, 1 - eps] before the log. */
+    private static final float SOFTMAX_CLIP = 1e-10f;
+
+    private final OutputKind kind;
+    private final int outputs;
+    private final float[] row;
+
+    OutputLoss(OutputKind kind, int outputs) {
+        this.kind = kind;
+        this.outputs = outputs;
+        this.row = new float[outputs];
+    }
+
+    /** The mean loss of {@code rows} rows (labels row-major); writes dLoss/dLogits of each row into {@code delta}. */
+    double lossAndDelta(FloatBuffer activations, float[] labels, int rows, FloatBuffer delta) {
+        double loss = 0;
+        for (int i = 0; i < rows; i++) {
+            activate(activations, i, rows);
+            for (int j = 0; j < outputs; j++) {
+                float y = labels[i * outputs + j];
+                float d;
+                if (kind == OutputKind.SOFTMAX_CROSS_ENTROPY) {
+                    float p = Math.min(Math.max(row[j], SOFTMAX_CLIP), 1f - SOFTMAX_CLIP);
+                    loss -= y * Math.log(p);
+                    d = p - y;
+                } else {
+                    float e = row[j] - y;
+                    loss += (double) e * e / outputs;
+                    d = 2f * e / outputs;
+                }
+                delta.put(j * rows + i, d);
+            }
+        }
+        return loss / rows;
+    }
+
+    /** The network's outputs (probabilities or regression values) of {@code rows} rows, row-major. */
+    float[] outputs(FloatBuffer activations, int rows) {
+        float[] out = new float[rows * outputs];
+        for (int i = 0; i < rows; i++) {
+            activate(activations, i, rows);
+            for (int j = 0; j < outputs; j++) {
+                out[i * outputs + j] = row[j];
+            }
+        }
+        return out;
+    }
+
+    /** Row {@code i} of the output activations (column-major), into {@link #row}. */
+    private void activate(FloatBuffer activations, int i, int rows) {
+        for (int j = 0; j < outputs; j++) {
+            row[j] = activations.get(j * rows + i);
+        }
+    }
+}
