@@ -10,8 +10,15 @@ import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.learning.config.AMSGrad;
+import org.nd4j.linalg.learning.config.AdaDelta;
+import org.nd4j.linalg.learning.config.AdaGrad;
+import org.nd4j.linalg.learning.config.AdaMax;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nadam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.learning.config.Sgd;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
@@ -28,6 +35,14 @@ import dev.streamtrain.model.NetworkBuilder;
  * spec's names that could drift from the first. Refuses, with the reason, every spec the engine does not cover.
  */
 record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater) {
+
+    /**
+     * The updaters every optimizer of the spec maps to (ScheduledAdaGrad is an AdaGrad), each checked against DL4J.
+     * All of them are elementwise, so one instance over the whole flat gradient computes what DL4J's per-block
+     * instances compute over their parts, as long as every layer has the same configuration (checked below).
+     */
+    private static final List<Class<? extends IUpdater>> UPDATERS = List.of(Sgd.class, Nesterovs.class, Adam.class,
+            Nadam.class, AMSGrad.class, AdaMax.class, RmsProp.class, AdaGrad.class, AdaDelta.class);
 
     static EnginePlan of(ModelSpec spec) {
         ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
@@ -49,6 +64,11 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             offset = shape.end();
         }
         BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
+        for (int i = 0; i < spec.layers().size(); i++) {
+            if (!layerOf(spec, conf, "layer" + i + "_dense").getIUpdater().equals(output.getIUpdater())) {
+                throw new UnsupportedSpecException(spec.name(), "layers with different optimizers");
+            }
+        }
         return new EnginePlan(spec.seed(), List.copyOf(layers), outputKind(spec, (OutputLayer) output),
                 updater(spec, output));
     }
@@ -91,11 +111,11 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
 
     private static IUpdater updater(ModelSpec spec, BaseLayer output) {
         IUpdater updater = output.getIUpdater();
-        // Nesterovs, RmsProp, ... would apply to the flat views just as well; only these two are checked against DL4J
-        if (!(updater instanceof Sgd || updater instanceof Adam) || output.getBiasUpdater() != null) {
-            throw new UnsupportedSpecException(spec.name(), "optimizer " + spec.optimizer().type()
-                    + " (supported: sgd without momentum, adam)");
+        if (UPDATERS.stream().noneMatch(type -> type.isInstance(updater)) || output.getBiasUpdater() != null) {
+            throw new UnsupportedSpecException(spec.name(), "optimizer " + spec.optimizer().type() + " ("
+                    + updater.getClass().getSimpleName() + ")");
         }
+        // the configuration's own clone (ScheduledAdaGrad's keeps the schedule that AdaGrad's drops)
         return updater.clone();
     }
 

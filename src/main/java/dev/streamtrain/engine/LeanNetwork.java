@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.HashMap;
 import java.util.List;
@@ -21,6 +22,12 @@ import dev.streamtrain.model.ModelSpec;
  * Owned by one thread; {@link #close()} frees its native memory.
  */
 public final class LeanNetwork implements AutoCloseable {
+
+    /**
+     * The epoch the schedules see: DL4J's graph advances its epoch count only in {@code fit(iterator)}, never when
+     * fitting one batch at a time as the trainer does, so every step of a DL4J-trained model saw epoch 0.
+     */
+    private static final int EPOCH = 0;
 
     private final EnginePlan plan;
     private final List<DenseShape> layers;
@@ -67,7 +74,7 @@ public final class LeanNetwork implements AutoCloseable {
      * A network for the spec with the initial parameters DL4J gives a graph built from it: the same seed, the same
      * initialisers, drawn in the same order ({@link #copyParameters} takes any other starting point).
      *
-     * @throws UnsupportedSpecException if the spec has anything but dense layers, cross-entropy or MSE, sgd or adam
+     * @throws UnsupportedSpecException if the spec has anything {@link EnginePlan} does not cover, naming it
      */
     public static LeanNetwork create(ModelSpec spec) {
         LeanNetwork network = new LeanNetwork(EnginePlan.of(spec));
@@ -96,7 +103,7 @@ public final class LeanNetwork implements AutoCloseable {
         double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
-        updater.applyUpdater(gradients, iteration, 0);
+        updater.applyUpdater(gradients, iteration, EPOCH);
         parameters.subi(gradients);
         iteration++;
         return mean;
@@ -158,6 +165,26 @@ public final class LeanNetwork implements AutoCloseable {
                     + source.length());
         }
         parameters.assign(source.reshape(parameters.shape()));
+    }
+
+    /**
+     * Replaces the learning-rate schedule from the next step on (the health monitors' {@code AdjustedSchedule}, say),
+     * as DL4J's {@code NetworkUtils.setLearningRate} does for a graph: the optimizer state and the step count are
+     * kept, and the schedule is read at the same step count as before.
+     *
+     * @throws IllegalStateException for an optimizer without a learning rate (adadelta)
+     */
+    public void setLearningRate(ISchedule schedule) {
+        if (!updater.getConfig().hasLearningRate()) {
+            throw new IllegalStateException("the optimizer " + updater.getConfig().getClass().getSimpleName()
+                    + " has no learning rate to schedule");
+        }
+        updater.getConfig().setLrAndSchedule(Double.NaN, schedule);
+    }
+
+    /** The learning rate of the next step; NaN for an optimizer without one (adadelta). */
+    public double learningRate() {
+        return updater.getConfig().hasLearningRate() ? updater.getConfig().getLearningRate(iteration, EPOCH) : Double.NaN;
     }
 
     /** The number of optimizer steps taken; it drives Adam's bias correction and the schedules. */

@@ -59,9 +59,15 @@ record ReferenceRun(float[][] features, float[][] labels) {
     }
 
     static ModelSpec spec(String task, int inputs, int outputs, String loss, String layers, String optimizer) {
+        return spec(task, inputs, outputs, loss, layers, optimizer, "");
+    }
+
+    /** {@code more}: further top-level lines of the spec (a schedule, gradient clipping). */
+    static ModelSpec spec(String task, int inputs, int outputs, String loss, String layers, String optimizer,
+                          String more) {
         return ModelSpecParser.parse("name: lean\ninputs: " + inputs + "\ntask: " + task + "\noutputs: " + outputs
                 + "\nloss: " + loss + "\nnormalize: false\nseed: 42\nbatch-size: 32\nlayers: " + layers
-                + "\noptimizer: " + optimizer + "\n");
+                + "\noptimizer: " + optimizer + "\n" + more);
     }
 
     static ComputationGraph graph(ModelSpec spec) {
