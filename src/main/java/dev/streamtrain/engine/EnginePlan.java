@@ -59,7 +59,8 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             String name = i < spec.layers().size() ? "layer" + i + "_dense" : NetworkBuilder.OUTPUT;
             BaseLayer layer = layerOf(spec, conf, name);
             DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
-                    layer.getActivationFn(), layer.getWeightInitFn(), offset);
+                    layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
+                    List.copyOf(layer.getRegularizationBias()), offset);
             layers.add(shape);
             offset = shape.end();
         }
@@ -85,9 +86,6 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         }
         if (layer.getIDropout() != null) {
             throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
-        }
-        if (!layer.getRegularization().isEmpty() || !layer.getRegularizationBias().isEmpty()) {
-            throw new UnsupportedSpecException(spec.name(), "l1, l2 or weight decay");
         }
         if (layer.getGradientNormalization() != null && layer.getGradientNormalization() != GradientNormalization.None) {
             throw new UnsupportedSpecException(spec.name(), "gradient clipping on " + name);

@@ -5,6 +5,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization.ApplyStep;
 import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.HashMap;
@@ -40,6 +41,7 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] weightGradients;
     private final INDArray[] biasGradients;
     private final OutputLoss loss;
+    private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
     private BatchBuffers buffers;
     private int iteration;
@@ -66,6 +68,8 @@ public final class LeanNetwork implements AutoCloseable {
             weightGradients[l] = weightView(gradients, shape);
             // a rank-1 view: the target of a sum over the rows
             biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
+            penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
+            penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
     }
@@ -95,7 +99,7 @@ public final class LeanNetwork implements AutoCloseable {
 
     /**
      * One optimizer step on {@code rows} row-major rows of features and labels (one-hot classes or targets);
-     * returns the mean loss of the rows before the step, as DL4J's {@code score()}.
+     * returns the mean loss of the rows before the step plus the regularisation penalty, as DL4J's {@code score()}.
      */
     public double fit(float[] x, float[] y, int rows) {
         BatchBuffers b = buffers(rows, x);
@@ -103,10 +107,23 @@ public final class LeanNetwork implements AutoCloseable {
         double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
+        if (!penalties.isEmpty()) {
+            // DL4J's score is taken before the step: the penalty of the parameters the loss was computed with
+            mean += penalties.score(iteration, EPOCH);
+            penalties.apply(ApplyStep.BEFORE_UPDATER, updaterRate(), iteration, EPOCH);
+        }
         updater.applyUpdater(gradients, iteration, EPOCH);
+        if (!penalties.isEmpty()) {
+            penalties.apply(ApplyStep.POST_UPDATER, updaterRate(), iteration, EPOCH);
+        }
         parameters.subi(gradients);
         iteration++;
         return mean;
+    }
+
+    /** The rate DL4J hands the regularisations: the updater's at this step, 1 for one without a rate (adadelta). */
+    private double updaterRate() {
+        return updater.getConfig().hasLearningRate() ? updater.getConfig().getLearningRate(iteration, EPOCH) : 1.0;
     }
 
     /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */

@@ -77,6 +77,23 @@ class LeanEngineMatchesDl4jTest {
         assertSameTraining(digitsSpec("tanh", optimizer, "schedule: " + schedule + "\n"), ReferenceRun.digits());
     }
 
+    /** L1 and L2 go into the gradient before the updater, weight decay into the update after it (times the rate). */
+    @ParameterizedTest(name = "digits, relu, {0}")
+    @ValueSource(strings = {
+        "{type: adam, learning-rate: 0.01, l2: 0.01}", "{type: sgd, learning-rate: 0.1, l1: 0.001, l2: 0.01}",
+        "{type: adamw, learning-rate: 0.01}", "{type: adamw, learning-rate: 0.01, weight-decay: 0.1, l1: 0.001}",
+        "{type: sgd, learning-rate: 0.05, momentum: 0.9, weight-decay: 0.05}", "{type: rmsprop, learning-rate: 0.005, l1: 0.005}",
+        "{type: adadelta, weight-decay: 0.01}"})
+    void regularisationMatches(String optimizer) {
+        assertSameTraining(digitsSpec("relu", optimizer, ""), ReferenceRun.digits());
+    }
+
+    @Test
+    void weightDecayFollowsTheSchedule() {
+        assertSameTraining(digitsSpec("tanh", "{type: adamw, learning-rate: 0.01, weight-decay: 0.1}",
+                "schedule: {type: warmup-cosine, warmup-steps: 10, total-steps: 40}\n"), ReferenceRun.digits());
+    }
+
     /** The health monitors' back-off and warm restart, set on both mid-run as the trainer sets it on the graph. */
     @Test
     void adjustedScheduleMatches() {
