@@ -34,7 +34,7 @@ import dev.streamtrain.model.NetworkBuilder;
  * the layers' activations, initialisers and updater are then DL4J's by construction, not a second mapping of the
  * spec's names that could drift from the first. Refuses, with the reason, every spec the engine does not cover.
  */
-record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater) {
+record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater, Clipping clipping) {
 
     /**
      * The updaters every optimizer of the spec maps to (ScheduledAdaGrad is an AdaGrad), each checked against DL4J.
@@ -46,9 +46,6 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
 
     static EnginePlan of(ModelSpec spec) {
         ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
-        if (spec.clipping().enabled()) {
-            throw new UnsupportedSpecException(spec.name(), "gradient clipping (" + spec.clipping().type() + ")");
-        }
         if (conf.getVertices().size() != spec.layers().size() + 1) {
             throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
                     + spec.layers());
@@ -66,12 +63,32 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         }
         BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
         for (int i = 0; i < spec.layers().size(); i++) {
-            if (!layerOf(spec, conf, "layer" + i + "_dense").getIUpdater().equals(output.getIUpdater())) {
-                throw new UnsupportedSpecException(spec.name(), "layers with different optimizers");
+            BaseLayer layer = layerOf(spec, conf, "layer" + i + "_dense");
+            if (!layer.getIUpdater().equals(output.getIUpdater())
+                    || layer.getGradientNormalization() != output.getGradientNormalization()
+                    || layer.getGradientNormalizationThreshold() != output.getGradientNormalizationThreshold()) {
+                throw new UnsupportedSpecException(spec.name(), "layers with different optimizers or clipping");
             }
         }
         return new EnginePlan(spec.seed(), List.copyOf(layers), outputKind(spec, (OutputLayer) output),
-                updater(spec, output));
+                updater(spec, output), clipping(spec, output));
+    }
+
+    /** DL4J's per-layer normalisation as the spec's layer-norm and value clipping set it; global-norm from the spec. */
+    private static Clipping clipping(ModelSpec spec, BaseLayer output) {
+        GradientNormalization normalization = output.getGradientNormalization();
+        double threshold = output.getGradientNormalizationThreshold();
+        if (spec.clipping().type().equals("global-norm")) {
+            return new Clipping(Clipping.Mode.GLOBAL_NORM, spec.clipping().threshold());
+        }
+        if (normalization == null || normalization == GradientNormalization.None) {
+            return Clipping.NONE;
+        }
+        return switch (normalization) {
+            case ClipL2PerLayer -> new Clipping(Clipping.Mode.LAYER_NORM, threshold);
+            case ClipElementWiseAbsoluteValue -> new Clipping(Clipping.Mode.VALUE, threshold);
+            default -> throw new UnsupportedSpecException(spec.name(), "gradient normalisation " + normalization);
+        };
     }
 
     private static BaseLayer layerOf(ModelSpec spec, ComputationGraphConfiguration conf, String name) {
@@ -86,9 +103,6 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         }
         if (layer.getIDropout() != null) {
             throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
-        }
-        if (layer.getGradientNormalization() != null && layer.getGradientNormalization() != GradientNormalization.None) {
-            throw new UnsupportedSpecException(spec.name(), "gradient clipping on " + name);
         }
         if (layer.getBiasInit() != 0.0) {
             throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());

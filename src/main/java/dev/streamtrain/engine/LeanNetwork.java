@@ -40,6 +40,8 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] biases;
     private final INDArray[] weightGradients;
     private final INDArray[] biasGradients;
+    /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
+    private final INDArray[] layerGradients;
     private final OutputLoss loss;
     private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
@@ -61,6 +63,7 @@ public final class LeanNetwork implements AutoCloseable {
         this.biases = new INDArray[n];
         this.weightGradients = new INDArray[n];
         this.biasGradients = new INDArray[n];
+        this.layerGradients = new INDArray[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
             weights[l] = weightView(parameters, shape);
@@ -68,6 +71,7 @@ public final class LeanNetwork implements AutoCloseable {
             weightGradients[l] = weightView(gradients, shape);
             // a rank-1 view: the target of a sum over the rows
             biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
+            layerGradients[l] = slice(gradients, shape.offset(), shape.end() - shape.offset());
             penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
             penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
         }
@@ -107,6 +111,7 @@ public final class LeanNetwork implements AutoCloseable {
         double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
+        plan.clipping().apply(gradients, layerGradients);
         if (!penalties.isEmpty()) {
             // DL4J's score is taken before the step: the penalty of the parameters the loss was computed with
             mean += penalties.score(iteration, EPOCH);

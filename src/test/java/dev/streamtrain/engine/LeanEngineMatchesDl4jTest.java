@@ -94,6 +94,20 @@ class LeanEngineMatchesDl4jTest {
                 "schedule: {type: warmup-cosine, warmup-steps: 10, total-steps: 40}\n"), ReferenceRun.digits());
     }
 
+    /** Thresholds at which the gradients of these runs are clipped on some steps at least (without it they fail). */
+    @ParameterizedTest(name = "digits, relu, {0}, clipping {1}")
+    @CsvSource(delimiter = '|', value = {
+        "{type: sgd, learning-rate: 0.1} | {type: global-norm, threshold: 0.5}",
+        "{type: adam, learning-rate: 0.01} | {type: global-norm, threshold: 0.2}",
+        "{type: sgd, learning-rate: 0.1} | {type: layer-norm, threshold: 0.2}",
+        "{type: adam, learning-rate: 0.01, l2: 0.01} | {type: layer-norm, threshold: 0.1}",
+        "{type: sgd, learning-rate: 0.1} | {type: value, threshold: 0.02}",
+        "{type: rmsprop, learning-rate: 0.005} | {type: value, threshold: 0.01}"})
+    void clippingMatches(String optimizer, String clipping) {
+        assertSameTraining(digitsSpec("relu", optimizer, "gradient-clipping: " + clipping + "\n"),
+                ReferenceRun.digits());
+    }
+
     /** The health monitors' back-off and warm restart, set on both mid-run as the trainer sets it on the graph. */
     @Test
     void adjustedScheduleMatches() {

@@ -1,9 +1,11 @@
 package dev.streamtrain.engine;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.lang.reflect.Constructor;
 import java.util.Random;
 
 import dev.streamtrain.model.ModelSpec;
@@ -70,10 +72,26 @@ record ReferenceRun(float[][] features, float[][] labels) {
                 + "\noptimizer: " + optimizer + "\n" + more);
     }
 
+    /** DL4J's graph of the spec, with the service's global-norm clipping listener when the spec asks for it. */
     static ComputationGraph graph(ModelSpec spec) {
         ComputationGraph graph = new ComputationGraph(NetworkBuilder.configuration(spec));
         graph.init();
+        if (spec.clipping().type().equals("global-norm")) {
+            graph.addListeners(globalNormClipping(spec.clipping().threshold()));
+        }
         return graph;
+    }
+
+    // the listener Network attaches, package-private in the model package: the reference is the production code
+    private static TrainingListener globalNormClipping(double threshold) {
+        try {
+            Constructor<?> constructor = Class.forName("dev.streamtrain.model.GlobalNormClipping")
+                    .getDeclaredConstructor(double.class);
+            constructor.setAccessible(true);
+            return (TrainingListener) constructor.newInstance(threshold);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create the model's GlobalNormClipping", e);
+        }
     }
 
     /** {@code count} rows drawn with a seeded generator, row-major. */
