@@ -9,6 +9,7 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
 import org.nd4j.linalg.learning.config.AMSGrad;
 import org.nd4j.linalg.learning.config.AdaDelta;
@@ -20,6 +21,8 @@ import org.nd4j.linalg.learning.config.Nadam;
 import org.nd4j.linalg.learning.config.Nesterovs;
 import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMAE;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
@@ -111,14 +114,24 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
     }
 
     private static OutputKind outputKind(ModelSpec spec, OutputLayer output) {
-        if (output.getLossFn() instanceof LossMCXENT && output.getActivationFn() instanceof ActivationSoftmax) {
+        if (output.getLossFn() instanceof LossMCXENT l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationSoftmax) {
             return OutputKind.SOFTMAX_CROSS_ENTROPY;
         }
-        if (output.getLossFn() instanceof LossMSE && output.getActivationFn() instanceof ActivationIdentity) {
+        if (output.getLossFn() instanceof LossMAE l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationIdentity) {
+            return OutputKind.MEAN_ABSOLUTE_ERROR;
+        }
+        if (output.getLossFn() instanceof LossMSE l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationIdentity) {
             return OutputKind.MEAN_SQUARED_ERROR;
         }
-        throw new UnsupportedSpecException(spec.name(), "loss " + spec.loss().specName
-                + " (supported: cross-entropy, mse)");
+        if (output.getLossFn() instanceof LossBinaryXENT l && l.getWeights() == null
+                && l.getClipEps() == OutputLoss.BINARY_CLIP && output.getActivationFn() instanceof ActivationSigmoid) {
+            return OutputKind.SIGMOID_BINARY_CROSS_ENTROPY;
+        }
+        throw new UnsupportedSpecException(spec.name(), "loss " + spec.loss().specName + " with "
+                + output.getLossFn() + " and " + output.getActivationFn());
     }
 
     private static IUpdater updater(ModelSpec spec, BaseLayer output) {
