@@ -18,8 +18,9 @@ import dev.streamtrain.model.ModelSpec;
  * A stack of dense layers trained without DL4J's per-layer framework: one flat parameter buffer and one flat
  * gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
  * activations (softmax included) by ND4J's own activation functions in place, the loss in plain loops, and ND4J's own
- * updater applied once to the whole flat gradient. The arithmetic is DL4J's (same layout, same kernels, same
- * updater), so a DL4J graph built from the same spec with the same parameters takes the same steps.
+ * updater applied once to the whole flat gradient, between the clipping and regularisation passes DL4J makes around
+ * it. The arithmetic is DL4J's (same layout, same kernels, same updater, same order of the passes), so a DL4J graph
+ * built from the same spec with the same parameters takes the same steps.
  * Owned by one thread; {@link #close()} frees its native memory.
  */
 public final class LeanNetwork implements AutoCloseable {
