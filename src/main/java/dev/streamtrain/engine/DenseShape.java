@@ -2,13 +2,18 @@ package dev.streamtrain.engine;
 
 import org.deeplearning4j.nn.weights.IWeightInit;
 import org.nd4j.linalg.activations.IActivation;
+import org.nd4j.linalg.learning.regularization.Regularization;
+
+import java.util.List;
 
 /**
- * One dense layer of a {@link LeanNetwork}: its width in and out, activation and initialiser, and where its
+ * One dense layer of a {@link LeanNetwork}: its width in and out, activation and initialiser, the regularisation of
+ * its weights and of its bias (DL4J's, from the layer's configuration), and where its
  * parameters sit in the flat buffer. The layout is DL4J's (weights [inputs, outputs] in column-major order, then
  * the bias), so that the flat buffer is interchangeable with a computation graph's {@code params()}.
  */
-record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init, long offset) {
+record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init,
+                  List<Regularization> weightRegularization, List<Regularization> biasRegularization, long offset) {
 
     long weightCount() {
         return (long) inputs * outputs;

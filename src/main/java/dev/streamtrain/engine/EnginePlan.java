@@ -9,10 +9,20 @@ import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
+import org.nd4j.linalg.activations.impl.ActivationSigmoid;
 import org.nd4j.linalg.activations.impl.ActivationSoftmax;
+import org.nd4j.linalg.learning.config.AMSGrad;
+import org.nd4j.linalg.learning.config.AdaDelta;
+import org.nd4j.linalg.learning.config.AdaGrad;
+import org.nd4j.linalg.learning.config.AdaMax;
 import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.config.IUpdater;
+import org.nd4j.linalg.learning.config.Nadam;
+import org.nd4j.linalg.learning.config.Nesterovs;
+import org.nd4j.linalg.learning.config.RmsProp;
 import org.nd4j.linalg.learning.config.Sgd;
+import org.nd4j.linalg.lossfunctions.impl.LossBinaryXENT;
+import org.nd4j.linalg.lossfunctions.impl.LossMAE;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
@@ -27,13 +37,18 @@ import dev.streamtrain.model.NetworkBuilder;
  * the layers' activations, initialisers and updater are then DL4J's by construction, not a second mapping of the
  * spec's names that could drift from the first. Refuses, with the reason, every spec the engine does not cover.
  */
-record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater) {
+record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdater updater, Clipping clipping) {
+
+    /**
+     * The updaters every optimizer of the spec maps to (ScheduledAdaGrad is an AdaGrad), each checked against DL4J.
+     * All of them are elementwise, so one instance over the whole flat gradient computes what DL4J's per-block
+     * instances compute over their parts, as long as every layer has the same configuration (checked below).
+     */
+    private static final List<Class<? extends IUpdater>> UPDATERS = List.of(Sgd.class, Nesterovs.class, Adam.class,
+            Nadam.class, AMSGrad.class, AdaMax.class, RmsProp.class, AdaGrad.class, AdaDelta.class);
 
     static EnginePlan of(ModelSpec spec) {
         ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
-        if (spec.clipping().enabled()) {
-            throw new UnsupportedSpecException(spec.name(), "gradient clipping (" + spec.clipping().type() + ")");
-        }
         if (conf.getVertices().size() != spec.layers().size() + 1) {
             throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
                     + spec.layers());
@@ -44,13 +59,39 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             String name = i < spec.layers().size() ? "layer" + i + "_dense" : NetworkBuilder.OUTPUT;
             BaseLayer layer = layerOf(spec, conf, name);
             DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
-                    layer.getActivationFn(), layer.getWeightInitFn(), offset);
+                    layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
+                    List.copyOf(layer.getRegularizationBias()), offset);
             layers.add(shape);
             offset = shape.end();
         }
         BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
+        for (int i = 0; i < spec.layers().size(); i++) {
+            BaseLayer layer = layerOf(spec, conf, "layer" + i + "_dense");
+            if (!layer.getIUpdater().equals(output.getIUpdater())
+                    || layer.getGradientNormalization() != output.getGradientNormalization()
+                    || layer.getGradientNormalizationThreshold() != output.getGradientNormalizationThreshold()) {
+                throw new UnsupportedSpecException(spec.name(), "layers with different optimizers or clipping");
+            }
+        }
         return new EnginePlan(spec.seed(), List.copyOf(layers), outputKind(spec, (OutputLayer) output),
-                updater(spec, output));
+                updater(spec, output), clipping(spec, output));
+    }
+
+    /** DL4J's per-layer normalisation as the spec's layer-norm and value clipping set it; global-norm from the spec. */
+    private static Clipping clipping(ModelSpec spec, BaseLayer output) {
+        GradientNormalization normalization = output.getGradientNormalization();
+        double threshold = output.getGradientNormalizationThreshold();
+        if (spec.clipping().type().equals("global-norm")) {
+            return new Clipping(Clipping.Mode.GLOBAL_NORM, spec.clipping().threshold());
+        }
+        if (normalization == null || normalization == GradientNormalization.None) {
+            return Clipping.NONE;
+        }
+        return switch (normalization) {
+            case ClipL2PerLayer -> new Clipping(Clipping.Mode.LAYER_NORM, threshold);
+            case ClipElementWiseAbsoluteValue -> new Clipping(Clipping.Mode.VALUE, threshold);
+            default -> throw new UnsupportedSpecException(spec.name(), "gradient normalisation " + normalization);
+        };
     }
 
     private static BaseLayer layerOf(ModelSpec spec, ComputationGraphConfiguration conf, String name) {
@@ -66,12 +107,6 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         if (layer.getIDropout() != null) {
             throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
         }
-        if (!layer.getRegularization().isEmpty() || !layer.getRegularizationBias().isEmpty()) {
-            throw new UnsupportedSpecException(spec.name(), "l1, l2 or weight decay");
-        }
-        if (layer.getGradientNormalization() != null && layer.getGradientNormalization() != GradientNormalization.None) {
-            throw new UnsupportedSpecException(spec.name(), "gradient clipping on " + name);
-        }
         if (layer.getBiasInit() != 0.0) {
             throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());
         }
@@ -79,23 +114,33 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
     }
 
     private static OutputKind outputKind(ModelSpec spec, OutputLayer output) {
-        if (output.getLossFn() instanceof LossMCXENT && output.getActivationFn() instanceof ActivationSoftmax) {
+        if (output.getLossFn() instanceof LossMCXENT l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationSoftmax) {
             return OutputKind.SOFTMAX_CROSS_ENTROPY;
         }
-        if (output.getLossFn() instanceof LossMSE && output.getActivationFn() instanceof ActivationIdentity) {
+        if (output.getLossFn() instanceof LossMAE l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationIdentity) {
+            return OutputKind.MEAN_ABSOLUTE_ERROR;
+        }
+        if (output.getLossFn() instanceof LossMSE l && l.getWeights() == null
+                && output.getActivationFn() instanceof ActivationIdentity) {
             return OutputKind.MEAN_SQUARED_ERROR;
         }
-        throw new UnsupportedSpecException(spec.name(), "loss " + spec.loss().specName
-                + " (supported: cross-entropy, mse)");
+        if (output.getLossFn() instanceof LossBinaryXENT l && l.getWeights() == null
+                && l.getClipEps() == OutputLoss.BINARY_CLIP && output.getActivationFn() instanceof ActivationSigmoid) {
+            return OutputKind.SIGMOID_BINARY_CROSS_ENTROPY;
+        }
+        throw new UnsupportedSpecException(spec.name(), "loss " + spec.loss().specName + " with "
+                + output.getLossFn() + " and " + output.getActivationFn());
     }
 
     private static IUpdater updater(ModelSpec spec, BaseLayer output) {
         IUpdater updater = output.getIUpdater();
-        // Nesterovs, RmsProp, ... would apply to the flat views just as well; only these two are checked against DL4J
-        if (!(updater instanceof Sgd || updater instanceof Adam) || output.getBiasUpdater() != null) {
-            throw new UnsupportedSpecException(spec.name(), "optimizer " + spec.optimizer().type()
-                    + " (supported: sgd without momentum, adam)");
+        if (UPDATERS.stream().noneMatch(type -> type.isInstance(updater)) || output.getBiasUpdater() != null) {
+            throw new UnsupportedSpecException(spec.name(), "optimizer " + spec.optimizer().type() + " ("
+                    + updater.getClass().getSimpleName() + ")");
         }
+        // the configuration's own clone (ScheduledAdaGrad's keeps the schedule that AdaGrad's drops)
         return updater.clone();
     }
 

@@ -5,6 +5,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.regularization.Regularization.ApplyStep;
+import org.nd4j.linalg.schedule.ISchedule;
 
 import java.util.HashMap;
 import java.util.List;
@@ -16,11 +18,18 @@ import dev.streamtrain.model.ModelSpec;
  * A stack of dense layers trained without DL4J's per-layer framework: one flat parameter buffer and one flat
  * gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
  * activations (softmax included) by ND4J's own activation functions in place, the loss in plain loops, and ND4J's own
- * updater applied once to the whole flat gradient. The arithmetic is DL4J's (same layout, same kernels, same
- * updater), so a DL4J graph built from the same spec with the same parameters takes the same steps.
+ * updater applied once to the whole flat gradient, between the clipping and regularisation passes DL4J makes around
+ * it. The arithmetic is DL4J's (same layout, same kernels, same updater, same order of the passes), so a DL4J graph
+ * built from the same spec with the same parameters takes the same steps.
  * Owned by one thread; {@link #close()} frees its native memory.
  */
 public final class LeanNetwork implements AutoCloseable {
+
+    /**
+     * The epoch the schedules see: DL4J's graph advances its epoch count only in {@code fit(iterator)}, never when
+     * fitting one batch at a time as the trainer does, so every step of a DL4J-trained model saw epoch 0.
+     */
+    private static final int EPOCH = 0;
 
     private final EnginePlan plan;
     private final List<DenseShape> layers;
@@ -32,7 +41,10 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] biases;
     private final INDArray[] weightGradients;
     private final INDArray[] biasGradients;
+    /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
+    private final INDArray[] layerGradients;
     private final OutputLoss loss;
+    private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
     private BatchBuffers buffers;
     private int iteration;
@@ -52,6 +64,7 @@ public final class LeanNetwork implements AutoCloseable {
         this.biases = new INDArray[n];
         this.weightGradients = new INDArray[n];
         this.biasGradients = new INDArray[n];
+        this.layerGradients = new INDArray[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
             weights[l] = weightView(parameters, shape);
@@ -59,6 +72,9 @@ public final class LeanNetwork implements AutoCloseable {
             weightGradients[l] = weightView(gradients, shape);
             // a rank-1 view: the target of a sum over the rows
             biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
+            layerGradients[l] = slice(gradients, shape.offset(), shape.end() - shape.offset());
+            penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
+            penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
     }
@@ -67,7 +83,7 @@ public final class LeanNetwork implements AutoCloseable {
      * A network for the spec with the initial parameters DL4J gives a graph built from it: the same seed, the same
      * initialisers, drawn in the same order ({@link #copyParameters} takes any other starting point).
      *
-     * @throws UnsupportedSpecException if the spec has anything but dense layers, cross-entropy or MSE, sgd or adam
+     * @throws UnsupportedSpecException if the spec has anything {@link EnginePlan} does not cover, naming it
      */
     public static LeanNetwork create(ModelSpec spec) {
         LeanNetwork network = new LeanNetwork(EnginePlan.of(spec));
@@ -88,7 +104,7 @@ public final class LeanNetwork implements AutoCloseable {
 
     /**
      * One optimizer step on {@code rows} row-major rows of features and labels (one-hot classes or targets);
-     * returns the mean loss of the rows before the step, as DL4J's {@code score()}.
+     * returns the mean loss of the rows before the step plus the regularisation penalty, as DL4J's {@code score()}.
      */
     public double fit(float[] x, float[] y, int rows) {
         BatchBuffers b = buffers(rows, x);
@@ -96,10 +112,24 @@ public final class LeanNetwork implements AutoCloseable {
         double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
-        updater.applyUpdater(gradients, iteration, 0);
+        plan.clipping().apply(gradients, layerGradients);
+        if (!penalties.isEmpty()) {
+            // DL4J's score is taken before the step: the penalty of the parameters the loss was computed with
+            mean += penalties.score(iteration, EPOCH);
+            penalties.apply(ApplyStep.BEFORE_UPDATER, updaterRate(), iteration, EPOCH);
+        }
+        updater.applyUpdater(gradients, iteration, EPOCH);
+        if (!penalties.isEmpty()) {
+            penalties.apply(ApplyStep.POST_UPDATER, updaterRate(), iteration, EPOCH);
+        }
         parameters.subi(gradients);
         iteration++;
         return mean;
+    }
+
+    /** The rate DL4J hands the regularisations: the updater's at this step, 1 for one without a rate (adadelta). */
+    private double updaterRate() {
+        return updater.getConfig().hasLearningRate() ? updater.getConfig().getLearningRate(iteration, EPOCH) : 1.0;
     }
 
     /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */
@@ -158,6 +188,26 @@ public final class LeanNetwork implements AutoCloseable {
                     + source.length());
         }
         parameters.assign(source.reshape(parameters.shape()));
+    }
+
+    /**
+     * Replaces the learning-rate schedule from the next step on (the health monitors' {@code AdjustedSchedule}, say),
+     * as DL4J's {@code NetworkUtils.setLearningRate} does for a graph: the optimizer state and the step count are
+     * kept, and the schedule is read at the same step count as before.
+     *
+     * @throws IllegalStateException for an optimizer without a learning rate (adadelta)
+     */
+    public void setLearningRate(ISchedule schedule) {
+        if (!updater.getConfig().hasLearningRate()) {
+            throw new IllegalStateException("the optimizer " + updater.getConfig().getClass().getSimpleName()
+                    + " has no learning rate to schedule");
+        }
+        updater.getConfig().setLrAndSchedule(Double.NaN, schedule);
+    }
+
+    /** The learning rate of the next step; NaN for an optimizer without one (adadelta). */
+    public double learningRate() {
+        return updater.getConfig().hasLearningRate() ? updater.getConfig().getLearningRate(iteration, EPOCH) : Double.NaN;
     }
 
     /** The number of optimizer steps taken; it drives Adam's bias correction and the schedules. */

@@ -7,5 +7,14 @@ enum OutputKind {
     SOFTMAX_CROSS_ENTROPY,
 
     /** Identity and mean squared error, as DL4J's {@code LossMSE} (squared error summed, divided by the outputs). */
-    MEAN_SQUARED_ERROR
+    MEAN_SQUARED_ERROR,
+
+    /**
+     * Sigmoid and binary cross-entropy per output, as DL4J's {@code LossBinaryXENT}: the sigmoid clipped into
+     * [1e-5, 1 - 1e-5] before the logs, and the gradient taken through the clipped value, then the sigmoid's derivative.
+     */
+    SIGMOID_BINARY_CROSS_ENTROPY,
+
+    /** Identity and mean absolute error, as DL4J's {@code LossMAE} (absolute error summed, divided by the outputs). */
+    MEAN_ABSOLUTE_ERROR
 }

@@ -15,6 +15,9 @@ final class OutputLoss {
 
     /** DL4J's LossMCXENT clips the softmax into [eps, 1 - eps] before the log. */
     private static final float SOFTMAX_CLIP = 1e-10f;
+    /** DL4J's LossBinaryXENT's default clipping of the sigmoid into [eps, 1 - eps]; other values are refused. */
+    static final double BINARY_CLIP = 1e-5;
+    private static final float BINARY_CLIP_FLOAT = (float) BINARY_CLIP;
 
     private final OutputKind kind;
     private final int outputs;
@@ -34,14 +37,30 @@ final class OutputLoss {
             for (int j = 0; j < outputs; j++) {
                 float y = labels[i * outputs + j];
                 float d;
-                if (kind == OutputKind.SOFTMAX_CROSS_ENTROPY) {
-                    float p = Math.min(Math.max(row[j], SOFTMAX_CLIP), 1f - SOFTMAX_CLIP);
-                    loss -= y * Math.log(p);
-                    d = p - y;
-                } else {
-                    float e = row[j] - y;
-                    loss += (double) e * e / outputs;
-                    d = 2f * e / outputs;
+                switch (kind) {
+                    case SOFTMAX_CROSS_ENTROPY -> {
+                        float p = Math.min(Math.max(row[j], SOFTMAX_CLIP), 1f - SOFTMAX_CLIP);
+                        loss -= y * Math.log(p);
+                        d = p - y;
+                    }
+                    case SIGMOID_BINARY_CROSS_ENTROPY -> {
+                        float s = row[j];
+                        float p = Math.min(Math.max(s, BINARY_CLIP_FLOAT), 1f - BINARY_CLIP_FLOAT);
+                        float q = 1f - p;
+                        loss -= y * Math.log(p) + (1f - y) * Math.log(q);
+                        // DL4J's order: dLoss/dp of the clipped value, then times the sigmoid's derivative
+                        d = (p - y) / (p * q) * s * (1f - s);
+                    }
+                    case MEAN_ABSOLUTE_ERROR -> {
+                        float e = row[j] - y;
+                        loss += (double) Math.abs(e) / outputs;
+                        d = Math.signum(e) / outputs;
+                    }
+                    default -> {
+                        float e = row[j] - y;
+                        loss += (double) e * e / outputs;
+                        d = 2f * e / outputs;
+                    }
                 }
                 delta.put(j * rows + i, d);
             }

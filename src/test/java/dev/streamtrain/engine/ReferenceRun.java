@@ -1,9 +1,11 @@
 package dev.streamtrain.engine;
 
 import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.optimize.api.TrainingListener;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
+import java.lang.reflect.Constructor;
 import java.util.Random;
 
 import dev.streamtrain.model.ModelSpec;
@@ -59,15 +61,37 @@ record ReferenceRun(float[][] features, float[][] labels) {
     }
 
     static ModelSpec spec(String task, int inputs, int outputs, String loss, String layers, String optimizer) {
-        return ModelSpecParser.parse("name: lean\ninputs: " + inputs + "\ntask: " + task + "\noutputs: " + outputs
-                + "\nloss: " + loss + "\nnormalize: false\nseed: 42\nbatch-size: 32\nlayers: " + layers
-                + "\noptimizer: " + optimizer + "\n");
+        return spec(task, inputs, outputs, loss, layers, optimizer, "");
     }
 
+    /** {@code more}: further top-level lines of the spec (a schedule, gradient clipping). */
+    static ModelSpec spec(String task, int inputs, int outputs, String loss, String layers, String optimizer,
+                          String more) {
+        return ModelSpecParser.parse("name: lean\ninputs: " + inputs + "\ntask: " + task + "\noutputs: " + outputs
+                + "\nloss: " + loss + "\nnormalize: false\nseed: 42\nbatch-size: 32\nlayers: " + layers
+                + "\noptimizer: " + optimizer + "\n" + more);
+    }
+
+    /** DL4J's graph of the spec, with the service's global-norm clipping listener when the spec asks for it. */
     static ComputationGraph graph(ModelSpec spec) {
         ComputationGraph graph = new ComputationGraph(NetworkBuilder.configuration(spec));
         graph.init();
+        if (spec.clipping().type().equals("global-norm")) {
+            graph.addListeners(globalNormClipping(spec.clipping().threshold()));
+        }
         return graph;
+    }
+
+    // the listener Network attaches, package-private in the model package: the reference is the production code
+    private static TrainingListener globalNormClipping(double threshold) {
+        try {
+            Constructor<?> constructor = Class.forName("dev.streamtrain.model.GlobalNormClipping")
+                    .getDeclaredConstructor(double.class);
+            constructor.setAccessible(true);
+            return (TrainingListener) constructor.newInstance(threshold);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("cannot create the model's GlobalNormClipping", e);
+        }
     }
 
     /** {@code count} rows drawn with a seeded generator, row-major. */
