@@ -1,5 +1,6 @@
 package dev.streamtrain.engine;
 
+import org.jboss.logging.Logger;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.junit.jupiter.api.Tag;
@@ -21,6 +22,8 @@ import dev.streamtrain.model.ModelSpec;
 @Tag("benchmark")
 class LeanEngineBenchmarkTest {
 
+    private static final Logger LOG = Logger.getLogger(LeanEngineBenchmarkTest.class);
+
     private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 7);
     private static final long WINDOW_NANOS = Long.getLong("bench.window.ms", 2_000) * 1_000_000;
     private static final ReferenceRun DATA = ReferenceRun.digits();
@@ -29,9 +32,9 @@ class LeanEngineBenchmarkTest {
     void measure() {
         String s = row("S", "[{dense: {units: 128, activation: relu}}]", 32);
         String m = row("M", "[{dense: {units: 256, activation: relu}}, {dense: {units: 256, activation: relu}}]", 64);
-        System.out.println("| model | batch | DL4J ex/s | lean ex/s | lean/DL4J | DL4J 1-row µs | lean 1-row µs | DL4J/lean |");
-        System.out.println(s);
-        System.out.println(m);
+        LOG.info("| model | batch | DL4J ex/s | lean ex/s | lean/DL4J | DL4J 1-row µs | lean 1-row µs | DL4J/lean |");
+        LOG.info(s);
+        LOG.info(m);
         assertThat(s).doesNotContain("NaN");
     }
 

@@ -1,5 +1,6 @@
 package dev.streamtrain.engine;
 
+import org.jboss.logging.Logger;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.junit.jupiter.api.Test;
@@ -25,6 +26,8 @@ import dev.streamtrain.model.WarmupCosineSchedule;
  * not trained on must agree within a relative {@value #TOLERANCE} (float32).
  */
 class LeanEngineMatchesDl4jTest {
+
+    private static final Logger LOG = Logger.getLogger(LeanEngineMatchesDl4jTest.class);
 
     private static final int STEPS = 50;
     private static final int BATCH = 32;
@@ -211,7 +214,7 @@ class LeanEngineMatchesDl4jTest {
     private static void assertNormClose(String what, INDArray actual, INDArray expected) {
         double difference = actual.reshape(expected.shape()).sub(expected).norm2Number().doubleValue();
         double norm = expected.norm2Number().doubleValue();
-        System.out.printf("%s: |lean - DL4J| / |DL4J| = %.3g%n", what, difference / norm);
+        LOG.infof("%s: |lean - DL4J| / |DL4J| = %.3g", what, difference / norm);
         assertThat(difference).as("%s: |lean - DL4J| = %s, |DL4J| = %s", what, difference, norm)
                 .isLessThanOrEqualTo(TOLERANCE * norm);
         assertClose(what, actual, expected, 1e-4);
@@ -232,7 +235,7 @@ class LeanEngineMatchesDl4jTest {
                 at = i;
             }
         }
-        System.out.printf("%s: max |lean - DL4J| = %.3g, relative to max |DL4J| = %.3g%n", what, worst, worst / scale);
+        LOG.infof("%s: max |lean - DL4J| = %.3g, relative to max |DL4J| = %.3g", what, worst, worst / scale);
         assertThat(worst).as("%s: element %d is %s in the lean engine, %s in DL4J", what, at,
                 at < 0 ? 0 : a[at], at < 0 ? 0 : e[at]).isLessThanOrEqualTo(tolerance * scale);
     }
