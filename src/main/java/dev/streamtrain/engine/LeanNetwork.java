@@ -43,6 +43,13 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] biasGradients;
     /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
     private final INDArray[] layerGradients;
+    /** Per layer: its weights and bias, one contiguous view (what the update ratio divides by). */
+    private final INDArray[] layerParameters;
+    /** Per layer, of the last sampled step: the mean gradient's L2 norm before clipping, ‖update‖ / ‖parameters‖. */
+    private final double[] gradientNorms;
+    private final double[] updateRatios;
+    private long backwardDoneNanos;
+    private long updateDoneNanos;
     private final OutputLoss loss;
     private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
@@ -65,6 +72,9 @@ public final class LeanNetwork implements AutoCloseable {
         this.weightGradients = new INDArray[n];
         this.biasGradients = new INDArray[n];
         this.layerGradients = new INDArray[n];
+        this.layerParameters = new INDArray[n];
+        this.gradientNorms = new double[n];
+        this.updateRatios = new double[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
             weights[l] = weightView(parameters, shape);
@@ -73,6 +83,7 @@ public final class LeanNetwork implements AutoCloseable {
             // a rank-1 view: the target of a sum over the rows
             biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
             layerGradients[l] = slice(gradients, shape.offset(), shape.end() - shape.offset());
+            layerParameters[l] = slice(parameters, shape.offset(), shape.end() - shape.offset());
             penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
             penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
         }
@@ -107,11 +118,28 @@ public final class LeanNetwork implements AutoCloseable {
      * returns the mean loss of the rows before the step plus the regularisation penalty, as DL4J's {@code score()}.
      */
     public double fit(float[] x, float[] y, int rows) {
+        return fit(x, y, null, rows, false);
+    }
+
+    /**
+     * One optimizer step as {@link #fit(float[], float[], int)}, each row's loss and gradient multiplied by its weight
+     * ({@code weights} null: all 1; the mean is still over the rows, as DL4J's per-example label mask does). When
+     * {@code sample} is set, the step also measures each layer's health signals ({@link #gradientNorm},
+     * {@link #updateRatio}), as the trainer's DL4J gradient probe does.
+     */
+    public double fit(float[] x, float[] y, float[] weights, int rows, boolean sample) {
         BatchBuffers b = buffers(rows, x);
         forward(b);
-        double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
+        double mean = loss.lossAndDelta(b.outputs, y, weights, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
+        backwardDoneNanos = System.nanoTime();
+        if (sample) {
+            // the mean gradient before clipping: what the exploding-gradient monitor must see
+            for (int l = 0; l < layers.size(); l++) {
+                gradientNorms[l] = layerGradients[l].norm2Number().doubleValue();
+            }
+        }
         plan.clipping().apply(gradients, layerGradients);
         if (!penalties.isEmpty()) {
             // DL4J's score is taken before the step: the penalty of the parameters the loss was computed with
@@ -123,7 +151,16 @@ public final class LeanNetwork implements AutoCloseable {
             penalties.apply(ApplyStep.POST_UPDATER, updaterRate(), iteration, EPOCH);
         }
         parameters.subi(gradients);
+        if (sample) {
+            // the gradient buffer now holds the update the step subtracted
+            for (int l = 0; l < layers.size(); l++) {
+                double parameterNorm = layerParameters[l].norm2Number().doubleValue();
+                updateRatios[l] = parameterNorm == 0 ? Double.NaN
+                        : layerGradients[l].norm2Number().doubleValue() / parameterNorm;
+            }
+        }
         iteration++;
+        updateDoneNanos = System.nanoTime();
         return mean;
     }
 
@@ -174,6 +211,51 @@ public final class LeanNetwork implements AutoCloseable {
                 delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
             }
         }
+    }
+
+    /**
+     * The activations of layer {@code layer} (0 = the first hidden layer) of the last {@link #output} or step, a live
+     * column-major [rows, units] buffer that the next call overwrites.
+     */
+    public INDArray activations(int layer) {
+        return buffers.activations[layer];
+    }
+
+    /** The number of layers with parameters, the output layer included. */
+    public int layerCount() {
+        return layers.size();
+    }
+
+    /** Of layer {@code layer} on the last sampled step: the L2 norm of its mean gradient before clipping. */
+    public double gradientNorm(int layer) {
+        return gradientNorms[layer];
+    }
+
+    /** Of layer {@code layer} on the last sampled step: ‖update‖ / ‖parameters after the step‖ (weights and bias). */
+    public double updateRatio(int layer) {
+        return updateRatios[layer];
+    }
+
+    /** When the last step's backward pass and its update ended ({@link System#nanoTime()}). */
+    public long backwardDoneNanos() {
+        return backwardDoneNanos;
+    }
+
+    public long updateDoneNanos() {
+        return updateDoneNanos;
+    }
+
+    /**
+     * The optimizer's state (Adam's moments etc.), a live view in DL4J's layout ({@code graph.getUpdater()
+     * .getStateViewArray()} of the same spec: one block over the whole flat gradient); null for plain SGD.
+     */
+    public INDArray updaterState() {
+        return updaterState;
+    }
+
+    /** Sets the step count (a restored or rolled-back state): it drives Adam's bias correction and the schedules. */
+    public void setIterations(int iterations) {
+        this.iteration = iterations;
     }
 
     /** The flat parameters, DL4J's layout ({@code ComputationGraph.params()} of the same spec): a live view. */

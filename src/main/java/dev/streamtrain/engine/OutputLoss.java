@@ -29,41 +29,48 @@ final class OutputLoss {
         this.row = new float[outputs];
     }
 
-    /** The mean loss of {@code rows} rows (labels row-major); writes dLoss/dLogits of each row into {@code delta}. */
-    double lossAndDelta(FloatBuffer activations, float[] labels, int rows, FloatBuffer delta) {
+    /**
+     * The mean loss of {@code rows} rows (labels row-major); writes dLoss/dLogits of each row into {@code delta}.
+     * With {@code weights} (one per row; null: all 1), each row's loss and delta are multiplied by its weight and the
+     * mean is still over the rows, as DL4J does with a per-example label mask.
+     */
+    double lossAndDelta(FloatBuffer activations, float[] labels, float[] weights, int rows, FloatBuffer delta) {
         double loss = 0;
         for (int i = 0; i < rows; i++) {
             activate(activations, i, rows);
+            float weight = weights == null ? 1f : weights[i];
+            double rowLoss = 0;
             for (int j = 0; j < outputs; j++) {
                 float y = labels[i * outputs + j];
                 float d;
                 switch (kind) {
                     case SOFTMAX_CROSS_ENTROPY -> {
                         float p = Math.min(Math.max(row[j], SOFTMAX_CLIP), 1f - SOFTMAX_CLIP);
-                        loss -= y * Math.log(p);
+                        rowLoss -= y * Math.log(p);
                         d = p - y;
                     }
                     case SIGMOID_BINARY_CROSS_ENTROPY -> {
                         float s = row[j];
                         float p = Math.min(Math.max(s, BINARY_CLIP_FLOAT), 1f - BINARY_CLIP_FLOAT);
                         float q = 1f - p;
-                        loss -= y * Math.log(p) + (1f - y) * Math.log(q);
+                        rowLoss -= y * Math.log(p) + (1f - y) * Math.log(q);
                         // DL4J's order: dLoss/dp of the clipped value, then times the sigmoid's derivative
                         d = (p - y) / (p * q) * s * (1f - s);
                     }
                     case MEAN_ABSOLUTE_ERROR -> {
                         float e = row[j] - y;
-                        loss += (double) Math.abs(e) / outputs;
+                        rowLoss += (double) Math.abs(e) / outputs;
                         d = Math.signum(e) / outputs;
                     }
                     default -> {
                         float e = row[j] - y;
-                        loss += (double) e * e / outputs;
+                        rowLoss += (double) e * e / outputs;
                         d = 2f * e / outputs;
                     }
                 }
-                delta.put(j * rows + i, d);
+                delta.put(j * rows + i, weights == null ? d : d * weight);
             }
+            loss += weights == null ? rowLoss : rowLoss * weight;
         }
         return loss / rows;
     }

@@ -2,17 +2,14 @@ package dev.streamtrain.model;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.deeplearning4j.util.ModelSerializer;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.dataset.MultiDataSet;
-import org.nd4j.linalg.factory.Nd4j;
-
+import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
-import org.deeplearning4j.util.NetworkUtils;
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.deeplearning4j.util.ModelSerializer;
+import org.jboss.logging.Logger;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 
@@ -21,24 +18,28 @@ import java.io.IOException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
+import dev.streamtrain.engine.UnsupportedSpecException;
+
 /**
- * The network being trained: a DL4J computation graph built from the spec, its online input normaliser and
- * its optimizer state. Owned by the training thread alone; serving reads {@link ModelSnapshot}s of it.
+ * The network being trained: the engine that trains the spec's layers (streamtrain's lean engine where it covers the
+ * spec, DL4J's computation graph otherwise: {@link TrainingEngine}), its online input normaliser and its optimizer
+ * state, with the test-then-train step, the learning-rate adjustments and the last good state around them. Owned by the training thread alone; serving reads {@link ModelSnapshot}s of it.
  */
 public final class Network {
 
+    private static final Logger LOG = Logger.getLogger(Network.class);
+
     private final ModelSpec spec;
-    private final ComputationGraph graph;
+    private final TrainingEngine engine;
+    /** Why the spec runs on DL4J although the lean engine was asked for; null when it runs where it was asked. */
+    private final String fallbackReason;
     private final ExampleScorer scorer;
-    private final GlobalNormClipping clipping;
-    private final GradientProbe probe = new GradientProbe();
     private final Augmenter augmenter;
     private final List<String> layerNames;
-    private final INDArray fullFeatures;
-    private final INDArray fullLabels;
     private final float[] errors;
     private final boolean[] trainable;
     private final OnlineNormalizer normalizer;
@@ -47,40 +48,62 @@ public final class Network {
     private AdjustedSchedule schedule;
     private long adjustments;
 
+    /** A new network for the spec on the lean engine where it covers the spec, else on DL4J (said in the log). */
     public Network(ModelSpec spec) {
-        this(spec, newGraph(spec), new OnlineNormalizer(spec.inputs()));
+        this(spec, EngineKind.LEAN);
     }
 
-    private Network(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer) {
+    /**
+     * A new network for the spec on the engine asked for: the lean one falls back to DL4J for a spec it does not
+     * cover yet, which is logged and reported by {@link #fallbackReason()}. Both start from the same parameters.
+     */
+    public Network(ModelSpec spec, EngineKind engine) {
+        this(spec, engine, null, new OnlineNormalizer(spec.inputs()));
+    }
+
+    private Network(ModelSpec spec, EngineKind kind, ComputationGraph restored, OnlineNormalizer normalizer)
+            throws EngineStateException {
         this.spec = spec;
-        this.graph = graph;
+        String reason = null;
+        TrainingEngine chosen = null;
+        if (kind == EngineKind.LEAN) {
+            try {
+                chosen = restored == null ? LeanEngine.create(spec) : LeanEngine.restore(spec, restored);
+            } catch (UnsupportedSpecException e) {
+                reason = e.getMessage();
+                LOG.warnf("The model '%s' trains on DL4J, not on the lean engine: %s", spec.name(), reason);
+            } catch (IOException e) {
+                throw new EngineStateException(e.getMessage(), e);
+            }
+        }
+        this.engine = chosen != null ? chosen
+                : restored == null ? Dl4jEngine.create(spec) : new Dl4jEngine(spec, restored);
+        this.fallbackReason = reason;
         this.normalizer = normalizer;
         this.scorer = new ExampleScorer(spec.loss(), spec.outputs());
-        this.clipping = spec.clipping().type().equals("global-norm")
-                ? new GlobalNormClipping(spec.clipping().threshold()) : null;
-        // the probe first: it must see the gradient before clipping scales it
-        graph.addListeners(probe);
-        if (clipping != null) {
-            graph.addListeners(clipping);
-        }
         this.augmenter = spec.augmentation().enabled() ? new Augmenter(spec.augmentation(), spec.seed()) : null;
-        this.layerNames = trainableLayers(graph);
-        this.schedule = scheduleOf(graph);
-        this.fullFeatures = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.inputs());
-        this.fullLabels = Nd4j.create(DataType.FLOAT, spec.batchSize(), spec.outputs());
+        this.layerNames = TrainingEngine.trainableLayers(engine.configuration());
+        this.schedule = scheduleOf(engine.configuration());
         this.errors = new float[spec.batchSize()];
         this.trainable = new boolean[spec.batchSize()];
         this.normalizerBeforeStep = normalizer.copy();
     }
 
-    private static List<String> trainableLayers(ComputationGraph graph) {
-        List<String> names = new ArrayList<>();
-        for (String name : graph.getConfiguration().getTopologicalOrderStr()) {
-            if (graph.getVertex(name).hasLayer() && graph.getLayer(name).numParams() > 0) {
-                names.add(name);
-            }
+    /** A restored state that does not fit the engine's layout. */
+    static final class EngineStateException extends IllegalStateException {
+        EngineStateException(String message, Throwable cause) {
+            super(message, cause);
         }
-        return List.copyOf(names);
+    }
+
+    /** The engine the network trains on. */
+    public EngineKind engine() {
+        return engine.kind();
+    }
+
+    /** Why the network trains on DL4J although the lean engine was asked for; null when it was not a fallback. */
+    public String fallbackReason() {
+        return fallbackReason;
     }
 
     /** Test-then-train on one mini-batch without sampling; the score of the trained rows. */
@@ -100,7 +123,7 @@ public final class Network {
      */
     public StepResult step(MiniBatch batch, boolean sampleAsked, long step) {
         // the first step after a raise of the learning rate: the schedule remembers it, so a restored run measures too
-        boolean sample = sampleAsked || (schedule != null && schedule.getRaisedAt() == graph.getIterationCount());
+        boolean sample = sampleAsked || (schedule != null && schedule.getRaisedAt() == engine.iteration());
         int n = batch.size();
         // held-out rows last: the normaliser and the optimizer step see only the rows trained on
         int trainCount = batch.holdOutLast();
@@ -111,10 +134,8 @@ public final class Network {
             normalizer.apply(x, n);
         }
         long start = System.nanoTime();
-        INDArray features = toArray(x, n, spec.inputs(), fullFeatures);
-        Map<String, INDArray> activations = sample ? graph.feedForward(features, false) : null;
-        float[] out = (sample ? activations.get(NetworkBuilder.OUTPUT) : graph.outputSingle(false, features))
-                .data().asFloat();
+        Map<String, INDArray> activations = sample ? new HashMap<>() : null;
+        float[] out = engine.output(x, n, activations);
 
         double lossSum = 0, weightSum = 0, holdoutLossSum = 0, holdoutWeightSum = 0;
         int correct = 0, holdoutCorrect = 0, trained = 0;
@@ -152,27 +173,16 @@ public final class Network {
         if (augmenter != null) {
             augmenter.apply(x, y, trained, spec.inputs(), spec.outputs(), trainable, step);
         }
-        // the trained rows are the first ones: an optimizer step on them alone (DL4J averages over the batch)
-        INDArray fitFeatures = augmenter == null && trained == n ? features
-                : toArray(x, trained, spec.inputs(), fullFeatures);
-        INDArray labels = toArray(y, trained, spec.outputs(), fullLabels);
-        INDArray[] masks = batch.weighted()
-                ? new INDArray[] {Nd4j.createFromArray(Arrays.copyOf(w, trained)).reshape(trained, 1)} : null;
-        probe.arm(sample);
+        // the trained rows are the first ones: an optimizer step on them alone (the mean is over them)
         long fitStart = System.nanoTime();
-        graph.fit(new MultiDataSet(new INDArray[] {fitFeatures}, new INDArray[] {labels}, null, masks));
-        double trainLoss = graph.score();
+        TrainingEngine.Fit fit = engine.fit(x, y, batch.weighted() ? w : null, trained, sample);
+        double trainLoss = fit.score();
         // the optimizer state is checked less often, by the caller (stateFinite): it is twice the parameters' size
         boolean finite = Double.isFinite(trainLoss) && parametersFinite();
-        List<LayerHealth> layers = sample && finite ? layerHealth(activations) : null;
-        probe.arm(false);
+        List<LayerHealth> layers = sample && finite ? layerHealth(activations, fit.norms()) : null;
         return new StepResult(new BatchScore(lossSum, weightSum, correct, trained, trainLoss), holdout, true,
                 finite ? null : "parameters", errors, scored - start,
-                probe.backwardDoneNanos() - fitStart, probe.updateDoneNanos() - probe.backwardDoneNanos(), layers);
-    }
-
-    private List<LayerHealth> layerHealth(Map<String, INDArray> activations) {
-        return layerHealth(activations, probe.norms());
+                fit.backwardDoneNanos() - fitStart, fit.updateDoneNanos() - fit.backwardDoneNanos(), layers);
     }
 
     private List<LayerHealth> layerHealth(Map<String, INDArray> activations, Map<String, double[]> norms) {
@@ -217,7 +227,7 @@ public final class Network {
     }
 
     private boolean isRelu(String layer) {
-        var conf = graph.getLayer(layer).conf().getLayer();
+        var conf = ((LayerVertex) engine.configuration().getVertices().get(layer)).getLayerConf().getLayer();
         return (conf instanceof BaseLayer b && b.getActivationFn() instanceof ActivationReLU)
                 || (conf instanceof ActivationLayer a && a.getActivationFn() instanceof ActivationReLU);
     }
@@ -238,18 +248,12 @@ public final class Network {
 
     /** A snapshot dated {@code takenAt}: a serving replica dates a checkpoint's weights by the checkpoint. */
     public ModelSnapshot snapshot(long step, Instant takenAt) {
-        ComputationGraphConfiguration configuration = graph.getConfiguration().clone();
+        ComputationGraphConfiguration configuration = engine.configuration().clone();
         // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
         configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
         ComputationGraph copy = new ComputationGraph(configuration);
-        copy.init(graph.params().dup(), false);
+        copy.init(engine.parameters().dup(), false);
         return new ModelSnapshot(spec, copy, normalizer.copy(), step, takenAt);
-    }
-
-    private static ComputationGraph newGraph(ModelSpec spec) {
-        ComputationGraph graph = new ComputationGraph(NetworkBuilder.configuration(spec));
-        graph.init();
-        return graph;
     }
 
     /**
@@ -259,12 +263,14 @@ public final class Network {
      * is serialised elsewhere and must be closed to free its native memory.
      */
     public Capture capture() {
-        INDArray updaterState = graph.getUpdater().getStateViewArray();
-        ComputationGraphConfiguration configuration = graph.getConfiguration().clone();
-        // clone() leaves out the counters, and the iteration count drives Adam's bias correction and schedules
-        configuration.setIterationCount(graph.getConfiguration().getIterationCount());
-        configuration.setEpochCount(graph.getConfiguration().getEpochCount());
-        return new Capture(configuration, graph.params().dup(),
+        INDArray updaterState = engine.updaterState();
+        // as text: a clone shares the updaters' schedules, which later adjustments change in place
+        ComputationGraphConfiguration configuration = ComputationGraphConfiguration.fromJson(
+                engine.configuration().toJson());
+        // the JSON leaves out the counters, and the iteration count drives Adam's bias correction and schedules
+        configuration.setIterationCount(engine.iteration());
+        configuration.setEpochCount(engine.epoch());
+        return new Capture(configuration, engine.parameters().dup(),
                 updaterState == null ? null : updaterState.dup(), normalizer.toBytes());
     }
 
@@ -275,8 +281,16 @@ public final class Network {
         }
     }
 
-    /** Rebuilds a network from a serialised state: training continues exactly where it stopped. */
+    /** Rebuilds a network from a serialised state on the lean engine where it covers the spec (else DL4J). */
     public static Network restore(ModelSpec spec, State state) throws IOException {
+        return restore(spec, state, EngineKind.LEAN);
+    }
+
+    /**
+     * Rebuilds a network from a serialised state, on the engine asked for (with {@link EngineKind#LEAN}'s fallback):
+     * training continues exactly where it stopped. Either engine's state restores into either.
+     */
+    public static Network restore(ModelSpec spec, State state, EngineKind engine) throws IOException {
         ComputationGraph graph;
         try {
             graph = ModelSerializer.restoreComputationGraph(new ByteArrayInputStream(state.graph()), true);
@@ -286,7 +300,11 @@ public final class Network {
         if (graph.getNumInputArrays() != 1 || graph.numParams() != countParams(spec)) {
             throw new IOException("the saved network does not have the shape of the spec '" + spec.name() + "'");
         }
-        return new Network(spec, graph, OnlineNormalizer.fromBytes(state.normalizer(), spec.inputs()));
+        try {
+            return new Network(spec, engine, graph, OnlineNormalizer.fromBytes(state.normalizer(), spec.inputs()));
+        } catch (EngineStateException e) {
+            throw new IOException(e.getMessage(), e);
+        }
     }
 
     private static long countParams(ModelSpec spec) {
@@ -301,9 +319,7 @@ public final class Network {
 
     /** The learning rate the optimizer uses at its current step; NaN for an optimizer without one (adadelta). */
     public double learningRate() {
-        // DL4J answers null, not NaN, for an updater without a learning rate
-        Double rate = graph.getLearningRate(NetworkBuilder.OUTPUT);
-        return rate == null ? Double.NaN : rate;
+        return engine.learningRate();
     }
 
     /**
@@ -347,15 +363,15 @@ public final class Network {
     /** The factor a warm restart multiplies the learning rate by at the current step (1 when none is running). */
     public double learningRateBoost() {
         AdjustedSchedule schedule = adjustedSchedule();
-        return schedule == null ? 1.0 : schedule.boostAt(graph.getIterationCount());
+        return schedule == null ? 1.0 : schedule.boostAt(engine.iteration());
     }
 
     // every change of the rate from outside the steps goes through here; a higher rate is measured on its first step
     private void adjust(AdjustedSchedule next) {
-        int iteration = graph.getIterationCount();
+        int iteration = engine.iteration();
         schedule = next.getScale() * next.boostAt(iteration) > schedule.getScale() * schedule.boostAt(iteration)
                 ? next.raisedAt(iteration) : next;
-        NetworkUtils.setLearningRate(graph, schedule);
+        engine.setSchedule(schedule);
         adjustments++;
     }
 
@@ -368,7 +384,7 @@ public final class Network {
         if (schedule == null) {
             return false;
         }
-        adjust(schedule.boosted(factor, graph.getIterationCount(), steps));
+        adjust(schedule.boosted(factor, engine.iteration(), steps));
         return true;
     }
 
@@ -381,7 +397,7 @@ public final class Network {
         if (schedule == null) {
             return false;
         }
-        double base = schedule.getBase().valueAt(graph.getIterationCount(), graph.getEpochCount());
+        double base = schedule.getBase().valueAt(engine.iteration(), engine.epoch());
         if (!(base > 0)) {
             return false;
         }
@@ -402,7 +418,7 @@ public final class Network {
      * zeroes its state, so that it adapts to a changed stream as from a fresh start.
      */
     public void resetOptimizerState() {
-        INDArray state = graph.getUpdater().getStateViewArray();
+        INDArray state = engine.updaterState();
         if (state != null) {
             state.assign(0);
         }
@@ -413,9 +429,10 @@ public final class Network {
         return schedule;
     }
 
-    // the schedule in force, as the graph's configuration holds it (a restored one carries its adjustments)
-    private static AdjustedSchedule scheduleOf(ComputationGraph graph) {
-        IUpdater updater = ((BaseLayer) graph.getLayer(NetworkBuilder.OUTPUT).conf().getLayer()).getIUpdater();
+    /** The schedule in force, as the configuration holds it (a restored one carries its adjustments). */
+    static AdjustedSchedule scheduleOf(ComputationGraphConfiguration configuration) {
+        IUpdater updater = ((BaseLayer) ((LayerVertex) configuration.getVertices().get(NetworkBuilder.OUTPUT))
+                .getLayerConf().getLayer()).getIUpdater();
         if (!updater.hasLearningRate()) {
             return null;
         }
@@ -438,23 +455,23 @@ public final class Network {
      * with finite parameters.
      */
     public void saveGood() {
-        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        INDArray updaterState = engine.updaterState();
         if (good == null || (updaterState != null && (good.updater == null
                 || good.updater.length() != updaterState.length()))) {
-            good = new GoodState(graph.params().dup(), updaterState == null ? null : updaterState.dup(),
+            good = new GoodState(engine.parameters().dup(), updaterState == null ? null : updaterState.dup(),
                     normalizer.copy());
         } else {
-            good.params.assign(graph.params());
+            good.params.assign(engine.parameters());
             if (updaterState != null) {
                 good.updater.assign(updaterState);
             }
         }
-        good.iteration = graph.getIterationCount();
-        good.epoch = graph.getEpochCount();
+        good.iteration = engine.iteration();
+        good.epoch = engine.epoch();
         good.normalizer.copyFrom(normalizer);
         // the configuration carries the learning-rate adjustments in force: a checkpoint of this state needs them.
         // As text: a clone shares the updaters' schedules, which later adjustments change in place
-        good.configuration = graph.getConfiguration().toJson();
+        good.configuration = engine.configuration().toJson();
     }
 
     /**
@@ -483,13 +500,12 @@ public final class Network {
         if (good == null) {
             throw new IllegalStateException("no good state has been saved");
         }
-        graph.params().assign(good.params);
-        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        engine.parameters().assign(good.params);
+        INDArray updaterState = engine.updaterState();
         if (updaterState != null && good.updater != null) {
             updaterState.assign(good.updater);
         }
-        graph.getConfiguration().setIterationCount(good.iteration);
-        graph.getConfiguration().setEpochCount(good.epoch);
+        engine.setCounters(good.iteration, good.epoch);
         normalizer.copyFrom(good.normalizer);
         return good.iteration;
     }
@@ -505,8 +521,7 @@ public final class Network {
         if (spec.normalize()) {
             normalizer.apply(x, n);
         }
-        float[] out = graph.outputSingle(false, Nd4j.create(x, new long[] {n, spec.inputs()}, DataType.FLOAT))
-                .data().asFloat();
+        float[] out = engine.output(x, n, null);
         double[] losses = new double[n];
         for (int i = 0; i < n; i++) {
             losses[i] = scorer.loss(out, raw.labels(), i);
@@ -525,8 +540,8 @@ public final class Network {
         if (spec.normalize()) {
             normalizer.apply(x, n);
         }
-        Map<String, INDArray> activations = graph.feedForward(Nd4j.create(x, new long[] {n, spec.inputs()},
-                DataType.FLOAT), false);
+        Map<String, INDArray> activations = new HashMap<>();
+        engine.output(x, n, activations);
         Map.Entry<String, Double> deadest = Map.entry("", 0.0);
         for (LayerHealth layer : layerHealth(activations, Map.of())) {
             if (layer.deadFraction() > deadest.getValue()) {
@@ -538,7 +553,7 @@ public final class Network {
 
     /** Whether every parameter is finite (one pass over them). */
     public boolean parametersFinite() {
-        return Double.isFinite(graph.params().sumNumber().doubleValue());
+        return Double.isFinite(engine.parameters().sumNumber().doubleValue());
     }
 
     /**
@@ -547,7 +562,7 @@ public final class Network {
      * weights for good: both are checked.
      */
     public boolean stateFinite() {
-        INDArray updaterState = graph.getUpdater().getStateViewArray();
+        INDArray updaterState = engine.updaterState();
         return parametersFinite()
                 && (updaterState == null || Double.isFinite(updaterState.sumNumber().doubleValue()));
     }
@@ -585,7 +600,7 @@ public final class Network {
     }
 
     public long parameterCount() {
-        return graph.numParams();
+        return engine.parameters().length();
     }
 
     public ModelSpec spec() {
@@ -594,20 +609,12 @@ public final class Network {
 
     /** The parameters as a flat copy, for comparisons (tests, checkpoints). */
     public float[] parameters() {
-        return graph.params().dup().data().asFloat();
+        return engine.parameters().dup().data().asFloat();
     }
 
     /** The optimizer's state (Adam's moments etc.) as a flat copy, for comparisons; empty for plain SGD. */
     public float[] optimizerState() {
-        INDArray state = graph.getUpdater().getStateViewArray();
+        INDArray state = engine.updaterState();
         return state == null ? new float[0] : state.dup().data().asFloat();
-    }
-
-    private static INDArray toArray(float[] data, int rows, int cols, INDArray full) {
-        if (rows == full.rows()) {
-            full.data().setData(data);
-            return full;
-        }
-        return Nd4j.create(Arrays.copyOf(data, rows * cols), new long[] {rows, cols}, DataType.FLOAT);
     }
 }
