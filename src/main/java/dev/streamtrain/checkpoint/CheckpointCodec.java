@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.InvalidSpecException;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
@@ -67,6 +68,11 @@ final class CheckpointCodec {
      * configured one: that is refused with {@link SpecMismatchException}.
      */
     static SavedTraining decode(Checkpoints.Loaded loaded, ModelSpec spec) throws IOException {
+        return decode(loaded, spec, EngineKind.LEAN);
+    }
+
+    /** Rebuilds the training run on the engine asked for (the lean one falls back to DL4J where it must). */
+    static SavedTraining decode(Checkpoints.Loaded loaded, ModelSpec spec, EngineKind engine) throws IOException {
         Map<String, byte[]> files = loaded.files();
         for (String name : new String[] {NETWORK, NORMALIZER, SPEC, TRAINER}) {
             if (!files.containsKey(name)) {
@@ -86,7 +92,7 @@ final class CheckpointCodec {
         Network network;
         try {
             state = JSON.readValue(files.get(TRAINER), TrainerState.class);
-            network = Network.restore(spec, new Network.State(files.get(NETWORK), files.get(NORMALIZER)));
+            network = Network.restore(spec, new Network.State(files.get(NETWORK), files.get(NORMALIZER)), engine);
         } catch (IOException | RuntimeException e) {
             // the hashes matched, so these bytes were written like this: unusable, not merely unreachable
             throw new Checkpoints.InvalidCheckpointException("its contents cannot be read back: " + e.getMessage());

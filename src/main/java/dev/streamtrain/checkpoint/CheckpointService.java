@@ -23,8 +23,11 @@ import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.training.Checkpointer;
 import dev.streamtrain.training.SavedTraining;
+import dev.streamtrain.training.TrainerService;
 import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.TrainingSnapshot;
+import dev.streamtrain.model.ComputeConfig;
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.ModelConfig;
 
 /**
@@ -40,6 +43,7 @@ public class CheckpointService implements Checkpointer {
     private static final Logger LOG = Logger.getLogger(CheckpointService.class);
 
     private final ModelSpec spec;
+    private final EngineKind engine;
     private final CheckpointStore store;
     private final Checkpoints checkpoints;
     private final TrainingEvents events;
@@ -53,9 +57,10 @@ public class CheckpointService implements Checkpointer {
     private volatile String lastError;
     private volatile int failuresInARow;
 
-    CheckpointService(CheckpointConfig config, ModelConfig modelConfig, ModelSpec spec, TrainingEvents events, Event<CheckpointSaved> saved,
-                      MeterRegistry registry) {
+    CheckpointService(CheckpointConfig config, ModelConfig modelConfig, ComputeConfig compute, ModelSpec spec,
+                      TrainingEvents events, Event<CheckpointSaved> saved, MeterRegistry registry) {
         this.spec = spec;
+        this.engine = TrainerService.engine(compute);
         this.store = CheckpointStores.open(config);
         this.checkpoints = new Checkpoints(store);
         this.events = events;
@@ -102,7 +107,7 @@ public class CheckpointService implements Checkpointer {
     @Override
     public SavedTraining restore(long step) throws IOException {
         Checkpoints.Loaded loaded = checkpoints.load(spec.name(), step);
-        SavedTraining restored = CheckpointCodec.decode(loaded, spec);
+        SavedTraining restored = CheckpointCodec.decode(loaded, spec, engine);
         if (lastDurable == null || lastDurable.step() < step) {
             lastDurable = loaded.manifest();
         }

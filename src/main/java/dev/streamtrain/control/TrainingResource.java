@@ -88,6 +88,12 @@ public class TrainingResource {
         holdout.put("gap", finite(held.recentLoss() - stats.recentLoss()));
         status.put("holdout", holdout);
         status.put("learning-rate", finite(trainer.learningRate()));
+        Map<String, Object> engine = new LinkedHashMap<>();
+        engine.put("name", trainer.engine().label);
+        if (trainer.engineFallbackReason() != null) {
+            engine.put("fallback-reason", trainer.engineFallbackReason());
+        }
+        status.put("engine", engine);
         TrainingHealth.View view = trainer.health().view();
         Map<String, Object> health = new LinkedHashMap<>();
         health.put("alarms", view.alarms().entrySet().stream().filter(Map.Entry::getValue).map(Map.Entry::getKey)

@@ -1,6 +1,7 @@
 package dev.streamtrain.model;
 
 import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
 
 import java.util.Optional;
 
@@ -12,4 +13,11 @@ public interface ComputeConfig {
      * contend), all available cores but one for wide ones. OMP_WAIT_POLICY must be set in the environment.
      */
     Optional<Integer> threads();
+
+    /**
+     * The training engine: {@code lean} (streamtrain's own; a spec it does not cover yet trains on DL4J, said in the
+     * log, the status route and {@code streamtrain_engine}) or {@code dl4j} (DL4J's graph, the reference).
+     */
+    @WithDefault("lean")
+    String engine();
 }

@@ -16,6 +16,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.ToDoubleFunction;
 
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.LayerHealth;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.StepResult;
@@ -102,6 +103,14 @@ public class TrainingMeters implements TrainingListener {
                         .tags("model", model, "window", window)
                         .description("Accuracy on held-out examples").register(registry);
             }
+        }
+        for (EngineKind kind : EngineKind.values()) {
+            // 1 for the engine the model trains on: a spec the lean engine does not cover shows up as dl4j
+            Gauge.builder("streamtrain.engine", this, m -> m.trainer.trainer() != null
+                            && m.trainer.trainer().engine() == kind ? 1 : 0)
+                    .tags("model", model, "engine", kind.label)
+                    .description("1 for the engine the model trains on (lean, or dl4j for a spec lean does not cover)")
+                    .register(registry);
         }
         Gauge.builder("streamtrain.offheap", Pointer::totalBytes).baseUnit("bytes").tag("model", model)
                 .description("Native memory held by ND4J/JavaCPP").register(registry);

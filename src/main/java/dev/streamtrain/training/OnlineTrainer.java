@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.function.Supplier;
 
 import dev.streamtrain.model.MiniBatch;
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.model.StepResult;
 import dev.streamtrain.training.health.HealthSettings;
@@ -397,6 +398,16 @@ public final class OnlineTrainer implements Runnable {
     /** The learning rate in force (NaN for an optimizer without one); read between steps, it is a good guess. */
     public double learningRate() {
         return network.learningRate();
+    }
+
+    /** The engine the model trains on. */
+    public EngineKind engine() {
+        return network.engine();
+    }
+
+    /** Why the model trains on DL4J although the lean engine was asked for; null when it does not. */
+    public String engineFallbackReason() {
+        return network.fallbackReason();
     }
 
     /** How far into the stream the model has come (partly trained records are known only between steps). */

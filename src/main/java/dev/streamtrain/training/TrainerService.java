@@ -18,6 +18,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import dev.streamtrain.model.ComputeSettings;
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.InvalidSpecException;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
@@ -112,7 +113,7 @@ public class TrainerService {
         Checkpointer checkpointer = checkpointers.get();
         TrainingHealth health = new TrainingHealth(healthSettings(healthConfig), events);
         Optional<SavedTraining> saved = restore(checkpointer);
-        Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec));
+        Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec, engine(compute)));
         TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);
         resumePosition = state.position();
         restoredStep = state.step();
@@ -121,11 +122,21 @@ public class TrainerService {
         trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
                         c.everySteps(), c.interval(), promotion(serving, healthConfig)), checkpointer, health, RecordGuard.of(range));
-        LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads", spec.name(),
-                spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads);
+        LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads, %s engine", spec.name(),
+                spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads,
+                network.engine().label);
         thread = new Thread(trainer, "streamtrain-trainer");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /** The engine the configuration asks for; an unknown name is refused with the key that holds it. */
+    public static EngineKind engine(ComputeConfig compute) {
+        try {
+            return EngineKind.of(compute.engine());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("Refusing to start: streamtrain.compute.engine " + e.getMessage(), e);
+        }
     }
 
     /** The health settings of the configuration; a value out of range is refused with the key that holds it. */

@@ -83,6 +83,8 @@ class TrainingControlTest {
             given().get("/v2/models/digits").then().statusCode(200).body("versions[0]", org.hamcrest.Matchers.equalTo(Long.toString(now)));
             JsonPath status = given().get("/v1/training/status").then().statusCode(200).extract().jsonPath();
             assertThat(status.getLong("checkpoint.last-step")).isEqualTo(now);
+            assertThat(status.getString("engine.name")).isEqualTo("lean");
+            assertThat(status.getMap("engine")).doesNotContainKey("fallback-reason");
             assertThat(status.getList("events.type", String.class)).contains("checkpoint-saved", "rolled-back");
             assertThat(status.getLong("records.'streamtrain.examples-0'")).isEqualTo(1200);
 

@@ -16,10 +16,15 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
+import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.not;
 import static org.awaitility.Awaitility.await;
 
 import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
 import dev.streamtrain.training.TrainerService;
@@ -38,11 +43,12 @@ class BackPressureTest {
     private static final int RECORDS = 20_000;
     private static final int BATCH = 16;
 
-    /** A wide model with small batches, and a small trainer buffer. */
+    /** A wide model with small batches on the slower engine (DL4J's, asked for by name), and a small trainer buffer. */
     public static class SlowTrainer implements QuarkusTestProfile {
         @Override
         public Map<String, String> getConfigOverrides() {
             return Map.of("streamtrain.model.spec", "src/test/resources/specs/slow.yaml",
+                    "streamtrain.compute.engine", "dl4j",
                     "streamtrain.training.buffer-examples", Integer.toString(BUFFER));
         }
     }
@@ -87,6 +93,17 @@ class BackPressureTest {
         // worth in hand and the record being decoded; without back-pressure it would be most of the backlog
         assertThat(maxAhead).as("records fetched but not trained (trainer behind by up to %d)", maxBehind)
                 .isPositive().isLessThanOrEqualTo(BUFFER + 2L * BATCH + 2L * CONNECTOR_QUEUE + 1);
+    }
+
+    @Test
+    void theEngineAskedForByNameIsTheOneThatTrainsAndSaysSo() {
+        assertThat(service.trainer().engine()).isEqualTo(EngineKind.DL4J);
+        given().get("/v1/training/status").then().statusCode(200)
+                .body("engine.name", equalTo("dl4j"))
+                .body("engine", not(hasKey("fallback-reason")));
+        assertThat(given().get("/q/metrics").then().statusCode(200).extract().asString())
+                .contains("streamtrain_engine{engine=\"dl4j\",model=\"slow\"} 1.0")
+                .contains("streamtrain_engine{engine=\"lean\",model=\"slow\"} 0.0");
     }
 
     /** The Kafka consumer's position: every record before it has been fetched from the broker. */

@@ -113,6 +113,9 @@ class KafkaTrainingTest {
                 .contains("streamtrain_train_loss{model=\"digits\"}")
                 .contains("streamtrain_learning_rate{model=\"digits\"} 0.01")
                 .contains("streamtrain_offheap_bytes{model=\"digits\"}")
+                // the bundled spec is one the lean engine covers: it trains there, not on DL4J
+                .contains("streamtrain_engine{engine=\"lean\",model=\"digits\"} 1.0")
+                .contains("streamtrain_engine{engine=\"dl4j\",model=\"digits\"} 0.0")
                 .contains("streamtrain_model_staleness_seconds{model=\"digits\"}")
                 .contains("kafka_consumer_fetch_manager_records_consumed_total");
         // counters that alert rules take increase() of exist before their first event (no record was rejected here)
