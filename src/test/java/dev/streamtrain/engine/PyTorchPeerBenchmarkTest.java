@@ -20,6 +20,7 @@ import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.streamtrain.model.ComputeSettings;
 import dev.streamtrain.model.ModelSpec;
@@ -44,23 +45,37 @@ class PyTorchPeerBenchmarkTest {
     private static final long WINDOW_MS = Long.getLong("bench.window.ms", 2_000);
     private static final Duration ANSWER = Duration.ofMillis(WINDOW_MS).plusMinutes(2);
     private static final String ENGINES = "DL4J, lean, PyTorch";
+    /** PyTorch's OpenMP wait policy: by default the one the build gives ND4J; blank for libgomp's own (spinning). */
+    private static final String PEER_OMP_WAIT_POLICY = System.getProperty("bench.peer.omp-wait-policy",
+            System.getenv().getOrDefault("OMP_WAIT_POLICY", ""));
+    private static final List<Setup> SETUPS = List.of(new Setup("S", 64, List.of(128), 32, 1),
+            new Setup("M", 64, List.of(256, 256), 64, 1),
+            new Setup("W", 512, List.of(1024, 1024), 256, 1),
+            new Setup("W", 512, List.of(1024, 1024), 256, 2));
 
     /** A reference model and the compute threads it runs on. */
     record Setup(String name, int inputs, List<Integer> hidden, int batch, int threads) {
+
+        String label() {
+            return name + "-" + threads;
+        }
+    }
+
+    /** A row of the table, and the first-pass accuracies of the lean engine and the peer. */
+    record Measured(String row, double lean, double peer) {
     }
 
     @Test
     void measure() throws Exception {
         ReferenceRun digits = ReferenceRun.digits();
-        List<Setup> setups = List.of(new Setup("S", 64, List.of(128), 32, 1),
-                new Setup("M", 64, List.of(256, 256), 64, 1),
-                new Setup("W", 512, List.of(1024, 1024), 256, 1),
-                new Setup("W", 512, List.of(1024, 1024), 256, 2));
-        List<String> rows = new ArrayList<>();
-        for (Setup setup : setups) {
+        // -Dbench.setups=W-1,W-2 measures some of them
+        List<String> chosen = List.of(System.getProperty("bench.setups", "S-1,M-1,W-1,W-2").split(","));
+        List<Measured> measured = new ArrayList<>();
+        for (Setup setup : SETUPS.stream().filter(s -> chosen.contains(s.label())).toList()) {
             ReferenceRun data = setup.inputs() == 64 ? digits : PeerWorkload.tiled(digits, setup.inputs() / 64);
-            rows.add(measure(setup, PeerWorkload.of(data, setup.batch())));
+            measured.add(measure(setup, PeerWorkload.of(data, setup.batch())));
         }
+        List<String> rows = measured.stream().map(Measured::row).toList();
         String header = "| model | threads | batch | DL4J ex/s | lean ex/s | PyTorch ex/s | lean/PyTorch | DL4J/PyTorch"
                 + " | DL4J 1-row µs | lean 1-row µs | PyTorch 1-row µs | first-pass accuracy (" + ENGINES + ") |";
         LOG.info(header);
@@ -68,35 +83,41 @@ class PyTorchPeerBenchmarkTest {
         Path out = Path.of("target", "pytorch-peer-results.md");
         Files.write(out, rows, StandardOpenOption.CREATE, StandardOpenOption.APPEND);
         assertThat(String.join("\n", rows)).doesNotContain("NaN").doesNotContain("Infinity");
+        // a peer that does not learn the same task would make the ratios meaningless (chance is 0.1)
+        for (Measured m : measured) {
+            assertThat(m.peer()).as("PyTorch's first-pass accuracy: %s", m.row()).isGreaterThan(0.3)
+                    .isCloseTo(m.lean(), within(0.15));
+        }
     }
 
-    private static String measure(Setup setup, PeerWorkload work) throws Exception {
+    private static Measured measure(Setup setup, PeerWorkload work) throws Exception {
         ModelSpec spec = ReferenceRun.spec("classification", setup.inputs(), 10, "cross-entropy",
                 setup.hidden().stream().map(units -> "{dense: {units: " + units + ", activation: relu}}")
                         .collect(Collectors.joining(", ", "[", "]")), "{type: adam, learning-rate: 0.001}");
         ComputeSettings.apply(Optional.of(setup.threads()), spec);
-        String label = setup.name() + "-" + setup.threads();
+        String label = setup.label();
         Path file = Files.createDirectories(Path.of("target", "pytorch-peer")).resolve(label + ".workload");
         work.write(file);
         String hidden = setup.hidden().stream().map(String::valueOf).collect(Collectors.joining(","));
         ComputationGraph graph = ReferenceRun.graph(spec);
         try (LeanNetwork lean = LeanNetwork.create(spec);
-             PyTorchPeerProcess peer = PyTorchPeerProcess.start(file, hidden, setup.threads(),
+             PyTorchPeerProcess peer = PyTorchPeerProcess.start(file, hidden, setup.threads(), PEER_OMP_WAIT_POLICY,
                      file.resolveSibling(label + ".log"))) {
             Dl4jSteps dl4j = new Dl4jSteps(graph, work);
-            double[] accuracy = {firstPass(dl4j::testThenTrain, work), firstPass((batch, score) -> {
+            BiConsumer<float[][], Prequential> leanStep = (batch, score) -> {
                 score.score(lean.output(batch[0], work.batch()), batch[1], work.batch());
                 lean.fit(batch[0], batch[1], work.batch());
-            }, work), Double.parseDouble(peer.ready(ANSWER.plusMinutes(5))[1])};
+            };
+            double[] accuracy = {firstPass(dl4j::testThenTrain, work), firstPass(leanStep, work), Double.NaN};
+            String[] ready = peer.ready(ANSWER.plusMinutes(5));
+            accuracy[2] = Double.parseDouble(ready[1]);
+            LOG.infof("%s: PyTorch %s on %s intra-op and %s inter-op thread(s), OMP_WAIT_POLICY '%s'; ND4J on %d",
+                    label, ready[3], ready[4], ready[5], PEER_OMP_WAIT_POLICY, setup.threads());
             Prequential windows = new Prequential();
             float[] row = Arrays.copyOf(work.ring().get(0)[0], work.inputs());
             List<DoubleSupplier> measures = List.of(
                     () -> perSecond(i -> dl4j.testThenTrain(work.ring().get(i % work.ring().size()), windows)),
-                    () -> perSecond(i -> {
-                        float[][] batch = work.ring().get(i % work.ring().size());
-                        windows.score(lean.output(batch[0], work.batch()), batch[1], work.batch());
-                        lean.fit(batch[0], batch[1], work.batch());
-                    }),
+                    () -> perSecond(i -> leanStep.accept(work.ring().get(i % work.ring().size()), windows)),
                     () -> peerPerSecond(peer, "train"),
                     () -> perSecond(i -> dl4j.infer(row)),
                     () -> perSecond(i -> lean.output(row, 1)),
@@ -110,14 +131,19 @@ class PyTorchPeerBenchmarkTest {
                     }
                 }
             }
-            LOG.infof("%s, %d thread(s), test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s: %s", setup.name(),
-                    setup.threads(), ENGINES, windows(rates, 0), windows(rates, 3));
+            LOG.infof("%s: test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s: %s", label, ENGINES,
+                    windows(rates, 0), windows(rates, 3));
             double[] median = Arrays.stream(rates).mapToDouble(PyTorchPeerBenchmarkTest::median).toArray();
-            return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.1f | %.1f | %.1f | %.3f / %.3f /"
-                    + " %.3f |", setup.name(), setup.threads(), setup.batch(), median[0], median[1], median[2],
-                    median[1] / median[2], median[0] / median[2], 1e6 / median[3], 1e6 / median[4], 1e6 / median[5],
-                    accuracy[0], accuracy[1], accuracy[2]);
+            return new Measured(row(setup, median, accuracy), accuracy[1], accuracy[2]);
         }
+    }
+
+    /** Medians: DL4J, lean, PyTorch examples/s, then the same three's single-row forward passes per second. */
+    private static String row(Setup setup, double[] median, double[] accuracy) {
+        return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.1f | %.1f | %.1f"
+                + " | %.3f / %.3f / %.3f |", setup.name(), setup.threads(), setup.batch(), median[0], median[1],
+                median[2], median[1] / median[2], median[0] / median[2], 1e6 / median[3], 1e6 / median[4],
+                1e6 / median[5], accuracy[0], accuracy[1], accuracy[2]);
     }
 
     /** DL4J's graph stepping over the workload's batches, through two arrays it refills. */

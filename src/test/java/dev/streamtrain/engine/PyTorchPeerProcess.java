@@ -44,10 +44,11 @@ final class PyTorchPeerProcess implements AutoCloseable {
 
     /**
      * Starts the peer on {@code threads} intra-op threads (one inter-op thread). PyTorch's natives are extracted
-     * once into {@code target/djl-cache} (about 450 MB) and never downloaded. The OpenMP variables the build sets
-     * for ND4J are removed: PyTorch runs with its own defaults.
+     * once into {@code target/djl-cache} (about 450 MB) and never downloaded. PyTorch's OpenMP gets the wait policy
+     * given ({@code PASSIVE}, as ND4J's in the build; blank: libgomp's default, which spins).
      */
-    static PyTorchPeerProcess start(Path workload, String hidden, int threads, Path log) throws IOException {
+    static PyTorchPeerProcess start(Path workload, String hidden, int threads, String ompWaitPolicy, Path log)
+            throws IOException {
         if (PyTorchPeerProcess.class.getResource("/" + MAIN.replace('.', '/') + ".class") == null) {
             throw new IllegalStateException(MAIN + " is not compiled: it needs DJL, which only the benchmark profile "
                     + "brings (./mvnw -Pbenchmark ...)");
@@ -60,12 +61,15 @@ final class PyTorchPeerProcess implements AutoCloseable {
                 MAIN, workload.toString(), hidden);
         Files.createDirectories(log.getParent());
         ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.to(log.toFile()));
-        builder.environment().remove("OMP_NUM_THREADS");
+        builder.environment().put("OMP_NUM_THREADS", String.valueOf(threads));
         builder.environment().remove("OMP_WAIT_POLICY");
+        if (!ompWaitPolicy.isBlank()) {
+            builder.environment().put("OMP_WAIT_POLICY", ompWaitPolicy);
+        }
         return new PyTorchPeerProcess(builder.start(), log);
     }
 
-    /** The words of the peer's first answer: {@code ready <accuracy> <loss> <version> <threads>}. */
+    /** The words of the peer's first answer: {@code ready <accuracy> <loss> <version> <intra-op> <inter-op>}. */
     String[] ready(Duration timeout) {
         return answer("ready", timeout);
     }

@@ -10,6 +10,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.djl.nn.SequentialBlock;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.DefaultTrainingConfig;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.Trainer;
@@ -32,10 +33,10 @@ import java.util.Arrays;
  * from DJL's {@code ai.djl.pytorch.num_threads} and {@code ai.djl.pytorch.num_interop_threads}.
  *
  * <p>Arguments: the workload file and the hidden widths ({@code 256,256}). It first scores one pass over the data
- * on a fresh model and answers {@code peer> ready <accuracy> <loss> <engine version> <threads>}; then, one command
- * a line on stdin, {@code train <ms>} (test-then-train steps over the ring for that long) answers
- * {@code peer> train <steps> <nanoseconds>}, {@code infer <ms>} (single-row forward passes) answers
- * {@code peer> infer <calls> <nanoseconds>}, and {@code quit} ends it. Only protocol lines start with
+ * on a fresh model and answers {@code peer> ready <accuracy> <loss> <engine version> <intra-op threads>
+ * <inter-op threads>}; then, one command a line on stdin, {@code train <ms>} (test-then-train steps over the ring
+ * for that long) answers {@code peer> train <steps> <nanoseconds>}, {@code infer <ms>} (single-row forward passes)
+ * answers {@code peer> infer <calls> <nanoseconds>}, and {@code quit} ends it. Only protocol lines start with
  * {@code peer> }: anything else on stdout is somebody's log.
  */
 public final class PyTorchPeer {
@@ -73,8 +74,8 @@ public final class PyTorchPeer {
                 for (float[][] batch : work.pass()) {
                     peer.testThenTrain(batch, firstPass);
                 }
-                OUT.printf("peer> ready %.4f %.4f %s %s%n", firstPass.accuracy(), firstPass.loss(), engine.getVersion(),
-                        System.getProperty("ai.djl.pytorch.num_threads", "default"));
+                OUT.printf("peer> ready %.4f %.4f %s %d %d%n", firstPass.accuracy(), firstPass.loss(),
+                        engine.getVersion(), JniUtils.getNumThreads(), JniUtils.getNumInteropThreads());
                 peer.serve(new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8)));
             }
         }
