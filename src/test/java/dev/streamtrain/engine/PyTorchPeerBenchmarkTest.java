@@ -31,7 +31,8 @@ import dev.streamtrain.model.ModelSpec;
  * models S, M and W of the performance notes on digits (W's 512 inputs are digits' 64 repeated eight times),
  * softmax cross-entropy, Adam 1e-3, the same thread count for all three. Every step first scores the batch
  * (forward in inference mode, accuracy and loss counted) and then trains on it. The windows of the three engines
- * are interleaved, after a warm-up, and medians reported with the ratios to PyTorch. Each engine's prequential
+ * are interleaved, after a warm-up, and medians reported with the ratios to PyTorch (medians of the ratios of
+ * adjacent windows). Each engine's prequential
  * accuracy over a first pass from scratch is reported too, so that a peer that does not learn shows. Not a test of
  * speed: it asserts only that it measured.
  */
@@ -134,15 +135,17 @@ class PyTorchPeerBenchmarkTest {
             LOG.infof("%s: test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s: %s", label, ENGINES,
                     windows(rates, 0), windows(rates, 3));
             double[] median = Arrays.stream(rates).mapToDouble(PyTorchPeerBenchmarkTest::median).toArray();
-            return new Measured(row(setup, median, accuracy), accuracy[1], accuracy[2]);
+            // ratios of adjacent windows, which saw the same load on a shared machine
+            double[] ratios = {median(paired(rates[1], rates[2])), median(paired(rates[0], rates[2]))};
+            return new Measured(row(setup, median, ratios, accuracy), accuracy[1], accuracy[2]);
         }
     }
 
     /** Medians: DL4J, lean, PyTorch examples/s, then the same three's single-row forward passes per second. */
-    private static String row(Setup setup, double[] median, double[] accuracy) {
+    private static String row(Setup setup, double[] median, double[] ratios, double[] accuracy) {
         return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.1f | %.1f | %.1f"
                 + " | %.3f / %.3f / %.3f |", setup.name(), setup.threads(), setup.batch(), median[0], median[1],
-                median[2], median[1] / median[2], median[0] / median[2], 1e6 / median[3], 1e6 / median[4],
+                median[2], ratios[0], ratios[1], 1e6 / median[3], 1e6 / median[4],
                 1e6 / median[5], accuracy[0], accuracy[1], accuracy[2]);
     }
 
@@ -199,6 +202,14 @@ class PyTorchPeerBenchmarkTest {
     private static double peerPerSecond(PyTorchPeerProcess peer, String what) {
         String[] answer = peer.ask(what + " " + WINDOW_MS, ANSWER);
         return Long.parseLong(answer[1]) / (Long.parseLong(answer[2]) / 1e9);
+    }
+
+    private static double[] paired(double[] rates, double[] peer) {
+        double[] ratios = new double[rates.length];
+        for (int i = 0; i < rates.length; i++) {
+            ratios[i] = rates[i] / peer[i];
+        }
+        return ratios;
     }
 
     private static String windows(double[][] rates, int from) {
