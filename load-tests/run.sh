@@ -75,17 +75,26 @@ for scenario in $SCENARIOS; do
     java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
         --rate=300 --duration="${WARMUP}s" --warmup=1s --label=warm-up --results="$WORK/warm-up.md" > /dev/null
   done
+  # idle: the liveness route as well, over the same stack in the same run, as the ceiling inference can reach
+  operations="infer"
+  if [ "$scenario" = idle ]; then operations="live infer"; fi
   for protocol in rest grpc; do
-    before=$(examples || echo 0)
-    cpu_before=$(service_cpu)
-    start=$(date +%s.%N)
-    java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
-        --rate="$RATE" --duration="${DURATION}s" --warmup=5s --label="$scenario" --results="$RESULTS" | tail -2
-    after=$(examples || echo 0)
-    cpu_after=$(service_cpu)
-    end=$(date +%s.%N)
-    echo "service CPU: $(awk -v a="$cpu_after" -v b="$cpu_before" -v s="$start" -v e="$end" 'BEGIN { printf "%.2f of 2 cores", (a - b) / (e - s) }')"
-    echo "trainer meanwhile: $(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN { printf "%d", (a - b) / (e - s) }') examples/s"
+    for operation in $operations; do
+      before=$(examples || echo 0)
+      cpu_before=$(service_cpu)
+      start=$(date +%s.%N)
+      output=$(java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
+          --operation="$operation" --rate="$RATE" --duration="${DURATION}s" --warmup=5s --label="$scenario" \
+          --results="$RESULTS")
+      after=$(examples || echo 0)
+      cpu_after=$(service_cpu)
+      end=$(date +%s.%N)
+      echo "$output" | grep -v '^answered in all' | tail -2
+      answered=$(echo "$output" | sed -n 's/^answered in all: //p')
+      echo "service CPU: $(awk -v a="$cpu_after" -v b="$cpu_before" -v s="$start" -v e="$end" -v n="$answered" \
+          'BEGIN { printf "%.2f of 2 cores, %.3f ms per request", (a - b) / (e - s), 1000 * (a - b) / n }')"
+      echo "trainer meanwhile: $(awk -v a="$after" -v b="$before" -v s="$start" -v e="$end" 'BEGIN { printf "%d", (a - b) / (e - s) }') examples/s"
+    done
   done
   stop_service
 done

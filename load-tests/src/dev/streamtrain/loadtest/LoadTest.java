@@ -27,7 +27,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
-import inference.GrpcPredictV2.ModelInferResponse;
+import inference.GrpcPredictV2.ServerLiveRequest;
 import inference.GRPCInferenceServiceGrpc;
 
 /**
@@ -38,8 +38,11 @@ import inference.GRPCInferenceServiceGrpc;
  * <pre>
  * java -cp ... dev.streamtrain.loadtest.LoadTest --url=http://127.0.0.1:8080 --protocol=rest|grpc
  *      --rate=2000 --duration=30s --warmup=5s --rows=1 --model=digits --features=64 --label=idle
- *      [--results=target/load-test-results.md]
+ *      [--operation=infer|live] [--results=target/load-test-results.md]
  * </pre>
+ * {@code --operation=live} asks the V2 liveness route instead ({@code GET /v2/health/live}, gRPC {@code ServerLive}):
+ * a request that does no work, over the same HTTP stack and connections, whose figures are the ceiling inference
+ * can at best reach on the same machine in the same run.
  */
 public final class LoadTest {
 
@@ -51,8 +54,8 @@ public final class LoadTest {
         void close();
     }
 
-    record Options(String url, String protocol, double rate, Duration duration, Duration warmup, int rows,
-                   String model, int features, String label, Path results, int maxOutstanding) {
+    record Options(String url, String protocol, String operation, double rate, Duration duration, Duration warmup,
+                   int rows, String model, int features, String label, Path results, int maxOutstanding) {
 
         static Options parse(String... args) {
             Map<String, String> o = new HashMap<>();
@@ -63,7 +66,7 @@ public final class LoadTest {
                 o.put(arg.substring(2, arg.indexOf('=')), arg.substring(arg.indexOf('=') + 1));
             }
             return new Options(o.getOrDefault("url", "http://127.0.0.1:8080"), o.getOrDefault("protocol", "rest"),
-                    Double.parseDouble(o.getOrDefault("rate", "2000")), duration(o.getOrDefault("duration", "30s")),
+                    o.getOrDefault("operation", "infer"), Double.parseDouble(o.getOrDefault("rate", "2000")), duration(o.getOrDefault("duration", "30s")),
                     duration(o.getOrDefault("warmup", "5s")), Integer.parseInt(o.getOrDefault("rows", "1")),
                     o.getOrDefault("model", "digits"), Integer.parseInt(o.getOrDefault("features", "64")),
                     o.getOrDefault("label", ""), Path.of(o.getOrDefault("results", "target/load-test-results.md")),
@@ -82,15 +85,20 @@ public final class LoadTest {
     public static void main(String... args) throws Exception {
         Options options = Options.parse(args);
         float[] rows = rows(options.rows(), options.features(), 42);
+        if (!options.operation().equals("infer") && !options.operation().equals("live")) {
+            throw new IllegalArgumentException("--operation is infer or live");
+        }
         try (Client client = switch (options.protocol()) {
             case "rest" -> new RestClient(options, rows);
             case "grpc" -> new GrpcClient(options, rows);
             default -> throw new IllegalArgumentException("--protocol is rest or grpc");
         }) {
             client.send().get();
-            run(client, options.rate(), options.warmup(), options.maxOutstanding());
+            Result warmup = run(client, options.rate(), options.warmup(), options.maxOutstanding());
             Result result = run(client, options.rate(), options.duration(), options.maxOutstanding());
             report(options, result);
+            // for the service's CPU per request: every request this process sent, warm-up included
+            System.out.println("answered in all: " + (1 + warmup.ok() + result.ok()));
         }
         System.exit(0);
     }
@@ -141,7 +149,8 @@ public final class LoadTest {
     static void report(Options options, Result r) throws IOException {
         Histogram h = r.latencies();
         String line = String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %,d | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d |",
-                options.label(), options.protocol(), options.rows(), options.rate(), r.ok(),
+                options.label(), options.protocol() + (options.operation().equals("infer") ? "" : " " + options.operation()),
+                options.rows(), options.rate(), r.ok(),
                 r.ok() / Math.max(1e-9, options.duration().toNanos() / 1e9),
                 ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)), ms(h.getValueAtPercentile(99)),
                 ms(h.getValueAtPercentile(99.9)), r.errors(), r.skipped());
@@ -168,7 +177,7 @@ public final class LoadTest {
         return data;
     }
 
-    /** POST /v2/models/{model}/infer over HTTP/1.1 keep-alive connections (JDK client). */
+    /** POST /v2/models/{model}/infer (or GET /v2/health/live) over HTTP/1.1 keep-alive connections (JDK client). */
     static final class RestClient implements Client {
 
         private final HttpClient http;
@@ -183,9 +192,12 @@ public final class LoadTest {
             }
             String body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + options.rows() + "," + options.features()
                     + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
-            request = HttpRequest.newBuilder(URI.create(options.url() + "/v2/models/" + options.model() + "/infer"))
-                    .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
-                    .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            request = options.operation().equals("live")
+                    ? HttpRequest.newBuilder(URI.create(options.url() + "/v2/health/live"))
+                            .timeout(Duration.ofSeconds(10)).GET().build()
+                    : HttpRequest.newBuilder(URI.create(options.url() + "/v2/models/" + options.model() + "/infer"))
+                            .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build();
         }
 
         @Override
@@ -202,14 +214,19 @@ public final class LoadTest {
         }
     }
 
-    /** inference.GRPCInferenceService/ModelInfer over one plaintext HTTP/2 channel (grpc-java), typed FP32. */
+    /**
+     * inference.GRPCInferenceService/ModelInfer (or ServerLive) over one plaintext HTTP/2 channel (grpc-java),
+     * typed FP32.
+     */
     static final class GrpcClient implements Client {
 
         private final ManagedChannel channel;
         private final GRPCInferenceServiceGrpc.GRPCInferenceServiceFutureStub stub;
         private final ModelInferRequest request;
+        private final boolean live;
 
         GrpcClient(Options options, float[] rows) {
+            live = options.operation().equals("live");
             URI uri = URI.create(options.url());
             channel = ManagedChannelBuilder.forAddress(uri.getHost(), uri.getPort()).usePlaintext().build();
             stub = GRPCInferenceServiceGrpc.newFutureStub(channel);
@@ -226,7 +243,9 @@ public final class LoadTest {
         @Override
         public CompletableFuture<Void> send() {
             CompletableFuture<Void> done = new CompletableFuture<>();
-            ListenableFuture<ModelInferResponse> call = stub.withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(request);
+            ListenableFuture<?> call = live
+                    ? stub.withDeadlineAfter(10, TimeUnit.SECONDS).serverLive(ServerLiveRequest.getDefaultInstance())
+                    : stub.withDeadlineAfter(10, TimeUnit.SECONDS).modelInfer(request);
             call.addListener(() -> {
                 try {
                     call.get();

@@ -1,5 +1,7 @@
 package dev.streamtrain.model;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -7,14 +9,28 @@ import org.nd4j.linalg.factory.Nd4j;
 
 import java.time.Instant;
 
+import dev.streamtrain.engine.DenseForward;
+import dev.streamtrain.engine.UnsupportedSpecException;
+
 /**
  * An immutable copy of the model at one training step: what serving answers from. The trainer never touches
  * it after publishing, so a request is answered wholly by one version of the weights.
+ * <p>
+ * A snapshot made by {@link #of} of a plain stack of dense layers predicts with {@link DenseForward}: plain Java over
+ * a float[] copy, without a lock, so any number of requests predict at once, on any thread. Other specs predict
+ * with a DL4J graph, one request at a time. Explanations always differentiate a DL4J graph, which such a snapshot
+ * builds from its parameters on the first explanation.
  */
 public final class ModelSnapshot {
 
     private final ModelSpec spec;
-    private final ComputationGraph graph;
+    /** The lock-free pass, or null when the graph predicts. */
+    private final DenseForward forward;
+    /** DL4J's flat parameters the graph is built from on first use, when {@link #forward} predicts; else null. */
+    private final float[] parameters;
+    /** Predicts when {@link #forward} is null; otherwise built on the first explanation (guarded by graphLock). */
+    private volatile ComputationGraph graph;
+    private final Object graphLock = new Object();
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
@@ -23,11 +39,86 @@ public final class ModelSnapshot {
     private final Object gradientsLock = new Object();
 
     ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step, Instant createdAt) {
+        this(spec, null, null, graph, normalizer, step, createdAt);
+    }
+
+    private ModelSnapshot(ModelSpec spec, DenseForward forward, float[] parameters, ComputationGraph graph,
+                          OnlineNormalizer normalizer, long step, Instant createdAt) {
         this.spec = spec;
+        this.forward = forward;
+        this.parameters = parameters;
         this.graph = graph;
         this.normalizer = normalizer;
         this.step = step;
         this.createdAt = createdAt;
+    }
+
+    /**
+     * A snapshot of {@code parameters} (a graph's {@code params()} of {@code spec}, DL4J's flat layout), copied: the
+     * caller may go on changing them. {@code normalizer} is kept as it is: pass a copy. A spec that
+     * {@link DenseForward} covers predicts without a lock; any other with a DL4J graph built here.
+     */
+    public static ModelSnapshot of(ModelSpec spec, INDArray parameters, OnlineNormalizer normalizer, long step,
+                                   Instant createdAt) {
+        return of(spec, parameters.castTo(DataType.FLOAT).reshape(parameters.length()).toFloatVector(), normalizer,
+                step, createdAt);
+    }
+
+    /** As {@link #of(ModelSpec, INDArray, OnlineNormalizer, long, Instant)}, from a float[] (copied). */
+    public static ModelSnapshot of(ModelSpec spec, float[] parameters, OnlineNormalizer normalizer, long step,
+                                   Instant createdAt) {
+        float[] copy = parameters.clone();
+        DenseForward forward;
+        try {
+            forward = DenseForward.of(spec, copy);
+        } catch (UnsupportedSpecException e) {
+            return new ModelSnapshot(spec, null, null, graphOf(spec, copy), normalizer, step, createdAt);
+        }
+        return new ModelSnapshot(spec, forward, copy, null, normalizer, step, createdAt);
+    }
+
+    private static ComputationGraph graphOf(ModelSpec spec, float[] parameters) {
+        ComputationGraphConfiguration configuration = NetworkBuilder.configuration(spec);
+        // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
+        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
+        ComputationGraph graph = new ComputationGraph(configuration);
+        graph.init(Nd4j.create(parameters, new long[] {1, parameters.length}, 'c'), false);
+        return graph;
+    }
+
+    /** The graph: the one that predicts, or the one built from the parameters on first use (for explanations). */
+    ComputationGraph graph() {
+        ComputationGraph built = graph;
+        if (built == null) {
+            synchronized (graphLock) {
+                if (graph == null) {
+                    graph = graphOf(spec, parameters);
+                }
+                built = graph;
+            }
+        }
+        return built;
+    }
+
+    /** The normaliser (raw features to the network's inputs) this snapshot applies. */
+    OnlineNormalizer normalizer() {
+        return normalizer;
+    }
+
+    /**
+     * Whether {@link #predict} runs without a lock or native code (a plain dense stack): cheap enough, for a few rows,
+     * to run on the thread that received the request.
+     */
+    public boolean predictsWithoutLock() {
+        return forward != null;
+    }
+
+    /** Multiply-adds of a forward pass over {@code rows} rows through the dense layers: the measure of its cost. */
+    public long multiplyAdds(int rows) {
+        if (forward != null) {
+            return forward.multiplyAddsPerRow() * rows;
+        }
+        return graph.numParams() * rows;
     }
 
     /**
@@ -38,6 +129,9 @@ public final class ModelSnapshot {
         float[] x = features.clone();
         if (spec.normalize()) {
             normalizer.apply(x, rows);
+        }
+        if (forward != null) {
+            return forward.output(x, rows);
         }
         INDArray input = Nd4j.create(x, new long[] {rows, spec.inputs()}, DataType.FLOAT);
         // DL4J layers keep per-call state, so one graph answers one request at a time
@@ -110,7 +204,7 @@ public final class ModelSnapshot {
         // predictions never write the weights the copy reads, so they need not wait for it
         synchronized (gradientsLock) {
             if (gradients == null) {
-                gradients = GradientGraph.of(graph);
+                gradients = GradientGraph.of(graph());
             }
             return gradients;
         }
@@ -135,6 +229,14 @@ public final class ModelSnapshot {
 
     /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */
     public boolean parametersFinite() {
+        if (forward != null) {
+            for (float p : parameters) {
+                if (!Float.isFinite(p)) {
+                    return false;
+                }
+            }
+            return true;
+        }
         synchronized (graph) {
             return Double.isFinite(graph.params().sumNumber().doubleValue());
         }

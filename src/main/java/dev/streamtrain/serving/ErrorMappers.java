@@ -23,7 +23,12 @@ public class ErrorMappers {
 
     @ServerExceptionMapper
     public Response unreadableJson(JsonProcessingException e) {
-        return error(400, "the request body is not a valid V2 JSON request: " + e.getOriginalMessage());
+        return error(400, unreadable(e));
+    }
+
+    /** The message of a body that Jackson cannot read as the request (wherever it is read). */
+    static String unreadable(JsonProcessingException e) {
+        return "the request body is not a valid V2 JSON request: " + e.getOriginalMessage();
     }
 
     // Jackson reports a wrong JSON type for an array field (e.g. "shape": "x") as a definition problem, which

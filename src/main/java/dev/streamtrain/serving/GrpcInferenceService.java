@@ -3,7 +3,7 @@ package dev.streamtrain.serving;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import io.quarkus.grpc.GrpcService;
-import io.smallrye.common.annotation.Blocking;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import org.jboss.logging.Logger;
 
 import java.util.List;
@@ -32,14 +32,14 @@ import inference.GrpcPredictV2.ServerReadyResponse;
 /**
  * The Open Inference Protocol (KServe V2) over gRPC: {@code inference.GRPCInferenceService}, the same answers as
  * the REST adapter ({@link InferenceResource}) from the same {@link Inference} core, one snapshot per request.
- * Every call runs on a worker thread ({@link Blocking}), never on the Vert.x event loop, and is counted in
- * {@code streamtrain_inference_seconds{protocol="grpc"}}. A request refused by the core gets the gRPC status of its
+ * The calls that do no model work, and inference of a few rows by a model that predicts without a lock, are answered
+ * on the event loop that received them ({@link Inference#answersInline}: microseconds, less than a hand-off); larger
+ * inference runs on a worker thread. Every call is counted in {@code streamtrain_inference_seconds{protocol="grpc"}}. A request refused by the core gets the gRPC status of its
  * HTTP status (400 INVALID_ARGUMENT, 404 NOT_FOUND, 503 UNAVAILABLE) with the same message as over REST.
  * Raw tensors: a request that sends {@code raw_input_contents} gets its output in {@code raw_output_contents}
  * (little-endian FP32), any other request gets {@code contents.fp32_contents}.
  */
 @GrpcService
-@Blocking
 public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInferenceServiceImplBase {
 
     static final String PROTOCOL = "grpc";
@@ -91,7 +91,12 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
 
     @Override
     public void modelInfer(ModelInferRequest request, StreamObserver<ModelInferResponse> response) {
-        answer(response, "infer", () -> infer(request));
+        // at most this many values: a typed FP32 value or a raw one takes 4 bytes of the message, others more
+        if (inference.answersInline(request.getSerializedSize() / Float.BYTES)) {
+            answer(response, "infer", () -> infer(request));
+        } else {
+            Infrastructure.getDefaultWorkerPool().execute(() -> answer(response, "infer", () -> infer(request)));
+        }
     }
 
     private ModelInferResponse infer(ModelInferRequest request) {

@@ -39,12 +39,14 @@ public class Inference {
     private static final long EXPLAIN_QUEUE_SECONDS = 10;
     private final int explainConcurrency;
     private final Semaphore explanations;
+    private final long inlineMaxMultiplyAdds;
 
     Inference(ModelSpec spec, ServedModel served, ServingMeters meters, ServingConfig config) {
         this.spec = spec;
         this.served = served;
         this.meters = meters;
         this.predictor = new BatchingPredictor(config.maxBatchRows(), meters::batch);
+        this.inlineMaxMultiplyAdds = config.inlineMaxMultiplyAdds();
         this.explainConcurrency = Math.max(1, config.explainConcurrency());
         this.explanations = new Semaphore(explainConcurrency, true);
     }
@@ -124,11 +126,34 @@ public class Inference {
     }
 
     /**
-     * Predicts raw (un-normalised) row-major features with one snapshot; row-major outputs. Concurrent requests
-     * are answered together in one forward pass ({@link BatchingPredictor}).
+     * Predicts raw (un-normalised) row-major features with one snapshot; row-major outputs. A snapshot that predicts
+     * without a lock does so at once, on the calling thread, beside any number of others; with a graph (one pass at
+     * a time), concurrent requests are answered together in one forward pass ({@link BatchingPredictor}).
      */
     public float[] predict(ModelSnapshot snapshot, float[] features, int rows) {
+        if (snapshot.predictsWithoutLock()) {
+            float[] outputs = snapshot.predict(features, rows);
+            meters.batch(rows);
+            return outputs;
+        }
         return predictor.predict(snapshot, features, rows);
+    }
+
+    /**
+     * Whether a request carrying {@code values} input values is answered on the thread that received it (an HTTP
+     * or gRPC event loop) rather than handed to a worker thread: when the serving snapshot predicts without a lock and
+     * the pass is at most {@code streamtrain.serving.inline-max-multiply-adds} multiply-adds, a few microseconds,
+     * less than the hand-off itself. Requests that will be refused at once (no snapshot yet) are answered inline too.
+     */
+    public boolean answersInline(long values) {
+        Optional<ModelSnapshot> current = served.current();
+        if (current.isEmpty()) {
+            return true;
+        }
+        ModelSnapshot snapshot = current.get();
+        long rows = Math.max(1, (values + spec.inputs() - 1) / spec.inputs());
+        return snapshot.predictsWithoutLock() && rows <= MAX_ROWS
+                && snapshot.multiplyAdds((int) rows) <= inlineMaxMultiplyAdds;
     }
 
     /**

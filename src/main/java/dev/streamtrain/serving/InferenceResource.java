@@ -1,5 +1,11 @@
 package dev.streamtrain.serving;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import jakarta.ws.rs.Consumes;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -9,6 +15,8 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
@@ -27,18 +35,24 @@ import dev.streamtrain.serving.V2Messages.ServerMetadata;
 /**
  * The Open Inference Protocol (KServe V2) over REST: health, server and model metadata, inference and (an
  * extension) explanation, answered from the snapshot the trainer last published (one snapshot per request, never
- * mid-update). Runs on worker threads, never on the training thread.
+ * mid-update). Never runs on the training thread. Inference of a few rows by a model that predicts without a lock is
+ * answered on the event loop that read the request (parsing, the pass and the answer take microseconds, less than a
+ * hand-off to a worker thread); larger requests, other models and explanations run on worker threads.
  */
 @Path("/v2")
 @Produces(MediaType.APPLICATION_JSON)
 public class InferenceResource {
 
     static final String PROTOCOL = "rest";
+    /** The largest request body parsed on the event loop: about 2,500 numbers, tens of microseconds of parsing. */
+    static final int INLINE_MAX_BODY_BYTES = 16 * 1024;
 
     private final Inference inference;
+    private final ObjectReader requests;
 
-    InferenceResource(Inference inference) {
+    InferenceResource(Inference inference, ObjectMapper mapper) {
         this.inference = inference;
+        this.requests = mapper.readerFor(InferRequest.class);
     }
 
     @GET
@@ -48,6 +62,7 @@ public class InferenceResource {
 
     @GET
     @Path("/health/live")
+    @NonBlocking
     public Response live() {
         return Response.ok(Map.of("live", true)).build();
     }
@@ -91,15 +106,30 @@ public class InferenceResource {
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.APPLICATION_JSON)
-    public InferResponse infer(@PathParam("model") String model, InferRequest request) {
-        return infer(model, null, request);
+    public Uni<InferResponse> infer(@PathParam("model") String model, byte[] body) {
+        return infer(model, null, body);
     }
 
+    /**
+     * The body is taken as bytes and read here, so that where it is read is decided here too: a small one on the
+     * event loop, a large one on a worker thread, and the pass likewise ({@link Inference#answersInline}).
+     */
     @POST
     @Path("/models/{model}/versions/{version}/infer")
     @Consumes(MediaType.APPLICATION_JSON)
-    public InferResponse infer(@PathParam("model") String model, @PathParam("version") String version,
-                               InferRequest request) {
+    public Uni<InferResponse> infer(@PathParam("model") String model, @PathParam("version") String version,
+                                    byte[] body) {
+        if (body.length > INLINE_MAX_BODY_BYTES) {
+            return onWorker(() -> infer(model, version, read(body)));
+        }
+        InferRequest request = read(body);
+        if (inference.answersInline(values(request))) {
+            return Uni.createFrom().item(infer(model, version, request));
+        }
+        return onWorker(() -> infer(model, version, request));
+    }
+
+    private InferResponse infer(String model, String version, InferRequest request) {
         return inference.measured(PROTOCOL, "infer", () -> {
             ModelSnapshot snapshot = inference.snapshot(model, version);
             InputTensor input = input(request);
@@ -108,6 +138,33 @@ public class InferenceResource {
                     new ResponseOutput(Inference.OUTPUT, new long[] {input.rows, inference.spec().outputs()}, "FP32",
                             output)));
         });
+    }
+
+    /** The request, or null for an empty body (refused as a request without inputs, as an absent entity is). */
+    private InferRequest read(byte[] body) {
+        if (body.length == 0) {
+            return null;
+        }
+        try {
+            return requests.readValue(body);
+        } catch (JsonProcessingException e) {
+            throw InferenceException.badRequest(ErrorMappers.unreadable(e));
+        } catch (IOException e) {
+            throw new UncheckedIOException("reading a request body held in memory", e);
+        }
+    }
+
+    /** The values the request's first input carries (what its pass costs); 0 when it has none to count. */
+    private static long values(InferRequest request) {
+        if (request == null || request.inputs() == null || request.inputs().isEmpty()
+                || request.inputs().get(0) == null || request.inputs().get(0).data() == null) {
+            return 0;
+        }
+        return request.inputs().get(0).data().count();
+    }
+
+    private static <T> Uni<T> onWorker(java.util.function.Supplier<T> work) {
+        return Uni.createFrom().item(work).runSubscriptionOn(Infrastructure.getDefaultWorkerPool());
     }
 
     @POST

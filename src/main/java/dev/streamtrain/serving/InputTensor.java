@@ -1,7 +1,5 @@
 package dev.streamtrain.serving;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.Set;
 
 import dev.streamtrain.serving.V2Messages.RequestInput;
@@ -26,14 +24,27 @@ final class InputTensor {
         }
         long[] shape = input.shape();
         int rows = rows(input.name(), input.datatype(), shape, features, maxRows);
-        long width = features;
-        float[] data = new float[(int) (rows * width)];
-        int filled = flatten(input.data(), data, 0, input.name());
-        if (filled != data.length) {
-            throw InferenceException.badRequest("input '" + input.name() + "' has " + filled
-                    + " values; its shape " + java.util.Arrays.toString(shape) + " needs " + data.length);
+        int needed = rows * features;
+        TensorData data = input.data();
+        String name = input.name();
+        if (data == null || data.fault() == TensorData.Fault.NOT_AN_ARRAY) {
+            throw InferenceException.badRequest("input '" + name + "' needs \"data\": an array of numbers");
         }
-        return new InputTensor(rows, data);
+        // the faults in the order of the values: too many values, then the first unusable one, then too few
+        if (data.count() > needed || data.fault() == TensorData.Fault.NOT_FINITE && data.count() == needed) {
+            throw InferenceException.badRequest("input '" + name + "' has more values than its shape allows");
+        }
+        if (data.fault() == TensorData.Fault.NOT_A_NUMBER) {
+            throw InferenceException.badRequest("input '" + name + "' holds a non-number: " + data.faultValue());
+        }
+        if (data.fault() == TensorData.Fault.NOT_FINITE) {
+            throw notFinite(data.count(), data.faultValue(), name);
+        }
+        if (data.count() != needed) {
+            throw InferenceException.badRequest("input '" + name + "' has " + data.count()
+                    + " values; its shape " + java.util.Arrays.toString(shape) + " needs " + needed);
+        }
+        return new InputTensor(rows, data.values());
     }
 
     /**
@@ -68,30 +79,13 @@ final class InputTensor {
     static float finite(double value, int at, String name) {
         float v = (float) value;
         if (!Float.isFinite(v)) {
-            throw InferenceException.badRequest("input '" + name + "' holds a value that is not a finite FP32 number at "
-                    + at + ": " + value);
+            throw notFinite(at, Double.toString(value), name);
         }
         return v;
     }
 
-    private static int flatten(JsonNode node, float[] out, int at, String name) {
-        if (node == null || !node.isArray()) {
-            throw InferenceException.badRequest("input '" + name + "' needs \"data\": an array of numbers");
-        }
-        for (JsonNode value : node) {
-            if (value.isArray()) {
-                at = flatten(value, out, at, name);
-                continue;
-            }
-            if (!value.isNumber()) {
-                throw InferenceException.badRequest("input '" + name + "' holds a non-number: " + value);
-            }
-            if (at >= out.length) {
-                throw InferenceException.badRequest("input '" + name + "' has more values than its shape allows");
-            }
-            out[at] = finite(value.doubleValue(), at, name);
-            at++;
-        }
-        return at;
+    private static InferenceException notFinite(int at, String value, String name) {
+        return InferenceException.badRequest("input '" + name + "' holds a value that is not a finite FP32 number at "
+                + at + ": " + value);
     }
 }

@@ -23,6 +23,15 @@ public interface ServingConfig {
     int maxBatchRows();
 
     /**
+     * The largest forward pass, in multiply-adds (rows x the dense layers' weights), that a request is answered with on
+     * the thread that received it (an event loop), when the model predicts without a lock (a plain dense stack);
+     * larger ones go to a worker thread. The default is about 27 rows of the bundled digits model, tens of
+     * microseconds; 0 sends every request to a worker.
+     */
+    @WithDefault("262144")
+    long inlineMaxMultiplyAdds();
+
+    /**
      * Explanations computed at once (each is ~steps + 1 forward and backward passes); more wait up to 10 s,
      * then get 503.
      */

@@ -2,7 +2,6 @@ package dev.streamtrain.serving;
 
 import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
-import com.fasterxml.jackson.databind.JsonNode;
 
 import java.util.List;
 import java.util.Map;
@@ -30,8 +29,8 @@ public final class V2Messages {
                                Map<String, Object> parameters) {
     }
 
-    /** {@code data} is kept as JSON: the protocol allows it flat or nested to the tensor's shape. */
-    public record RequestInput(String name, long[] shape, String datatype, JsonNode data,
+    /** {@code data} is read by streaming ({@link TensorData}): the protocol allows it flat or nested to the shape. */
+    public record RequestInput(String name, long[] shape, String datatype, TensorData data,
                                Map<String, Object> parameters) {
     }
 

@@ -81,4 +81,77 @@ class ModelSnapshotTest {
             pool.shutdown();
         }
     }
+
+    @Test
+    void theFactoryPredictsADenseStackWithoutALockAsTheGraphDoes() {
+        ModelSpec spec = DigitsNetworks.spec("[{dense: {units: 64, activation: relu}}, {dense: {units: 32, activation: tanh}}]");
+        Network network = DigitsNetworks.trained(spec, 1);
+        ModelSnapshot graph = network.snapshot(7);
+        ModelSnapshot plain = ModelSnapshot.of(spec, network.parameters(), graph.normalizer().copy(), 7, graph.createdAt());
+        assertThat(plain.predictsWithoutLock()).isTrue();
+        assertThat(graph.predictsWithoutLock()).isFalse();
+        assertThat(plain.multiplyAdds(3)).isEqualTo(3L * (64 * 64 + 64 * 32 + 32 * 10));
+        float[] x = DigitsNetworks.rows(0, 500);
+        assertClose(graph.predict(x, 500), plain.predict(x, 500));
+        assertThat(plain.parametersFinite()).isTrue();
+        MiniBatch batch = new MiniBatch(4, spec.inputs(), spec.outputs());
+        for (int i = 0; i < 4; i++) {
+            batch.add(DigitsNetworks.DATA.features()[i], new float[spec.outputs()], 1f, 0);
+        }
+        assertThat(plain.outputsFinite(batch)).isTrue();
+
+        // explanations differentiate a graph built on first use from the snapshot's own parameters
+        float[] rows = DigitsNetworks.rows(10, 3);
+        Explanation expected = graph.explain(rows, 3, null, null, 16);
+        Explanation actual = plain.explain(rows, 3, null, null, 16);
+        for (int row = 0; row < 3; row++) {
+            assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
+            assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
+        }
+
+        // a copy: training on does not change what the snapshot answers
+        float[] before = plain.predict(x, 500);
+        for (int i = 0; i < 3; i++) {
+            network.trainStep(TestNetworks.randomBatch(spec, i));
+        }
+        assertThat(plain.predict(x, 500)).containsExactly(before);
+    }
+
+    @Test
+    void theFactoryKeepsTheGraphForWhatThePlainPassDoesNotCover() {
+        ModelSpec spec = TestNetworks.spec(LAYERS, "{type: adam, learning-rate: 0.05}", null, null, true);
+        Network network = new Network(spec);
+        for (int i = 0; i < 5; i++) {
+            network.trainStep(TestNetworks.randomBatch(spec, i));
+        }
+        ModelSnapshot graph = network.snapshot(5);
+        ModelSnapshot factory = FactorySnapshots.of(graph);
+        assertThat(factory.predictsWithoutLock()).isFalse();
+        float[] x = TestNetworks.randomBatch(spec, 100).featureRows();
+        assertThat(factory.predict(x, TestNetworks.BATCH)).containsExactly(graph.predict(x, TestNetworks.BATCH));
+    }
+
+    @Test
+    void nonFiniteParametersAreReportedByTheFactorysSnapshot() {
+        ModelSpec spec = DigitsNetworks.spec("[{dense: {units: 16, activation: relu}}]");
+        float[] parameters = new Network(spec).parameters();
+        OnlineNormalizer normalizer = new OnlineNormalizer(spec.inputs());
+        assertThat(ModelSnapshot.of(spec, parameters, normalizer, 1, java.time.Instant.now()).parametersFinite()).isTrue();
+        parameters[parameters.length - 1] = Float.NaN;
+        ModelSnapshot broken = ModelSnapshot.of(spec, parameters, normalizer, 1, java.time.Instant.now());
+        assertThat(broken.predictsWithoutLock()).isTrue();
+        assertThat(broken.parametersFinite()).isFalse();
+    }
+
+    /** Within 1e-5 of the largest value: the plain pass sums in another order than BLAS. */
+    private static void assertClose(float[] expected, float[] actual) {
+        assertThat(actual).hasSameSizeAs(expected);
+        float largest = 0;
+        for (float v : expected) {
+            largest = Math.max(largest, Math.abs(v));
+        }
+        for (int i = 0; i < expected.length; i++) {
+            assertThat(actual[i]).as("value %d", i).isCloseTo(expected[i], org.assertj.core.data.Offset.offset(1e-5f * largest));
+        }
+    }
 }

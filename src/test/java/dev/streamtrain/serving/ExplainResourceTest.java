@@ -2,6 +2,7 @@ package dev.streamtrain.serving;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import io.restassured.path.json.JsonPath;
 import jakarta.inject.Inject;
@@ -22,6 +23,7 @@ import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 
 import dev.streamtrain.demo.DigitsDataset;
+import dev.streamtrain.support.FactorySnapshotProfile;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
 import dev.streamtrain.training.TrainerService;
@@ -32,6 +34,7 @@ import dev.streamtrain.training.TrainerService;
  * bodies, completeness on a real request, and the request meter.
  */
 @QuarkusTest
+@TestProfile(FactorySnapshotProfile.class)
 @QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
 class ExplainResourceTest {
 

@@ -8,6 +8,7 @@ import io.grpc.StatusRuntimeException;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.AfterEach;
@@ -30,6 +31,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.streamtrain.support.FactorySnapshotProfile;
 import dev.streamtrain.support.KafkaBrokerResource;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GRPCInferenceServiceGrpc.GRPCInferenceServiceBlockingStub;
@@ -52,6 +54,7 @@ import inference.GrpcPredictV2.ServerReadyRequest;
  * the status codes of refused requests, and the request meters.
  */
 @QuarkusTest
+@TestProfile(FactorySnapshotProfile.class)
 @QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
 class GrpcInferenceServiceTest {
 

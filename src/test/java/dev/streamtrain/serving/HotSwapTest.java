@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.common.http.TestHTTPResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import jakarta.inject.Inject;
 import org.junit.jupiter.api.Test;
 
@@ -28,6 +29,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.model.Network;
+import dev.streamtrain.support.FactorySnapshotProfile;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.training.ServedModel;
 
@@ -38,6 +40,7 @@ import dev.streamtrain.training.ServedModel;
  * the two, never a missing model.
  */
 @QuarkusTest
+@TestProfile(FactorySnapshotProfile.class)
 @QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
 class HotSwapTest {
 

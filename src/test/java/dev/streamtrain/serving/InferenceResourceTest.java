@@ -2,10 +2,13 @@ package dev.streamtrain.serving;
 
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
+import io.quarkus.test.junit.TestProfile;
 import io.restassured.http.ContentType;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
+
+import jakarta.inject.Inject;
 
 import java.util.List;
 
@@ -16,12 +19,18 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
 
+import dev.streamtrain.support.FactorySnapshotProfile;
 import dev.streamtrain.support.KafkaBrokerResource;
+import dev.streamtrain.training.ServedModel;
 
 /** The KServe V2 REST routes: health, metadata, inference shapes and the protocol's error bodies. */
 @QuarkusTest
+@TestProfile(FactorySnapshotProfile.class)
 @QuarkusTestResource(value = KafkaBrokerResource.class, restrictToAnnotatedClass = true)
 class InferenceResourceTest {
+
+    @Inject
+    ServedModel served;
 
     private static String row(int width, String value) {
         return String.join(",", java.util.Collections.nCopies(width, value));
@@ -112,5 +121,67 @@ class InferenceResourceTest {
     void malformedRequestsAreBadRequests(String body, String message) {
         given().contentType(ContentType.JSON).body(body)
                 .post("/v2/models/digits/infer").then().statusCode(400).body("error", containsString(message));
+    }
+
+    @Test
+    void servesThroughTheFactorysLockFreeSnapshots() {
+        given().get("/v2/health/ready").then().statusCode(200);
+        assertThat(served.current()).hasValueSatisfying(s -> assertThat(s.predictsWithoutLock()).isTrue());
+    }
+
+    /**
+     * 300 rows (a body far above what is read on the event loop, a pass far above what runs there) go to a worker
+     * thread and answer, row for row, what single-row requests answered on the event loop answer.
+     */
+    @Test
+    void largeRequestsOnWorkersAnswerAsSmallOnesInline() {
+        int rows = 300;
+        StringBuilder data = new StringBuilder();
+        for (int i = 0; i < rows * 64; i++) {
+            data.append(i == 0 ? "" : ",").append((i * 13) % 17);
+        }
+        assertThat(data.length()).isGreaterThan(InferenceResource.INLINE_MAX_BODY_BYTES);
+        var large = given().contentType(ContentType.JSON).body(request("[" + rows + ",64]", "[" + data + "]"))
+                .post("/v2/models/digits/infer").then().statusCode(200)
+                .body("outputs[0].shape", equalTo(List.of(rows, 10))).extract().jsonPath();
+        List<Float> all = large.getList("outputs[0].data", Float.class);
+        String version = large.getString("model_version");
+        for (int row : new int[] {0, 1, 150, 299}) {
+            StringBuilder one = new StringBuilder();
+            for (int j = 0; j < 64; j++) {
+                one.append(j == 0 ? "" : ",").append(((row * 64 + j) * 13) % 17);
+            }
+            List<Float> alone = given().contentType(ContentType.JSON).body(request("[1,64]", "[" + one + "]"))
+                    .post("/v2/models/digits/versions/" + version + "/infer").then().statusCode(200)
+                    .extract().jsonPath().getList("outputs[0].data", Float.class);
+            // the plain pass computes each row alone, whatever the batch: the same floats
+            assertThat(alone).as("row %d", row).containsExactlyElementsOf(all.subList(row * 10, row * 10 + 10));
+        }
+    }
+
+    /** The streaming reader of "data" refuses what the tree reader refused, with the same messages. */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "[1,64] | [1, 2, 1e300] | not a finite FP32 number at 2: 1.0E300",
+        "[1,2] | [1, 1e300] | features per row",
+        "[1,64] | [1, {\"a\": [1]}, 3] | non-number: {\"a\":[1]}",
+        "[1,64] | [[1, 2], [true]] | non-number: true",
+        "[1,64] | [1, null] | non-number: null",
+        "[1,64] | 7 | needs \"data\": an array of numbers",
+        "[1,64] | {\"x\": 1} | needs \"data\": an array of numbers",
+    })
+    void streamedDataIsCheckedAsBefore(String shape, String data, String message) {
+        given().contentType(ContentType.JSON).body(request(shape, data))
+                .post("/v2/models/digits/infer").then().statusCode(400).body("error", containsString(message));
+    }
+
+    @Test
+    void dataMayComeBeforeTheShapeAndAnEmptyBodyIsARequestWithoutInputs() {
+        String body = "{\"inputs\":[{\"data\":[" + row(64, "2") + "],\"name\":\"input\",\"datatype\":\"FP32\","
+                + "\"shape\":[1,64]}],\"id\":\"abc\"}";
+        given().contentType(ContentType.JSON).body(body).post("/v2/models/digits/infer").then().statusCode(200)
+                .body("id", equalTo("abc")).body("outputs[0].shape", equalTo(List.of(1, 10)));
+        given().contentType(ContentType.JSON).body("").post("/v2/models/digits/infer").then().statusCode(400)
+                .body("error", containsString("exactly one tensor"));
     }
 }

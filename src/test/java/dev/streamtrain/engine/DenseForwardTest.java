@@ -1,0 +1,220 @@
+package dev.streamtrain.engine;
+
+import org.deeplearning4j.nn.graph.ComputationGraph;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.nd4j.linalg.activations.Activation;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.NetworkBuilder;
+
+/**
+ * The plain-Java forward pass against ND4J and DL4J, the references: every activation the spec offers against ND4J's
+ * own on seeded random inputs (large ones too, where float overflows), and whole networks against a DL4J graph of
+ * the same spec and parameters on real data (digits, wine). Agreement: within {@value #TOLERANCE} of the largest
+ * output, and the same non-finite values where ND4J's are not finite.
+ */
+class DenseForwardTest {
+
+    private static final double TOLERANCE = 1e-5;
+    private static final int STEPS = 30;
+    private static final int BATCH = 32;
+
+    /** Every activation a spec may name (NetworkBuilder's list) and the output layers' softmax. */
+    enum Named {
+        RELU, LEAKYRELU, ELU, GELU, SELU, TANH, SIGMOID, SOFTPLUS, SWISH, MISH, RELU6, IDENTITY, SOFTMAX
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(Named.class)
+    void everyActivationMatchesNd4j(Named named) {
+        Activation activation = Activation.valueOf(named.name());
+        Random random = new Random(17);
+        // rows of 10: softmax normalises each; scales from small to where exp overflows in float (x > 88.7)
+        for (double scale : new double[] {0.1, 1, 5, 30, 120}) {
+            int rows = 50;
+            float[] x = new float[rows * 10];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) (scale * random.nextGaussian());
+            }
+            float[] expected = nd4j(activation, x, rows);
+            float[] actual = x.clone();
+            ElementActivation.Parameterised mine = ElementActivation.of("test", activation.getActivationFunction());
+            for (int r = 0; r < rows; r++) {
+                mine.apply(actual, r * 10, r * 10 + 10);
+            }
+            assertClose(named + " at scale " + scale, expected, actual);
+        }
+    }
+
+    @Test
+    void overflowIsNd4jsToo() {
+        float[] x = {-200f, -100f, -89f, -88f, 88f, 89f, 100f, 200f};
+        for (Activation a : List.of(Activation.SOFTPLUS, Activation.MISH, Activation.ELU, Activation.SELU,
+                Activation.SIGMOID, Activation.GELU, Activation.SWISH)) {
+            float[] expected = nd4j(a, x, 1);
+            float[] actual = x.clone();
+            ElementActivation.of("test", a.getActivationFunction()).apply(actual, 0, x.length);
+            assertClose(a + " at the limits of float", expected, actual);
+        }
+        // softplus overflows to infinity in ND4J's float kernel: the plain pass must not be finite where it is not
+        float[] softplus = {100f};
+        ElementActivation.of("test", Activation.SOFTPLUS.getActivationFunction()).apply(softplus, 0, 1);
+        assertThat(softplus[0]).isInfinite();
+    }
+
+    @ParameterizedTest(name = "digits, {0}")
+    @CsvSource({"relu", "leaky-relu", "elu", "gelu", "selu", "tanh", "sigmoid", "softplus", "swish", "mish", "relu6",
+        "identity"})
+    void digitsNetworksMatchDl4j(String activation) {
+        String layer = "{dense: {units: 48, activation: " + activation + "}}";
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[" + layer + ", " + layer.replace("48", "24") + "]", "{type: adam, learning-rate: 0.01}");
+        assertSameOutputs(spec, ReferenceRun.digits());
+    }
+
+    @ParameterizedTest(name = "wine, {0}, {1}")
+    @CsvSource({"regression, mse, relu", "regression, mae, tanh", "classification, binary-cross-entropy, swish"})
+    void wineNetworksMatchDl4j(String task, String loss, String activation) {
+        boolean sigmoid = task.equals("classification");
+        ModelSpec spec = ReferenceRun.spec(task, 12, sigmoid ? 2 : 1, loss,
+                "[{dense: {units: 24, activation: " + activation + "}}]", "{type: adam, learning-rate: 0.01}");
+        ReferenceRun wine = ReferenceRun.wineAlcohol();
+        if (sigmoid) {
+            // two sigmoid outputs: alcohol above the mean, and below it
+            float[][] labels = new float[wine.labels().length][];
+            for (int i = 0; i < labels.length; i++) {
+                float above = wine.labels()[i][0] > 0 ? 1f : 0f;
+                labels[i] = new float[] {above, 1f - above};
+            }
+            wine = new ReferenceRun(wine.features(), labels);
+        }
+        assertSameOutputs(spec, wine);
+    }
+
+    /**
+     * The hidden layer's weights blown up 1000 times: pre-activations far beyond 88, where exp overflows in float
+     * (softplus is then infinite in ND4J, and the outputs NaN: the plain pass must say the same).
+     */
+    @ParameterizedTest(name = "digits, saturated, {0}")
+    @CsvSource({"softplus", "mish", "elu", "gelu", "tanh"})
+    void saturatedNetworksMatchDl4j(String activation) {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[{dense: {units: 32, activation: " + activation + "}}]", "{type: sgd, learning-rate: 0.1}");
+        ComputationGraph graph = ReferenceRun.graph(spec);
+        graph.getLayer("layer0_dense").getParam("W").muli(1000);
+        // the output layer's weights shrunk as much: logits of a sane size, but non-finite where the hidden layer is
+        graph.getLayer(NetworkBuilder.OUTPUT).getParam("W").divi(1000);
+        float[][] rows = ReferenceRun.digits().batch(3, 200);
+        INDArray expected = graph.outputSingle(false, ReferenceRun.matrix(rows[0], 200));
+        float[] actual = DenseForward.of(spec, graph.params().toFloatVector()).output(rows[0], 200);
+        float[] reference = expected.dup('c').data().asFloat();
+        if (activation.equals("softplus")) {
+            boolean overflows = false;
+            for (float v : reference) {
+                overflows |= !Float.isFinite(v);
+            }
+            assertThat(overflows).as("ND4J's softplus overflows here").isTrue();
+        }
+        assertClose(activation + ", saturated", reference, actual);
+    }
+
+    @Test
+    void concurrentCallersGetTheSameAnswers() throws Exception {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[{dense: {units: 64, activation: relu}}]", "{type: adam, learning-rate: 0.01}");
+        ComputationGraph graph = ReferenceRun.graph(spec);
+        DenseForward forward = DenseForward.of(spec, graph.params().toFloatVector());
+        float[][] rows = ReferenceRun.digits().batch(5, 64);
+        float[] alone = forward.output(rows[0], 64);
+        ExecutorService threads = Executors.newFixedThreadPool(8);
+        try {
+            List<Future<float[]>> answers = new ArrayList<>();
+            for (int t = 0; t < 64; t++) {
+                answers.add(threads.submit(() -> forward.output(rows[0], 64)));
+            }
+            for (Future<float[]> answer : answers) {
+                assertThat(answer.get()).containsExactly(alone);
+            }
+        } finally {
+            threads.shutdown();
+        }
+    }
+
+    @Test
+    void refusesWhatItDoesNotComputeAndWrongParameterCounts() {
+        ModelSpec batchNorm = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[{dense: {units: 16, activation: relu}}, {batch-norm: {}}]", "{type: adam, learning-rate: 0.01}");
+        assertThatThrownBy(() -> DenseForward.of(batchNorm, new float[10]))
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("dense");
+        ModelSpec dense = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[{dense: {units: 16, activation: relu}}]", "{type: adam, learning-rate: 0.01}");
+        assertThatThrownBy(() -> DenseForward.of(dense, new float[10]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1210 parameters; got 10");
+        DenseForward forward = DenseForward.of(dense, new float[64 * 16 + 16 + 16 * 10 + 10]);
+        assertThat(forward.multiplyAddsPerRow()).isEqualTo(64 * 16 + 16 * 10);
+        assertThatThrownBy(() -> forward.output(new float[63], 1)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    /** Trains DL4J's graph a few steps (weights away from their start), then compares outputs on every row. */
+    private static void assertSameOutputs(ModelSpec spec, ReferenceRun data) {
+        ComputationGraph graph = ReferenceRun.graph(spec);
+        for (int step = 0; step < STEPS; step++) {
+            float[][] batch = data.batch(step, BATCH);
+            graph.fit(new INDArray[] {ReferenceRun.matrix(batch[0], BATCH)},
+                    new INDArray[] {ReferenceRun.matrix(batch[1], BATCH)});
+        }
+        int rows = data.features().length;
+        int width = data.features()[0].length;
+        float[] x = new float[rows * width];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(data.features()[i], 0, x, i * width, width);
+        }
+        DenseForward forward = DenseForward.of(spec, graph.params().toFloatVector());
+        float[] expected = graph.outputSingle(false, ReferenceRun.matrix(x, rows)).dup('c').data().asFloat();
+        // one row at a time too: what a single-row request computes
+        float[] single = forward.output(java.util.Arrays.copyOf(x, width), 1);
+        assertClose(spec.name() + " first row alone", java.util.Arrays.copyOf(expected, single.length), single);
+        assertClose(spec.name() + " all " + rows + " rows", expected, forward.output(x, rows));
+    }
+
+    private static float[] nd4j(Activation activation, float[] x, int rows) {
+        INDArray in = Nd4j.create(x.clone(), new long[] {rows, x.length / rows}, 'c').castTo(DataType.FLOAT);
+        return activation.getActivationFunction().getActivation(in, false).dup('c').data().asFloat();
+    }
+
+    private static void assertClose(String what, float[] expected, float[] actual) {
+        assertThat(actual).as(what).hasSameSizeAs(expected);
+        double largest = 0;
+        for (float e : expected) {
+            if (Float.isFinite(e)) {
+                largest = Math.max(largest, Math.abs(e));
+            }
+        }
+        double bound = TOLERANCE * Math.max(largest, 1e-30);
+        for (int i = 0; i < expected.length; i++) {
+            if (!Float.isFinite(expected[i])) {
+                // NaN, Infinity or -Infinity, as ND4J's
+                assertThat(Float.toString(actual[i])).as("%s, value %d", what, i).isEqualTo(Float.toString(expected[i]));
+            } else {
+                assertThat((double) Math.abs(actual[i] - expected[i])).as("%s, value %d: %s vs ND4J's %s", what, i,
+                        actual[i], expected[i]).isLessThanOrEqualTo(bound);
+            }
+        }
+    }
+}
