@@ -1,7 +1,6 @@
 package dev.streamtrain.model;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -248,12 +247,8 @@ public final class Network {
 
     /** A snapshot dated {@code takenAt}: a serving replica dates a checkpoint's weights by the checkpoint. */
     public ModelSnapshot snapshot(long step, Instant takenAt) {
-        ComputationGraphConfiguration configuration = engine.configuration().clone();
-        // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
-        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
-        ComputationGraph copy = new ComputationGraph(configuration);
-        copy.init(engine.parameters().dup(), false);
-        return new ModelSnapshot(spec, copy, normalizer.copy(), step, takenAt);
+        // a dense stack predicts in plain Java with no lock; other specs on a graph of their own
+        return ModelSnapshot.of(spec, engine.parameters(), normalizer.copy(), step, takenAt);
     }
 
     /**
