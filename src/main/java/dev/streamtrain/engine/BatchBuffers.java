@@ -22,6 +22,8 @@ final class BatchBuffers implements AutoCloseable {
     final INDArray[] preActivations;
     final INDArray[] activations;
     final INDArray[] errors;
+    /** Per layer-normalised layer: x·W before the norm, which the norm's backward pass needs; null elsewhere. */
+    final INDArray[] preNorms;
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
@@ -34,11 +36,15 @@ final class BatchBuffers implements AutoCloseable {
         this.preActivations = new INDArray[count];
         this.activations = new INDArray[count];
         this.errors = new INDArray[count];
+        this.preNorms = new INDArray[count];
         for (int l = 0; l < count; l++) {
             long[] shape = {rows, layers.get(l).outputs()};
             preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             activations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            if (layers.get(l).layerNorm()) {
+                preNorms[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
         }
         this.outputs = activations[count - 1].data().asNioFloat();
         this.outputDelta = errors[count - 1].data().asNioFloat();
@@ -51,6 +57,9 @@ final class BatchBuffers implements AutoCloseable {
             preActivations[l].close();
             activations[l].close();
             errors[l].close();
+            if (preNorms[l] != null) {
+                preNorms[l].close();
+            }
         }
     }
 }

@@ -28,6 +28,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.NetworkBuilder;
@@ -49,24 +50,32 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
 
     static EnginePlan of(ModelSpec spec) {
         ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
-        if (conf.getVertices().size() != spec.layers().size() + 1) {
-            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
-                    + spec.layers());
-        }
         List<DenseShape> layers = new ArrayList<>();
+        List<BaseLayer> configurations = new ArrayList<>();
         long offset = 0;
-        for (int i = 0; i <= spec.layers().size(); i++) {
-            String name = i < spec.layers().size() ? "layer" + i + "_dense" : NetworkBuilder.OUTPUT;
-            BaseLayer layer = layerOf(spec, conf, name);
+        String previous = NetworkBuilder.INPUT;
+        // NetworkBuilder adds the vertices input to output: their insertion order is the order of the forward pass
+        for (Map.Entry<String, GraphVertex> vertex : conf.getVertices().entrySet()) {
+            String name = vertex.getKey();
+            if (!conf.getVertexInputs().get(name).equals(List.of(previous))) {
+                throw new UnsupportedSpecException(spec.name(), "a graph that is not a chain (residual blocks): "
+                        + name + " reads " + conf.getVertexInputs().get(name));
+            }
+            BaseLayer layer = layerOf(spec, vertex.getValue(), name);
+            boolean layerNorm = layer instanceof DenseLayer d && d.hasLayerNorm();
             DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
                     layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
-                    List.copyOf(layer.getRegularizationBias()), offset);
+                    List.copyOf(layer.getRegularizationBias()), layerNorm, layer.getGainInit(), offset);
             layers.add(shape);
+            configurations.add(layer);
             offset = shape.end();
+            previous = name;
         }
-        BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
-        for (int i = 0; i < spec.layers().size(); i++) {
-            BaseLayer layer = layerOf(spec, conf, "layer" + i + "_dense");
+        if (!previous.equals(NetworkBuilder.OUTPUT)) {
+            throw new UnsupportedSpecException(spec.name(), "a graph that does not end in its output layer");
+        }
+        BaseLayer output = configurations.get(configurations.size() - 1);
+        for (BaseLayer layer : configurations) {
             if (!layer.getIUpdater().equals(output.getIUpdater())
                     || layer.getGradientNormalization() != output.getGradientNormalization()
                     || layer.getGradientNormalizationThreshold() != output.getGradientNormalizationThreshold()) {
@@ -94,15 +103,14 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         };
     }
 
-    private static BaseLayer layerOf(ModelSpec spec, ComputationGraphConfiguration conf, String name) {
-        GraphVertex vertex = conf.getVertices().get(name);
+    private static BaseLayer layerOf(ModelSpec spec, GraphVertex vertex, String name) {
         if (!(vertex instanceof LayerVertex v) || !(v.getLayerConf().getLayer() instanceof BaseLayer layer)
                 || !(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
-            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
-                    + spec.layers());
+            throw new UnsupportedSpecException(spec.name(), "only dense layers (with or without layer norm) are "
+                    + "supported, got " + name + " (" + describe(vertex) + ")");
         }
-        if (layer instanceof DenseLayer d && (d.hasLayerNorm() || !d.hasBias())) {
-            throw new UnsupportedSpecException(spec.name(), "layer norm on " + name);
+        if (layer instanceof DenseLayer d && !d.hasBias()) {
+            throw new UnsupportedSpecException(spec.name(), "a dense layer without bias: " + name);
         }
         if (layer.getIDropout() != null) {
             throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
@@ -111,6 +119,11 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());
         }
         return layer;
+    }
+
+    private static String describe(GraphVertex vertex) {
+        return vertex instanceof LayerVertex v ? v.getLayerConf().getLayer().getClass().getSimpleName()
+                : vertex.getClass().getSimpleName();
     }
 
     private static OutputKind outputKind(ModelSpec spec, OutputLayer output) {

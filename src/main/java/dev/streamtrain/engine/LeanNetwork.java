@@ -2,6 +2,8 @@ package dev.streamtrain.engine;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNorm;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNormBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
@@ -41,6 +43,9 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] biases;
     private final INDArray[] weightGradients;
     private final INDArray[] biasGradients;
+    /** Per layer: the layer-norm gain and its gradient, rank-1 views; null for a layer without layer norm. */
+    private final INDArray[] gains;
+    private final INDArray[] gainGradients;
     /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
     private final INDArray[] layerGradients;
     private final OutputLoss loss;
@@ -65,6 +70,8 @@ public final class LeanNetwork implements AutoCloseable {
         this.weightGradients = new INDArray[n];
         this.biasGradients = new INDArray[n];
         this.layerGradients = new INDArray[n];
+        this.gains = new INDArray[n];
+        this.gainGradients = new INDArray[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
             weights[l] = weightView(parameters, shape);
@@ -75,6 +82,13 @@ public final class LeanNetwork implements AutoCloseable {
             layerGradients[l] = slice(gradients, shape.offset(), shape.end() - shape.offset());
             penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
             penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
+            if (shape.layerNorm()) {
+                // rank 1, as ND4J's layer-norm ops require of the gain
+                gains[l] = slice(parameters, shape.gainOffset(), shape.outputs()).reshape(shape.outputs());
+                gainGradients[l] = slice(gradients, shape.gainOffset(), shape.outputs()).reshape(shape.outputs());
+                // DL4J's initializer counts the gain among the weights: their regularisation applies to it
+                penalties.add(gains[l], gainGradients[l], shape.weightRegularization());
+            }
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
     }
@@ -99,6 +113,9 @@ public final class LeanNetwork implements AutoCloseable {
             shape.init().init(shape.inputs(), shape.outputs(), new long[] {shape.inputs(), shape.outputs()}, 'f',
                     weights[l]);
             biases[l].assign(0);
+            if (shape.layerNorm()) {
+                gains[l].assign(shape.gainInit());
+            }
         }
     }
 
@@ -151,7 +168,14 @@ public final class LeanNetwork implements AutoCloseable {
         INDArray in = b.input;
         for (int l = 0; l < layers.size(); l++) {
             INDArray z = b.preActivations[l];
-            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+            if (gains[l] == null) {
+                Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+            } else {
+                // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
+                // product before the norm is kept for the norm's backward pass
+                Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
+                Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
+            }
             z.addiRowVector(biases[l]);
             INDArray a = b.activations[l];
             a.assign(z);
@@ -165,8 +189,13 @@ public final class LeanNetwork implements AutoCloseable {
         INDArray delta = b.errors[layers.size() - 1];
         for (int l = layers.size() - 1; l >= 0; l--) {
             INDArray below = l == 0 ? b.input : b.activations[l - 1];
-            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
             delta.sum(biasGradients[l], 0);
+            if (gains[l] != null) {
+                // the bias comes after the norm; the norm's backward pass turns the delta into dLoss/d(x·W) in place
+                Nd4j.getExecutioner().exec(new LayerNormBp(b.preNorms[l], gains[l], delta, delta, gainGradients[l],
+                        true, 1));
+            }
+            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
             if (l > 0) {
                 INDArray error = b.errors[l - 1];
                 Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);

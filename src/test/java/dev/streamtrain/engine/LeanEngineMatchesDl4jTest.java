@@ -149,17 +149,49 @@ class LeanEngineMatchesDl4jTest {
         assertSameTraining(spec, ReferenceRun.wineAlcohol());
     }
 
+    /**
+     * Layer norm on dense layers, set on the layer ({@code norm: layer}) or as a {@code layer-norm} entry after it:
+     * DL4J standardises x·W per row, multiplies by a gain (a parameter after the bias, regularised as a weight),
+     * then adds the bias.
+     */
+    @ParameterizedTest(name = "digits, layer norm, {0}, {1}, {2}")
+    @CsvSource(delimiter = '|', value = {
+        "relu | adam | on the layer", "tanh | sgd | on the layer", "sigmoid | rmsprop | as an entry",
+        "gelu | {type: adamw, learning-rate: 0.01, weight-decay: 0.1} | on the layer",
+        "relu | {type: adam, learning-rate: 0.01, l2: 0.01, l1: 0.001} | as an entry",
+        "elu | {type: sgd, learning-rate: 0.05, momentum: 0.9} | on the layer"})
+    void layerNormMatches(String activation, String optimizer, String where) {
+        String layer = where.equals("on the layer")
+                ? "{dense: {units: 32, activation: " + activation + ", norm: layer}}"
+                : "{dense: {units: 32, activation: " + activation + "}}, {layer-norm: {}}";
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[" + layer + ", " + layer.replace("32", "16") + "]", OPTIMIZERS.getOrDefault(optimizer, optimizer));
+        assertSameTraining(spec, ReferenceRun.digits());
+    }
+
+    @ParameterizedTest(name = "wine alcohol, layer norm, {0}, {1}, {2}")
+    @CsvSource(delimiter = '|', value = {"relu | adam | mse |", "tanh | sgd | mae |",
+        "relu | {type: adam, learning-rate: 0.01} | mse | {type: layer-norm, threshold: 0.5}"})
+    void layerNormRegressionMatches(String activation, String optimizer, String loss, String clipping) {
+        ModelSpec spec = ReferenceRun.spec("regression", 12, 1, loss,
+                "[{dense: {units: 24, activation: " + activation + ", norm: layer}}, {dense: {units: 8, activation: "
+                        + activation + ", norm: layer}}]",
+                OPTIMIZERS.getOrDefault(optimizer, optimizer),
+                clipping == null ? "" : "gradient-clipping: " + clipping + "\n");
+        assertSameTraining(spec, ReferenceRun.wineAlcohol());
+    }
+
     @Test
     void refusesWhatItDoesNotCompute() {
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
                 "[{dense: {units: 16}}, {dropout: {rate: 0.2}}]", ADAM)))
-                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("stack of dense layers");
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("layer1_dropout (DropoutLayer)");
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
-                "[{dense: {units: 16, norm: layer}}]", ADAM)))
-                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("layer norm");
+                "[{residual: {units: 16, depth: 2}}]", ADAM)))
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("not a chain");
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("regression", 64, 1, "mae",
                 "[{dense: {units: 16}}, {batch-norm: {}}]", ADAM)))
-                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("stack of dense layers");
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("BatchNormalization");
     }
 
     private static ModelSpec digitsSpec(String activation, String optimizer, String more) {
