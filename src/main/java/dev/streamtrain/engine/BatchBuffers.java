@@ -24,6 +24,9 @@ final class BatchBuffers implements AutoCloseable {
     final INDArray[] errors;
     /** Per layer-normalised layer: x·W before the norm, which the norm's backward pass needs; null elsewhere. */
     final INDArray[] preNorms;
+    /** Per layer with input dropout: the mask of the step and the dropped input the layer reads; null elsewhere. */
+    final INDArray[] dropoutMasks;
+    final INDArray[] droppedInputs;
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
@@ -37,6 +40,8 @@ final class BatchBuffers implements AutoCloseable {
         this.activations = new INDArray[count];
         this.errors = new INDArray[count];
         this.preNorms = new INDArray[count];
+        this.dropoutMasks = new INDArray[count];
+        this.droppedInputs = new INDArray[count];
         for (int l = 0; l < count; l++) {
             long[] shape = {rows, layers.get(l).outputs()};
             preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
@@ -44,6 +49,13 @@ final class BatchBuffers implements AutoCloseable {
             errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             if (layers.get(l).layerNorm()) {
                 preNorms[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
+            if (layers.get(l).dropout() != null) {
+                // DL4J draws the mask in the order of the array it drops, row-major there (the input, and the
+                // activations as its graph hands them on): the same numbers land in the same places
+                long[] in = {rows, layers.get(l).inputs()};
+                dropoutMasks[l] = Nd4j.create(DataType.FLOAT, in, 'c');
+                droppedInputs[l] = Nd4j.create(DataType.FLOAT, in, 'c');
             }
         }
         this.outputs = activations[count - 1].data().asNioFloat();
@@ -59,6 +71,10 @@ final class BatchBuffers implements AutoCloseable {
             errors[l].close();
             if (preNorms[l] != null) {
                 preNorms[l].close();
+            }
+            if (dropoutMasks[l] != null) {
+                dropoutMasks[l].close();
+                droppedInputs[l].close();
             }
         }
     }

@@ -13,10 +13,11 @@ import java.util.List;
  * buffer. The layout is DL4J's (weights [inputs, outputs] in column-major order, then the bias, then the gain of a
  * layer-normalised layer: DL4J's {@code DefaultParamInitializer}), so that the flat buffer is interchangeable with a
  * computation graph's {@code params()}. DL4J counts the gain as a weight: the weights' regularisation applies to it.
+ * {@code dropout}: inverted dropout of the layer's input in training (a {@code dropout} entry before it), or null.
  */
 record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init,
                   List<Regularization> weightRegularization, List<Regularization> biasRegularization,
-                  boolean layerNorm, double gainInit, long offset) {
+                  boolean layerNorm, double gainInit, InputDropout dropout, long offset) {
 
     long weightCount() {
         return (long) inputs * outputs;

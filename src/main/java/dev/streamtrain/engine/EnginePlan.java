@@ -2,6 +2,8 @@ package dev.streamtrain.engine;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
@@ -54,6 +56,7 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         List<BaseLayer> configurations = new ArrayList<>();
         long offset = 0;
         String previous = NetworkBuilder.INPUT;
+        InputDropout dropout = null;
         // NetworkBuilder adds the vertices input to output: their insertion order is the order of the forward pass
         for (Map.Entry<String, GraphVertex> vertex : conf.getVertices().entrySet()) {
             String name = vertex.getKey();
@@ -61,15 +64,24 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
                 throw new UnsupportedSpecException(spec.name(), "a graph that is not a chain (residual blocks): "
                         + name + " reads " + conf.getVertexInputs().get(name));
             }
+            previous = name;
+            if (vertex.getValue() instanceof LayerVertex v
+                    && v.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer d) {
+                if (dropout != null) {
+                    throw new UnsupportedSpecException(spec.name(), "two dropout layers in a row, at " + name);
+                }
+                dropout = dropout(spec, name, d.getIDropout());
+                continue;
+            }
             BaseLayer layer = layerOf(spec, vertex.getValue(), name);
             boolean layerNorm = layer instanceof DenseLayer d && d.hasLayerNorm();
             DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
                     layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
-                    List.copyOf(layer.getRegularizationBias()), layerNorm, layer.getGainInit(), offset);
+                    List.copyOf(layer.getRegularizationBias()), layerNorm, layer.getGainInit(), dropout, offset);
             layers.add(shape);
             configurations.add(layer);
             offset = shape.end();
-            previous = name;
+            dropout = null;
         }
         if (!previous.equals(NetworkBuilder.OUTPUT)) {
             throw new UnsupportedSpecException(spec.name(), "a graph that does not end in its output layer");
@@ -106,8 +118,8 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
     private static BaseLayer layerOf(ModelSpec spec, GraphVertex vertex, String name) {
         if (!(vertex instanceof LayerVertex v) || !(v.getLayerConf().getLayer() instanceof BaseLayer layer)
                 || !(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
-            throw new UnsupportedSpecException(spec.name(), "only dense layers (with or without layer norm) are "
-                    + "supported, got " + name + " (" + describe(vertex) + ")");
+            throw new UnsupportedSpecException(spec.name(), "only dense layers (with or without layer norm) and "
+                    + "dropout are supported, got " + name + " (" + describe(vertex) + ")");
         }
         if (layer instanceof DenseLayer d && !d.hasBias()) {
             throw new UnsupportedSpecException(spec.name(), "a dense layer without bias: " + name);
@@ -119,6 +131,17 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());
         }
         return layer;
+    }
+
+    /** DL4J's plain inverted dropout with a fixed retain probability; its other kinds and schedules are refused. */
+    private static InputDropout dropout(ModelSpec spec, String name, IDropout dropout) {
+        if (dropout == null) {
+            return null;
+        }
+        if (dropout.getClass() != Dropout.class || ((Dropout) dropout).getPSchedule() != null) {
+            throw new UnsupportedSpecException(spec.name(), "dropout " + dropout + " at " + name);
+        }
+        return new InputDropout(((Dropout) dropout).getP());
     }
 
     private static String describe(GraphVertex vertex) {

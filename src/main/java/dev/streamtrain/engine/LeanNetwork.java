@@ -125,7 +125,7 @@ public final class LeanNetwork implements AutoCloseable {
      */
     public double fit(float[] x, float[] y, int rows) {
         BatchBuffers b = buffers(rows, x);
-        forward(b);
+        forward(b, true);
         double mean = loss.lossAndDelta(b.outputs, y, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
@@ -152,7 +152,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */
     public float[] output(float[] x, int rows) {
         BatchBuffers b = buffers(rows, x);
-        forward(b);
+        forward(b, false);
         return loss.outputs(b.outputs, rows);
     }
 
@@ -164,9 +164,15 @@ public final class LeanNetwork implements AutoCloseable {
         return buffers;
     }
 
-    private void forward(BatchBuffers b) {
+    /** {@code training}: with dropout (the masks drawn from ND4J's generator, as DL4J draws them), else without. */
+    private void forward(BatchBuffers b, boolean training) {
         INDArray in = b.input;
         for (int l = 0; l < layers.size(); l++) {
+            InputDropout dropout = layers.get(l).dropout();
+            if (training && dropout != null) {
+                dropout.apply(in, b.dropoutMasks[l], b.droppedInputs[l]);
+                in = b.droppedInputs[l];
+            }
             INDArray z = b.preActivations[l];
             if (gains[l] == null) {
                 Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
@@ -188,7 +194,8 @@ public final class LeanNetwork implements AutoCloseable {
     private void backward(BatchBuffers b) {
         INDArray delta = b.errors[layers.size() - 1];
         for (int l = layers.size() - 1; l >= 0; l--) {
-            INDArray below = l == 0 ? b.input : b.activations[l - 1];
+            INDArray below = layers.get(l).dropout() != null ? b.droppedInputs[l]
+                    : l == 0 ? b.input : b.activations[l - 1];
             delta.sum(biasGradients[l], 0);
             if (gains[l] != null) {
                 // the bias comes after the norm; the norm's backward pass turns the delta into dLoss/d(x·W) in place
@@ -199,6 +206,9 @@ public final class LeanNetwork implements AutoCloseable {
             if (l > 0) {
                 INDArray error = b.errors[l - 1];
                 Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+                if (layers.get(l).dropout() != null) {
+                    layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
+                }
                 // dLoss/dPreActivations; in place in the pre-activations, which the step needs no more
                 delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
             }
