@@ -27,6 +27,10 @@ final class BatchBuffers implements AutoCloseable {
     /** Per layer with input dropout: the mask of the step and the dropped input the layer reads; null elsewhere. */
     final INDArray[] dropoutMasks;
     final INDArray[] droppedInputs;
+    /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
+    final INDArray[] skipErrors;
+    /** Per layer: the array it read in the last forward pass (the input, the activations below, or dropped). */
+    final INDArray[] inputs;
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
@@ -42,6 +46,8 @@ final class BatchBuffers implements AutoCloseable {
         this.preNorms = new INDArray[count];
         this.dropoutMasks = new INDArray[count];
         this.droppedInputs = new INDArray[count];
+        this.skipErrors = new INDArray[count];
+        this.inputs = new INDArray[count];
         for (int l = 0; l < count; l++) {
             long[] shape = {rows, layers.get(l).outputs()};
             preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
@@ -49,6 +55,9 @@ final class BatchBuffers implements AutoCloseable {
             errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             if (layers.get(l).layerNorm()) {
                 preNorms[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
+            if (layers.get(l).residualFrom() >= 0) {
+                skipErrors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             }
             if (layers.get(l).dropout() != null) {
                 // DL4J draws the mask in the order of the array it drops, row-major there (the input, and the
@@ -71,6 +80,9 @@ final class BatchBuffers implements AutoCloseable {
             errors[l].close();
             if (preNorms[l] != null) {
                 preNorms[l].close();
+            }
+            if (skipErrors[l] != null) {
+                skipErrors[l].close();
             }
             if (dropoutMasks[l] != null) {
                 dropoutMasks[l].close();

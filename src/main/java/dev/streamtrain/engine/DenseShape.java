@@ -14,10 +14,19 @@ import java.util.List;
  * layer-normalised layer: DL4J's {@code DefaultParamInitializer}), so that the flat buffer is interchangeable with a
  * computation graph's {@code params()}. DL4J counts the gain as a weight: the weights' regularisation applies to it.
  * {@code dropout}: inverted dropout of the layer's input in training (a {@code dropout} entry before it), or null.
+ * {@code residualFrom}: for the last dense layer of a residual block, the layer whose input (the block's input) is
+ * added to this one's pre-activations before {@code activation}, the block's (DL4J: the layer's identity activation,
+ * an {@code ElementWiseVertex} Add with the skip, then an {@code ActivationLayer}); -1 for every other layer.
  */
 record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init,
                   List<Regularization> weightRegularization, List<Regularization> biasRegularization,
-                  boolean layerNorm, double gainInit, InputDropout dropout, long offset) {
+                  boolean layerNorm, double gainInit, InputDropout dropout, int residualFrom, long offset) {
+
+    /** This layer closing a residual block that started at layer {@code from}, with the block's activation. */
+    DenseShape closingBlock(int from, IActivation blockActivation) {
+        return new DenseShape(inputs, outputs, blockActivation, init, weightRegularization, biasRegularization,
+                layerNorm, gainInit, dropout, from, offset);
+    }
 
     long weightCount() {
         return (long) inputs * outputs;

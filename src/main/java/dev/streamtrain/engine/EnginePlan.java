@@ -1,6 +1,5 @@
 package dev.streamtrain.engine;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.GradientNormalization;
 import org.deeplearning4j.nn.conf.dropout.Dropout;
 import org.deeplearning4j.nn.conf.dropout.IDropout;
@@ -8,7 +7,6 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -28,9 +26,7 @@ import org.nd4j.linalg.lossfunctions.impl.LossMAE;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 
 import dev.streamtrain.model.ModelSpec;
 import dev.streamtrain.model.NetworkBuilder;
@@ -51,41 +47,9 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             Nadam.class, AMSGrad.class, AdaMax.class, RmsProp.class, AdaGrad.class, AdaDelta.class);
 
     static EnginePlan of(ModelSpec spec) {
-        ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
-        List<DenseShape> layers = new ArrayList<>();
-        List<BaseLayer> configurations = new ArrayList<>();
-        long offset = 0;
-        String previous = NetworkBuilder.INPUT;
-        InputDropout dropout = null;
-        // NetworkBuilder adds the vertices input to output: their insertion order is the order of the forward pass
-        for (Map.Entry<String, GraphVertex> vertex : conf.getVertices().entrySet()) {
-            String name = vertex.getKey();
-            if (!conf.getVertexInputs().get(name).equals(List.of(previous))) {
-                throw new UnsupportedSpecException(spec.name(), "a graph that is not a chain (residual blocks): "
-                        + name + " reads " + conf.getVertexInputs().get(name));
-            }
-            previous = name;
-            if (vertex.getValue() instanceof LayerVertex v
-                    && v.getLayerConf().getLayer() instanceof org.deeplearning4j.nn.conf.layers.DropoutLayer d) {
-                if (dropout != null) {
-                    throw new UnsupportedSpecException(spec.name(), "two dropout layers in a row, at " + name);
-                }
-                dropout = dropout(spec, name, d.getIDropout());
-                continue;
-            }
-            BaseLayer layer = layerOf(spec, vertex.getValue(), name);
-            boolean layerNorm = layer instanceof DenseLayer d && d.hasLayerNorm();
-            DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
-                    layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
-                    List.copyOf(layer.getRegularizationBias()), layerNorm, layer.getGainInit(), dropout, offset);
-            layers.add(shape);
-            configurations.add(layer);
-            offset = shape.end();
-            dropout = null;
-        }
-        if (!previous.equals(NetworkBuilder.OUTPUT)) {
-            throw new UnsupportedSpecException(spec.name(), "a graph that does not end in its output layer");
-        }
+        LayerWalk walk = new LayerWalk(spec, NetworkBuilder.configuration(spec));
+        List<DenseShape> layers = walk.layers();
+        List<BaseLayer> configurations = walk.configurations();
         BaseLayer output = configurations.get(configurations.size() - 1);
         for (BaseLayer layer : configurations) {
             if (!layer.getIUpdater().equals(output.getIUpdater())
@@ -115,7 +79,7 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         };
     }
 
-    private static BaseLayer layerOf(ModelSpec spec, GraphVertex vertex, String name) {
+    static BaseLayer layerOf(ModelSpec spec, GraphVertex vertex, String name) {
         if (!(vertex instanceof LayerVertex v) || !(v.getLayerConf().getLayer() instanceof BaseLayer layer)
                 || !(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
             throw new UnsupportedSpecException(spec.name(), "only dense layers (with or without layer norm) and "
@@ -134,7 +98,7 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
     }
 
     /** DL4J's plain inverted dropout with a fixed retain probability; its other kinds and schedules are refused. */
-    private static InputDropout dropout(ModelSpec spec, String name, IDropout dropout) {
+    static InputDropout dropout(ModelSpec spec, String name, IDropout dropout) {
         if (dropout == null) {
             return null;
         }
@@ -144,7 +108,7 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         return new InputDropout(((Dropout) dropout).getP());
     }
 
-    private static String describe(GraphVertex vertex) {
+    static String describe(GraphVertex vertex) {
         return vertex instanceof LayerVertex v ? v.getLayerConf().getLayer().getClass().getSimpleName()
                 : vertex.getClass().getSimpleName();
     }

@@ -10,6 +10,7 @@ import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization.ApplyStep;
 import org.nd4j.linalg.schedule.ISchedule;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,8 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] gainGradients;
     /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
     private final INDArray[] layerGradients;
+    /** Per layer: the layer closing the residual block whose skip is this layer's input, or -1. */
+    private final int[] skipReaders;
     private final OutputLoss loss;
     private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
@@ -88,6 +91,13 @@ public final class LeanNetwork implements AutoCloseable {
                 gainGradients[l] = slice(gradients, shape.gainOffset(), shape.outputs()).reshape(shape.outputs());
                 // DL4J's initializer counts the gain among the weights: their regularisation applies to it
                 penalties.add(gains[l], gainGradients[l], shape.weightRegularization());
+            }
+        }
+        this.skipReaders = new int[n];
+        Arrays.fill(skipReaders, -1);
+        for (int l = 0; l < n; l++) {
+            if (layers.get(l).residualFrom() >= 0) {
+                skipReaders[layers.get(l).residualFrom()] = l;
             }
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
@@ -173,6 +183,7 @@ public final class LeanNetwork implements AutoCloseable {
                 dropout.apply(in, b.dropoutMasks[l], b.droppedInputs[l]);
                 in = b.droppedInputs[l];
             }
+            b.inputs[l] = in;
             INDArray z = b.preActivations[l];
             if (gains[l] == null) {
                 Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
@@ -183,6 +194,10 @@ public final class LeanNetwork implements AutoCloseable {
                 Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
             }
             z.addiRowVector(biases[l]);
+            if (layers.get(l).residualFrom() >= 0) {
+                // the block's last layer is linear: its output plus the block's input, then the block's activation
+                z.addi(b.inputs[layers.get(l).residualFrom()]);
+            }
             INDArray a = b.activations[l];
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
@@ -194,8 +209,11 @@ public final class LeanNetwork implements AutoCloseable {
     private void backward(BatchBuffers b) {
         INDArray delta = b.errors[layers.size() - 1];
         for (int l = layers.size() - 1; l >= 0; l--) {
-            INDArray below = layers.get(l).dropout() != null ? b.droppedInputs[l]
-                    : l == 0 ? b.input : b.activations[l - 1];
+            INDArray below = b.inputs[l];
+            if (layers.get(l).residualFrom() >= 0) {
+                // what flows into the skip, kept before the norm's backward pass overwrites the delta
+                b.skipErrors[l].assign(delta);
+            }
             delta.sum(biasGradients[l], 0);
             if (gains[l] != null) {
                 // the bias comes after the norm; the norm's backward pass turns the delta into dLoss/d(x·W) in place
@@ -206,6 +224,10 @@ public final class LeanNetwork implements AutoCloseable {
             if (l > 0) {
                 INDArray error = b.errors[l - 1];
                 Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+                if (skipReaders[l] >= 0) {
+                    // the input also went round the block: the two paths' gradients add
+                    error.addi(b.skipErrors[skipReaders[l]]);
+                }
                 if (layers.get(l).dropout() != null) {
                     layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
                 }

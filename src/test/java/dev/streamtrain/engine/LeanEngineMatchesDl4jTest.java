@@ -209,6 +209,34 @@ class LeanEngineMatchesDl4jTest {
     }
 
     /**
+     * Residual blocks: x + F(x) then the block's activation, F being {@code depth} dense layers (the last linear),
+     * after a projection when the width changes; the skip's gradient adds to the gradient through F. With the skip
+     * from the input itself, from a dense layer, from a dropout entry and from the previous block.
+     */
+    @ParameterizedTest(name = "digits, residual, {0}, {1}")
+    @CsvSource(delimiter = '|', value = {
+        "[{dense: {units: 32, activation: relu}}, {residual: {units: 32, activation: relu, depth: 2}}] | adam |",
+        "[{residual: {units: 32, activation: tanh, depth: 1}}] | sgd |",
+        "[{residual: {units: 32, activation: relu, depth: 2, norm: layer}}, {residual: {units: 32, activation: relu, depth: 2}}] | rmsprop |",
+        "[{dense: {units: 32, activation: relu}}, {dropout: {rate: 0.2}}, {residual: {units: 32, activation: relu, depth: 2}}] | {type: adamw, learning-rate: 0.01, weight-decay: 0.1} |",
+        "[{dense: {units: 32, activation: elu}}, {residual: {units: 32, activation: elu, depth: 3}}] | {type: adam, learning-rate: 0.01, l2: 0.01, l1: 0.001} | {type: layer-norm, threshold: 0.2}"})
+    void residualMatches(String layers, String optimizer, String clipping) {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy", layers,
+                OPTIMIZERS.getOrDefault(optimizer, optimizer),
+                clipping == null ? "" : "gradient-clipping: " + clipping + "\n");
+        assertSameTraining(spec, ReferenceRun.digits());
+    }
+
+    @ParameterizedTest(name = "wine alcohol, residual, {0}, {1}")
+    @CsvSource(delimiter = '|', value = {
+        "[{residual: {units: 12, activation: relu, depth: 2}}] | adam | mse",
+        "[{residual: {units: 16, activation: tanh, depth: 2, norm: layer}}] | sgd | mae"})
+    void residualRegressionMatches(String layers, String optimizer, String loss) {
+        ModelSpec spec = ReferenceRun.spec("regression", 12, 1, loss, layers, OPTIMIZERS.get(optimizer));
+        assertSameTraining(spec, ReferenceRun.wineAlcohol());
+    }
+
+    /**
      * Without re-seeding between steps: DL4J's graph trains alone first, then the lean engine, each from its own
      * creation (which seeds the generator with the spec's seed and draws the initial parameters): the engine's masks
      * continue the generator's sequence as DL4J's do, step after step.
@@ -245,8 +273,8 @@ class LeanEngineMatchesDl4jTest {
                 "[{dense: {units: 16}}, {dropout: {rate: 0.2}}, {dropout: {rate: 0.1}}]", ADAM)))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("two dropout layers in a row");
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
-                "[{residual: {units: 16, depth: 2}}]", ADAM)))
-                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("not a chain");
+                "[{residual: {units: 16, depth: 2, norm: batch}}]", ADAM)))
+                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("BatchNormalization");
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("regression", 64, 1, "mae",
                 "[{dense: {units: 16}}, {batch-norm: {}}]", ADAM)))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("BatchNormalization");
