@@ -18,8 +18,8 @@ import java.util.Map;
 import dev.streamtrain.model.ModelSpec;
 
 /**
- * A stack of dense layers trained without DL4J's per-layer framework: one flat parameter buffer and one flat
- * gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
+ * A stack of dense layers (with layer norm, input dropout and residual skips, see {@link DenseShape}) trained without
+ * DL4J's per-layer framework: one flat parameter buffer and one flat gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
  * activations (softmax included) by ND4J's own activation functions in place, the loss in plain loops, and ND4J's own
  * updater applied once to the whole flat gradient, between the clipping and regularisation passes DL4J makes around
  * it. The arithmetic is DL4J's (same layout, same kernels, same updater, same order of the passes), so a DL4J graph
@@ -185,23 +185,28 @@ public final class LeanNetwork implements AutoCloseable {
             }
             b.inputs[l] = in;
             INDArray z = b.preActivations[l];
-            if (gains[l] == null) {
-                Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
-            } else {
-                // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
-                // product before the norm is kept for the norm's backward pass
-                Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
-                Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
-            }
-            z.addiRowVector(biases[l]);
-            if (layers.get(l).residualFrom() >= 0) {
-                // the block's last layer is linear: its output plus the block's input, then the block's activation
-                z.addi(b.inputs[layers.get(l).residualFrom()]);
-            }
+            preActivate(b, l, in, z);
             INDArray a = b.activations[l];
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
             in = a;
+        }
+    }
+
+    /** Layer {@code l}'s pre-activations of {@code in} into {@code z}: x·W (layer-normalised), the bias, the skip. */
+    private void preActivate(BatchBuffers b, int l, INDArray in, INDArray z) {
+        if (gains[l] == null) {
+            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+        } else {
+            // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
+            // product before the norm is kept for the norm's backward pass
+            Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
+            Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
+        }
+        z.addiRowVector(biases[l]);
+        if (layers.get(l).residualFrom() >= 0) {
+            // the block's last layer is linear: its output plus the block's input, then the block's activation
+            z.addi(b.inputs[layers.get(l).residualFrom()]);
         }
     }
 
@@ -222,19 +227,25 @@ public final class LeanNetwork implements AutoCloseable {
             }
             Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
             if (l > 0) {
-                INDArray error = b.errors[l - 1];
-                Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
-                if (skipReaders[l] >= 0) {
-                    // the input also went round the block: the two paths' gradients add
-                    error.addi(b.skipErrors[skipReaders[l]]);
-                }
-                if (layers.get(l).dropout() != null) {
-                    layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
-                }
+                INDArray error = errorBelow(b, l, delta);
                 // dLoss/dPreActivations; in place in the pre-activations, which the step needs no more
                 delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
             }
         }
+    }
+
+    /** dLoss/d(the activations below layer {@code l}), from its delta: back through its weights, skip and dropout. */
+    private INDArray errorBelow(BatchBuffers b, int l, INDArray delta) {
+        INDArray error = b.errors[l - 1];
+        Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+        if (skipReaders[l] >= 0) {
+            // the input also went round the block: the two paths' gradients add
+            error.addi(b.skipErrors[skipReaders[l]]);
+        }
+        if (layers.get(l).dropout() != null) {
+            layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
+        }
+        return error;
     }
 
     /** The flat parameters, DL4J's layout ({@code ComputationGraph.params()} of the same spec): a live view. */
