@@ -22,6 +22,15 @@ final class BatchBuffers implements AutoCloseable {
     final INDArray[] preActivations;
     final INDArray[] activations;
     final INDArray[] errors;
+    /** Per layer-normalised layer: x·W before the norm, which the norm's backward pass needs; null elsewhere. */
+    final INDArray[] preNorms;
+    /** Per layer with input dropout: the mask of the step and the dropped input the layer reads; null elsewhere. */
+    final INDArray[] dropoutMasks;
+    final INDArray[] droppedInputs;
+    /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
+    final INDArray[] skipErrors;
+    /** Per layer: the array it read in the last forward pass (the input, the activations below, or dropped). */
+    final INDArray[] inputs;
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
@@ -34,11 +43,29 @@ final class BatchBuffers implements AutoCloseable {
         this.preActivations = new INDArray[count];
         this.activations = new INDArray[count];
         this.errors = new INDArray[count];
+        this.preNorms = new INDArray[count];
+        this.dropoutMasks = new INDArray[count];
+        this.droppedInputs = new INDArray[count];
+        this.skipErrors = new INDArray[count];
+        this.inputs = new INDArray[count];
         for (int l = 0; l < count; l++) {
             long[] shape = {rows, layers.get(l).outputs()};
             preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             activations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            if (layers.get(l).layerNorm()) {
+                preNorms[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
+            if (layers.get(l).residualFrom() >= 0) {
+                skipErrors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
+            if (layers.get(l).dropout() != null) {
+                // DL4J draws the mask in the order of the array it drops, row-major there (the input, and the
+                // activations as its graph hands them on): the same numbers land in the same places
+                long[] in = {rows, layers.get(l).inputs()};
+                dropoutMasks[l] = Nd4j.create(DataType.FLOAT, in, 'c');
+                droppedInputs[l] = Nd4j.create(DataType.FLOAT, in, 'c');
+            }
         }
         this.outputs = activations[count - 1].data().asNioFloat();
         this.outputDelta = errors[count - 1].data().asNioFloat();
@@ -51,6 +78,16 @@ final class BatchBuffers implements AutoCloseable {
             preActivations[l].close();
             activations[l].close();
             errors[l].close();
+            if (preNorms[l] != null) {
+                preNorms[l].close();
+            }
+            if (skipErrors[l] != null) {
+                skipErrors[l].close();
+            }
+            if (dropoutMasks[l] != null) {
+                dropoutMasks[l].close();
+                droppedInputs[l].close();
+            }
         }
     }
 }

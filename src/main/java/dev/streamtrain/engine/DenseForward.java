@@ -41,7 +41,7 @@ public final class DenseForward {
      * The forward pass of the spec's network with {@code parameters} in DL4J's flat layout (a graph's
      * {@code params()} of the same spec); the array is copied.
      *
-     * @throws UnsupportedSpecException if the spec is not a plain stack of dense layers ({@link EnginePlan}), naming why
+     * @throws UnsupportedSpecException if the spec is not a plain stack of dense layers (with dropout at most), naming why
      * @throws IllegalArgumentException if the parameter count is not the spec's
      */
     public static DenseForward of(ModelSpec spec, float[] parameters) {
@@ -51,6 +51,13 @@ public final class DenseForward {
                     + " parameters; got " + parameters.length);
         }
         List<DenseShape> shapes = plan.layers();
+        for (DenseShape shape : shapes) {
+            // the training engine covers these; the plain-Java pass not yet (dropout is the identity here)
+            if (shape.layerNorm() || shape.residualFrom() >= 0) {
+                throw new UnsupportedSpecException(spec.name(), "the plain-Java forward pass has no "
+                        + (shape.layerNorm() ? "layer norm" : "residual blocks") + " yet");
+            }
+        }
         Layer[] layers = new Layer[shapes.size()];
         for (int l = 0; l < layers.length; l++) {
             DenseShape shape = shapes.get(l);

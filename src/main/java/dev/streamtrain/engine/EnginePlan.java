@@ -1,12 +1,12 @@
 package dev.streamtrain.engine;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.GradientNormalization;
+import org.deeplearning4j.nn.conf.dropout.Dropout;
+import org.deeplearning4j.nn.conf.dropout.IDropout;
 import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
-import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
 import org.deeplearning4j.nn.conf.layers.OutputLayer;
 import org.nd4j.linalg.activations.impl.ActivationIdentity;
 import org.nd4j.linalg.activations.impl.ActivationSigmoid;
@@ -26,7 +26,6 @@ import org.nd4j.linalg.lossfunctions.impl.LossMAE;
 import org.nd4j.linalg.lossfunctions.impl.LossMCXENT;
 import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
-import java.util.ArrayList;
 import java.util.List;
 
 import dev.streamtrain.model.ModelSpec;
@@ -48,25 +47,11 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             Nadam.class, AMSGrad.class, AdaMax.class, RmsProp.class, AdaGrad.class, AdaDelta.class);
 
     static EnginePlan of(ModelSpec spec) {
-        ComputationGraphConfiguration conf = NetworkBuilder.configuration(spec);
-        if (conf.getVertices().size() != spec.layers().size() + 1) {
-            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
-                    + spec.layers());
-        }
-        List<DenseShape> layers = new ArrayList<>();
-        long offset = 0;
-        for (int i = 0; i <= spec.layers().size(); i++) {
-            String name = i < spec.layers().size() ? "layer" + i + "_dense" : NetworkBuilder.OUTPUT;
-            BaseLayer layer = layerOf(spec, conf, name);
-            DenseShape shape = new DenseShape((int) ((FeedForwardLayer) layer).getNIn(), (int) ((FeedForwardLayer) layer).getNOut(),
-                    layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
-                    List.copyOf(layer.getRegularizationBias()), offset);
-            layers.add(shape);
-            offset = shape.end();
-        }
-        BaseLayer output = layerOf(spec, conf, NetworkBuilder.OUTPUT);
-        for (int i = 0; i < spec.layers().size(); i++) {
-            BaseLayer layer = layerOf(spec, conf, "layer" + i + "_dense");
+        LayerWalk walk = new LayerWalk(spec, NetworkBuilder.configuration(spec));
+        List<DenseShape> layers = walk.layers();
+        List<BaseLayer> configurations = walk.configurations();
+        BaseLayer output = configurations.get(configurations.size() - 1);
+        for (BaseLayer layer : configurations) {
             if (!layer.getIUpdater().equals(output.getIUpdater())
                     || layer.getGradientNormalization() != output.getGradientNormalization()
                     || layer.getGradientNormalizationThreshold() != output.getGradientNormalizationThreshold()) {
@@ -94,15 +79,14 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         };
     }
 
-    private static BaseLayer layerOf(ModelSpec spec, ComputationGraphConfiguration conf, String name) {
-        GraphVertex vertex = conf.getVertices().get(name);
+    static BaseLayer layerOf(ModelSpec spec, GraphVertex vertex, String name) {
         if (!(vertex instanceof LayerVertex v) || !(v.getLayerConf().getLayer() instanceof BaseLayer layer)
                 || !(layer instanceof DenseLayer || layer instanceof OutputLayer)) {
-            throw new UnsupportedSpecException(spec.name(), "only a stack of dense layers is supported, got "
-                    + spec.layers());
+            throw new UnsupportedSpecException(spec.name(), "only dense layers (with or without layer norm) and "
+                    + "dropout are supported, got " + name + " (" + describe(vertex) + ")");
         }
-        if (layer instanceof DenseLayer d && (d.hasLayerNorm() || !d.hasBias())) {
-            throw new UnsupportedSpecException(spec.name(), "layer norm on " + name);
+        if (layer instanceof DenseLayer d && !d.hasBias()) {
+            throw new UnsupportedSpecException(spec.name(), "a dense layer without bias: " + name);
         }
         if (layer.getIDropout() != null) {
             throw new UnsupportedSpecException(spec.name(), "dropout on " + name);
@@ -111,6 +95,22 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
             throw new UnsupportedSpecException(spec.name(), "a bias initialised to " + layer.getBiasInit());
         }
         return layer;
+    }
+
+    /** DL4J's plain inverted dropout with a fixed retain probability; its other kinds and schedules are refused. */
+    static InputDropout dropout(ModelSpec spec, String name, IDropout dropout) {
+        if (dropout == null) {
+            return null;
+        }
+        if (dropout.getClass() != Dropout.class || ((Dropout) dropout).getPSchedule() != null) {
+            throw new UnsupportedSpecException(spec.name(), "dropout " + dropout + " at " + name);
+        }
+        return new InputDropout(((Dropout) dropout).getP());
+    }
+
+    static String describe(GraphVertex vertex) {
+        return vertex instanceof LayerVertex v ? v.getLayerConf().getLayer().getClass().getSimpleName()
+                : vertex.getClass().getSimpleName();
     }
 
     private static OutputKind outputKind(ModelSpec spec, OutputLayer output) {

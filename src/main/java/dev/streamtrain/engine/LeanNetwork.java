@@ -2,12 +2,15 @@ package dev.streamtrain.engine;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNorm;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNormBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
 import org.nd4j.linalg.learning.regularization.Regularization.ApplyStep;
 import org.nd4j.linalg.schedule.ISchedule;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -15,8 +18,8 @@ import java.util.Map;
 import dev.streamtrain.model.ModelSpec;
 
 /**
- * A stack of dense layers trained without DL4J's per-layer framework: one flat parameter buffer and one flat
- * gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
+ * A stack of dense layers (with layer norm, input dropout and residual skips, see {@link DenseShape}) trained without
+ * DL4J's per-layer framework: one flat parameter buffer and one flat gradient buffer with per-layer views, matrix products by ND4J's BLAS into arrays preallocated per batch size,
  * activations (softmax included) by ND4J's own activation functions in place, the loss in plain loops, and ND4J's own
  * updater applied once to the whole flat gradient, between the clipping and regularisation passes DL4J makes around
  * it. The arithmetic is DL4J's (same layout, same kernels, same updater, same order of the passes), so a DL4J graph
@@ -41,6 +44,9 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray[] biases;
     private final INDArray[] weightGradients;
     private final INDArray[] biasGradients;
+    /** Per layer: the layer-norm gain and its gradient, rank-1 views; null for a layer without layer norm. */
+    private final INDArray[] gains;
+    private final INDArray[] gainGradients;
     /** Per layer: its weights' and bias's gradient, one contiguous view (what per-layer clipping measures). */
     private final INDArray[] layerGradients;
     /** Per layer: its weights and bias, one contiguous view (what the update ratio divides by). */
@@ -50,6 +56,8 @@ public final class LeanNetwork implements AutoCloseable {
     private final double[] updateRatios;
     private long backwardDoneNanos;
     private long updateDoneNanos;
+    /** Per layer: the layer closing the residual block whose skip is this layer's input, or -1. */
+    private final int[] skipReaders;
     private final OutputLoss loss;
     private final Penalties penalties = new Penalties();
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
@@ -75,6 +83,8 @@ public final class LeanNetwork implements AutoCloseable {
         this.layerParameters = new INDArray[n];
         this.gradientNorms = new double[n];
         this.updateRatios = new double[n];
+        this.gains = new INDArray[n];
+        this.gainGradients = new INDArray[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
             weights[l] = weightView(parameters, shape);
@@ -86,6 +96,20 @@ public final class LeanNetwork implements AutoCloseable {
             layerParameters[l] = slice(parameters, shape.offset(), shape.end() - shape.offset());
             penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
             penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
+            if (shape.layerNorm()) {
+                // rank 1, as ND4J's layer-norm ops require of the gain
+                gains[l] = slice(parameters, shape.gainOffset(), shape.outputs()).reshape(shape.outputs());
+                gainGradients[l] = slice(gradients, shape.gainOffset(), shape.outputs()).reshape(shape.outputs());
+                // DL4J's initializer counts the gain among the weights: their regularisation applies to it
+                penalties.add(gains[l], gainGradients[l], shape.weightRegularization());
+            }
+        }
+        this.skipReaders = new int[n];
+        Arrays.fill(skipReaders, -1);
+        for (int l = 0; l < n; l++) {
+            if (layers.get(l).residualFrom() >= 0) {
+                skipReaders[layers.get(l).residualFrom()] = l;
+            }
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
     }
@@ -110,6 +134,9 @@ public final class LeanNetwork implements AutoCloseable {
             shape.init().init(shape.inputs(), shape.outputs(), new long[] {shape.inputs(), shape.outputs()}, 'f',
                     weights[l]);
             biases[l].assign(0);
+            if (shape.layerNorm()) {
+                gains[l].assign(shape.gainInit());
+            }
         }
     }
 
@@ -129,7 +156,7 @@ public final class LeanNetwork implements AutoCloseable {
      */
     public double fit(float[] x, float[] y, float[] weights, int rows, boolean sample) {
         BatchBuffers b = buffers(rows, x);
-        forward(b);
+        forward(b, true);
         double mean = loss.lossAndDelta(b.outputs, y, weights, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
@@ -172,7 +199,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */
     public float[] output(float[] x, int rows) {
         BatchBuffers b = buffers(rows, x);
-        forward(b);
+        forward(b, false);
         return loss.outputs(b.outputs, rows);
     }
 
@@ -184,12 +211,18 @@ public final class LeanNetwork implements AutoCloseable {
         return buffers;
     }
 
-    private void forward(BatchBuffers b) {
+    /** {@code training}: with dropout (the masks drawn from ND4J's generator, as DL4J draws them), else without. */
+    private void forward(BatchBuffers b, boolean training) {
         INDArray in = b.input;
         for (int l = 0; l < layers.size(); l++) {
+            InputDropout dropout = layers.get(l).dropout();
+            if (training && dropout != null) {
+                dropout.apply(in, b.dropoutMasks[l], b.droppedInputs[l]);
+                in = b.droppedInputs[l];
+            }
+            b.inputs[l] = in;
             INDArray z = b.preActivations[l];
-            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
-            z.addiRowVector(biases[l]);
+            preActivate(b, l, in, z);
             INDArray a = b.activations[l];
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
@@ -197,16 +230,41 @@ public final class LeanNetwork implements AutoCloseable {
         }
     }
 
+    /** Layer {@code l}'s pre-activations of {@code in} into {@code z}: x·W (layer-normalised), the bias, the skip. */
+    private void preActivate(BatchBuffers b, int l, INDArray in, INDArray z) {
+        if (gains[l] == null) {
+            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+        } else {
+            // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
+            // product before the norm is kept for the norm's backward pass
+            Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
+            Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
+        }
+        z.addiRowVector(biases[l]);
+        if (layers.get(l).residualFrom() >= 0) {
+            // the block's last layer is linear: its output plus the block's input, then the block's activation
+            z.addi(b.inputs[layers.get(l).residualFrom()]);
+        }
+    }
+
     /** From dLoss/dLogits in the last layer's error buffer: the gradient, summed (not averaged) over the rows. */
     private void backward(BatchBuffers b) {
         INDArray delta = b.errors[layers.size() - 1];
         for (int l = layers.size() - 1; l >= 0; l--) {
-            INDArray below = l == 0 ? b.input : b.activations[l - 1];
-            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
+            INDArray below = b.inputs[l];
+            if (layers.get(l).residualFrom() >= 0) {
+                // what flows into the skip, kept before the norm's backward pass overwrites the delta
+                b.skipErrors[l].assign(delta);
+            }
             delta.sum(biasGradients[l], 0);
+            if (gains[l] != null) {
+                // the bias comes after the norm; the norm's backward pass turns the delta into dLoss/d(x·W) in place
+                Nd4j.getExecutioner().exec(new LayerNormBp(b.preNorms[l], gains[l], delta, delta, gainGradients[l],
+                        true, 1));
+            }
+            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
             if (l > 0) {
-                INDArray error = b.errors[l - 1];
-                Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+                INDArray error = errorBelow(b, l, delta);
                 // dLoss/dPreActivations; in place in the pre-activations, which the step needs no more
                 delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
             }
@@ -256,6 +314,20 @@ public final class LeanNetwork implements AutoCloseable {
     /** Sets the step count (a restored or rolled-back state): it drives Adam's bias correction and the schedules. */
     public void setIterations(int iterations) {
         this.iteration = iterations;
+    }
+
+    /** dLoss/d(the activations below layer {@code l}), from its delta: back through its weights, skip and dropout. */
+    private INDArray errorBelow(BatchBuffers b, int l, INDArray delta) {
+        INDArray error = b.errors[l - 1];
+        Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+        if (skipReaders[l] >= 0) {
+            // the input also went round the block: the two paths' gradients add
+            error.addi(b.skipErrors[skipReaders[l]]);
+        }
+        if (layers.get(l).dropout() != null) {
+            layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
+        }
+        return error;
     }
 
     /** The flat parameters, DL4J's layout ({@code ComputationGraph.params()} of the same spec): a live view. */
