@@ -86,7 +86,14 @@ class ModelSnapshotTest {
     void theFactoryPredictsADenseStackWithoutALockAsTheGraphDoes() {
         ModelSpec spec = DigitsNetworks.spec("[{dense: {units: 64, activation: relu}}, {dense: {units: 32, activation: tanh}}]");
         Network network = DigitsNetworks.trained(spec, 1);
-        ModelSnapshot graph = network.snapshot(7);
+        // the network's own snapshots are the factory's now: the graph one is built here, as they were before
+        ModelSnapshot served = network.snapshot(7);
+        org.deeplearning4j.nn.graph.ComputationGraph copy = new org.deeplearning4j.nn.graph.ComputationGraph(
+                NetworkBuilder.configuration(spec));
+        float[] parameters = network.parameters();
+        copy.init(org.nd4j.linalg.factory.Nd4j.createFromArray(parameters).reshape(1, parameters.length), true);
+        ModelSnapshot graph = new ModelSnapshot(spec, copy, served.normalizer().copy(), 7, served.createdAt());
+        assertThat(served.predictsWithoutLock()).isTrue();
         ModelSnapshot plain = ModelSnapshot.of(spec, network.parameters(), graph.normalizer().copy(), 7, graph.createdAt());
         assertThat(plain.predictsWithoutLock()).isTrue();
         assertThat(graph.predictsWithoutLock()).isFalse();
