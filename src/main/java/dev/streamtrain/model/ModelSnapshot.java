@@ -60,14 +60,20 @@ public final class ModelSnapshot {
      */
     public static ModelSnapshot of(ModelSpec spec, INDArray parameters, OnlineNormalizer normalizer, long step,
                                    Instant createdAt) {
-        return of(spec, parameters.castTo(DataType.FLOAT).reshape(parameters.length()).toFloatVector(), normalizer,
+        // toFloatVector copies: the snapshot owns that copy
+        return owning(spec, parameters.castTo(DataType.FLOAT).reshape(parameters.length()).toFloatVector(), normalizer,
                 step, createdAt);
     }
 
     /** As {@link #of(ModelSpec, INDArray, OnlineNormalizer, long, Instant)}, from a float[] (copied). */
     public static ModelSnapshot of(ModelSpec spec, float[] parameters, OnlineNormalizer normalizer, long step,
                                    Instant createdAt) {
-        float[] copy = parameters.clone();
+        return owning(spec, parameters.clone(), normalizer, step, createdAt);
+    }
+
+    /** A snapshot that keeps {@code copy} itself: nobody else may hold it. */
+    private static ModelSnapshot owning(ModelSpec spec, float[] copy, OnlineNormalizer normalizer, long step,
+                                        Instant createdAt) {
         DenseForward forward;
         try {
             forward = DenseForward.of(spec, copy);

@@ -43,6 +43,8 @@ import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.TrainingHealth;
 
+import dev.streamtrain.support.Measure;
+
 /**
  * Throughput benchmark, one spec per run ({@code -Dbench.spec=digits|S|M|W}): (a) in-memory test-then-train
  * throughput of the trainer, (b) end-to-end throughput of the running service from a backlog of JSON records
@@ -130,7 +132,7 @@ class ThroughputBenchmarkTest {
             }
         }
         LOG.infof("in-memory windows (ex/s): %s", Arrays.toString(rates));
-        return median(rates);
+        return Measure.median(rates);
     }
 
     /**
@@ -174,8 +176,8 @@ class ThroughputBenchmarkTest {
                 rates[t][w] = examples / ((System.nanoTime() - start) / 1e9);
             }
         }
-        double offRate = median(rates[0]);
-        double onRate = median(rates[1]);
+        double offRate = Measure.median(rates[0]);
+        double onRate = Measure.median(rates[1]);
         // the guard both have: one pass over the parameters a step
         Network network = new Network(spec);
         double[] guard = new double[201];
@@ -186,8 +188,8 @@ class ThroughputBenchmarkTest {
         }
         double stepMs = 1000.0 * spec.batchSize() / offRate;
         return String.format("| %s | %,.0f | %,.0f | %.1f %% | %.3f ms (%.1f %% of a step) |",
-                BenchmarkProfile.specName(), offRate, onRate, 100 * (offRate - onRate) / offRate, median(guard),
-                100 * median(guard) / stepMs);
+                BenchmarkProfile.specName(), offRate, onRate, 100 * (offRate - onRate) / offRate, Measure.median(guard),
+                100 * Measure.median(guard) / stepMs);
     }
 
     /** (b): the running service trains a backlog of one-example JSON records from the broker. */
@@ -217,7 +219,7 @@ class ThroughputBenchmarkTest {
             rates[w] = (to - from) / ((System.nanoTime() - start) / 1e9);
         }
         LOG.infof("end-to-end windows (ex/s): %s", Arrays.toString(rates));
-        return median(rates);
+        return Measure.median(rates);
     }
 
     /**
@@ -253,7 +255,7 @@ class ThroughputBenchmarkTest {
             bytes = state.graph().length + state.normalizer().length;
         }
         return String.format("| %s | %,d | %.1f | %.2f | %.1f | %.1f |", BenchmarkProfile.specName(),
-                network.parameterCount(), bytes / 1e6, median(stall), median(serialise), median(write));
+                network.parameterCount(), bytes / 1e6, Measure.median(stall), Measure.median(serialise), Measure.median(write));
     }
 
     /** Mini-batches of the spec's size cut from the example pool, round and round. */
@@ -315,11 +317,5 @@ class ThroughputBenchmarkTest {
             records.add(new String[] {"r" + i, json.append("],\"label\":").append(random.nextInt(spec.outputs())).append('}').toString()});
         }
         return records;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }

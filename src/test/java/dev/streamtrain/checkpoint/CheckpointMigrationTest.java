@@ -17,6 +17,8 @@ import dev.streamtrain.model.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.training.SavedTraining;
 
+import dev.streamtrain.support.Measure;
+
 /**
  * A checkpoint written by the release that trained on DL4J's graph (format version 1, kept in the test resources
  * with its provenance) restores into the lean engine and into DL4J's: the same parameters, Adam moments, step and
@@ -54,7 +56,7 @@ class CheckpointMigrationTest {
         }
         // the reference engine takes exactly the old release's steps; the lean one the same within float rounding
         assertThat(onDl4j.network().parameters()).containsExactly(expected);
-        assertThat(relativeDistance(onLean.network().parameters(), expected)).isLessThan(1e-5);
+        assertThat(Measure.relativeDistance(onLean.network().parameters(), expected)).isLessThan(1e-5);
         assertThat(onLean.network().learningRate()).isEqualTo(onDl4j.network().learningRate());
     }
 
@@ -80,17 +82,6 @@ class CheckpointMigrationTest {
         }
         assertThat(values).hasSize((64 + 1) * 16 + (16 + 1) * spec.outputs());
         return values;
-    }
-
-    private static double relativeDistance(float[] a, float[] b) {
-        double difference = 0;
-        double norm = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            difference += d * d;
-            norm += (double) b[i] * b[i];
-        }
-        return Math.sqrt(difference / norm);
     }
 
     private static Path resource(String name) throws URISyntaxException {

@@ -13,6 +13,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.streamtrain.model.ModelSpec;
 
+import dev.streamtrain.support.Measure;
+
 /**
  * Training throughput (examples/s, one optimizer step per batch) and single-row inference latency (µs) of the
  * lean engine and of DL4J's graph on the same spec and batches, in the same run: repetitions interleaved, after
@@ -61,43 +63,24 @@ class LeanEngineBenchmarkTest {
             IntConsumer leanInfer = i -> lean.output(row, 1);
             // warm-up: DL4J needs many seconds to reach its steady speed
             for (int i = 0; i < 3; i++) {
-                perSecond(dl4jStep);
-                perSecond(leanStep);
-                perSecond(dl4jInfer);
-                perSecond(leanInfer);
+                Measure.perSecond(dl4jStep, WINDOW_NANOS);
+                Measure.perSecond(leanStep, WINDOW_NANOS);
+                Measure.perSecond(dl4jInfer, WINDOW_NANOS);
+                Measure.perSecond(leanInfer, WINDOW_NANOS);
             }
             double[][] rates = new double[4][REPETITIONS];
             for (int r = 0; r < REPETITIONS; r++) {
-                rates[0][r] = perSecond(dl4jStep) * batch;
-                rates[1][r] = perSecond(leanStep) * batch;
-                rates[2][r] = perSecond(dl4jInfer);
-                rates[3][r] = perSecond(leanInfer);
+                rates[0][r] = Measure.perSecond(dl4jStep, WINDOW_NANOS) * batch;
+                rates[1][r] = Measure.perSecond(leanStep, WINDOW_NANOS) * batch;
+                rates[2][r] = Measure.perSecond(dl4jInfer, WINDOW_NANOS);
+                rates[3][r] = Measure.perSecond(leanInfer, WINDOW_NANOS);
             }
-            double dl4j = median(rates[0]);
-            double leanRate = median(rates[1]);
-            double dl4jMicros = 1e6 / median(rates[2]);
-            double leanMicros = 1e6 / median(rates[3]);
+            double dl4j = Measure.median(rates[0]);
+            double leanRate = Measure.median(rates[1]);
+            double dl4jMicros = 1e6 / Measure.median(rates[2]);
+            double leanMicros = 1e6 / Measure.median(rates[3]);
             return String.format("| %s | %d | %,.0f | %,.0f | %.2f | %.1f | %.1f | %.2f |", name, batch, dl4j, leanRate,
                     leanRate / dl4j, dl4jMicros, leanMicros, dl4jMicros / leanMicros);
         }
-    }
-
-    /** Calls per second over one window. */
-    private static double perSecond(IntConsumer call) {
-        long start = System.nanoTime();
-        long end = start + WINDOW_NANOS;
-        int calls = 0;
-        long now;
-        do {
-            call.accept(calls++);
-            now = System.nanoTime();
-        } while (now < end);
-        return calls / ((now - start) / 1e9);
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }

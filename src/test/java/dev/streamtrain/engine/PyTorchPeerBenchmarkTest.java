@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.BiConsumer;
 import java.util.function.DoubleSupplier;
-import java.util.function.IntConsumer;
 import java.util.stream.Collectors;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -24,6 +23,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.streamtrain.model.ComputeSettings;
 import dev.streamtrain.model.ModelSpec;
+
+import dev.streamtrain.support.Measure;
 
 /**
  * Test-then-train throughput (examples/s) and single-row inference latency (µs) of DL4J's graph, the lean engine
@@ -44,6 +45,7 @@ class PyTorchPeerBenchmarkTest {
     private static final int REPETITIONS = Integer.getInteger("bench.repetitions", 7);
     private static final int WARMUPS = Integer.getInteger("bench.warmups", 3);
     private static final long WINDOW_MS = Long.getLong("bench.window.ms", 2_000);
+    private static final long WINDOW = WINDOW_MS * 1_000_000;
     private static final Duration ANSWER = Duration.ofMillis(WINDOW_MS).plusMinutes(2);
     private static final String ENGINES = "DL4J, lean, PyTorch";
     /** PyTorch's OpenMP wait policy: by default the one the build gives ND4J; blank for libgomp's own (spinning). */
@@ -117,11 +119,11 @@ class PyTorchPeerBenchmarkTest {
             Prequential windows = new Prequential();
             float[] row = Arrays.copyOf(work.ring().get(0)[0], work.inputs());
             List<DoubleSupplier> measures = List.of(
-                    () -> perSecond(i -> dl4j.testThenTrain(work.ring().get(i % work.ring().size()), windows)),
-                    () -> perSecond(i -> leanStep.accept(work.ring().get(i % work.ring().size()), windows)),
+                    () -> Measure.perSecond(i -> dl4j.testThenTrain(work.ring().get(i % work.ring().size()), windows), WINDOW),
+                    () -> Measure.perSecond(i -> leanStep.accept(work.ring().get(i % work.ring().size()), windows), WINDOW),
                     () -> peerPerSecond(peer, "train"),
-                    () -> perSecond(i -> dl4j.infer(row)),
-                    () -> perSecond(i -> lean.output(row, 1)),
+                    () -> Measure.perSecond(i -> dl4j.infer(row), WINDOW),
+                    () -> Measure.perSecond(i -> lean.output(row, 1), WINDOW),
                     () -> peerPerSecond(peer, "infer"));
             double[][] rates = new double[measures.size()][REPETITIONS];
             for (int r = -WARMUPS; r < REPETITIONS; r++) {
@@ -134,9 +136,9 @@ class PyTorchPeerBenchmarkTest {
             }
             LOG.infof("%s: test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s: %s", label, ENGINES,
                     windows(rates, 0), windows(rates, 3));
-            double[] median = Arrays.stream(rates).mapToDouble(PyTorchPeerBenchmarkTest::median).toArray();
+            double[] median = Arrays.stream(rates).mapToDouble(Measure::median).toArray();
             // ratios of adjacent windows, which saw the same load on a shared machine
-            double[] ratios = {median(paired(rates[1], rates[2])), median(paired(rates[0], rates[2]))};
+            double[] ratios = {Measure.median(paired(rates[1], rates[2])), Measure.median(paired(rates[0], rates[2]))};
             return new Measured(row(setup, median, ratios, accuracy), accuracy[1], accuracy[2]);
         }
     }
@@ -185,19 +187,6 @@ class PyTorchPeerBenchmarkTest {
         return score.accuracy();
     }
 
-    /** Calls per second over one window. */
-    private static double perSecond(IntConsumer call) {
-        long start = System.nanoTime();
-        long end = start + WINDOW_MS * 1_000_000;
-        int calls = 0;
-        long now;
-        do {
-            call.accept(calls++);
-            now = System.nanoTime();
-        } while (now < end);
-        return calls / ((now - start) / 1e9);
-    }
-
     /** Calls per second over one window of the peer, timed inside the peer (the round trip is not counted). */
     private static double peerPerSecond(PyTorchPeerProcess peer, String what) {
         String[] answer = peer.ask(what + " " + WINDOW_MS, ANSWER);
@@ -219,11 +208,5 @@ class PyTorchPeerBenchmarkTest {
                     .collect(Collectors.joining(" ", "[", "]")));
         }
         return String.join(", ", engines);
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }

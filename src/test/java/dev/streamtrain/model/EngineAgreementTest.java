@@ -11,6 +11,8 @@ import static org.assertj.core.api.Assertions.within;
 
 import dev.streamtrain.support.TabularDataset;
 
+import dev.streamtrain.support.Measure;
+
 /**
  * The network on the lean engine and on DL4J's graph (the reference) takes the same test-then-train steps: the same
  * scores of the tested rows, held-out rows left out of the step, the health signals of sampled steps, learning-rate
@@ -72,8 +74,8 @@ class EngineAgreementTest {
                 }
             }
         }
-        assertThat(relativeDistance(lean.parameters(), dl4j.parameters())).isLessThan(1e-5);
-        assertThat(relativeDistance(lean.optimizerState(), dl4j.optimizerState())).isLessThan(1e-4);
+        assertThat(Measure.relativeDistance(lean.parameters(), dl4j.parameters())).isLessThan(1e-5);
+        assertThat(Measure.relativeDistance(lean.optimizerState(), dl4j.optimizerState())).isLessThan(1e-4);
     }
 
     @Test
@@ -103,7 +105,7 @@ class EngineAgreementTest {
                 assertThat(a.train().trainLoss()).isCloseTo(b.train().trainLoss(), within(1e-5 * b.train().trainLoss()));
                 assertThat(asLean.learningRate()).isEqualTo(asDl4j.learningRate());
             }
-            assertThat(relativeDistance(asLean.parameters(), asDl4j.parameters())).as("from %s", from).isLessThan(1e-5);
+            assertThat(Measure.relativeDistance(asLean.parameters(), asDl4j.parameters())).as("from %s", from).isLessThan(1e-5);
         }
     }
 
@@ -180,7 +182,7 @@ class EngineAgreementTest {
         float[] p = weighted.parameters();
         float[] q = repeated.parameters();
         float[] initial = new Network(weightedSpec, EngineKind.LEAN).parameters();
-        assertThat(relativeDistance(TestNetworks.difference(initial, p), TestNetworks.difference(initial, q)))
+        assertThat(Measure.relativeDistance(TestNetworks.difference(initial, p), TestNetworks.difference(initial, q)))
                 .isLessThan(1e-4);
     }
 
@@ -202,16 +204,5 @@ class EngineAgreementTest {
             batch.add(x, y, 1f, 0, i % 5 == 2);
         }
         return batch;
-    }
-
-    private static double relativeDistance(float[] a, float[] b) {
-        double difference = 0;
-        double norm = 0;
-        for (int i = 0; i < a.length; i++) {
-            double d = (double) a[i] - b[i];
-            difference += d * d;
-            norm += (double) b[i] * b[i];
-        }
-        return Math.sqrt(difference / norm);
     }
 }

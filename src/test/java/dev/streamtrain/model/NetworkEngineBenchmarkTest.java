@@ -10,6 +10,8 @@ import java.util.function.IntConsumer;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.streamtrain.support.Measure;
+
 /**
  * The trainer's own test-then-train step ({@link Network#step}: normaliser, scoring every row, the optimizer step)
  * on the lean engine and on DL4J's graph, same spec, same batches, in the same run: repetitions interleaved after a
@@ -71,34 +73,16 @@ class NetworkEngineBenchmarkTest {
         IntConsumer dl4jStep = i -> dl4j.step(batches[i % batches.length], false, i);
         IntConsumer leanStep = i -> lean.step(batches[i % batches.length], false, i);
         for (int i = 0; i < 3; i++) {
-            perSecond(dl4jStep);
-            perSecond(leanStep);
+            Measure.perSecond(dl4jStep, WINDOW_NANOS);
+            Measure.perSecond(leanStep, WINDOW_NANOS);
         }
         double[][] rates = new double[2][REPETITIONS];
         for (int r = 0; r < REPETITIONS; r++) {
-            rates[0][r] = perSecond(dl4jStep) * batchSize;
-            rates[1][r] = perSecond(leanStep) * batchSize;
+            rates[0][r] = Measure.perSecond(dl4jStep, WINDOW_NANOS) * batchSize;
+            rates[1][r] = Measure.perSecond(leanStep, WINDOW_NANOS) * batchSize;
         }
-        double a = median(rates[0]);
-        double b = median(rates[1]);
+        double a = Measure.median(rates[0]);
+        double b = Measure.median(rates[1]);
         return String.format("| %s | %d | %d | %,.0f | %,.0f | %.2f |", name, batchSize, threads, a, b, b / a);
-    }
-
-    private static double perSecond(IntConsumer call) {
-        long start = System.nanoTime();
-        long end = start + WINDOW_NANOS;
-        int calls = 0;
-        long now;
-        do {
-            call.accept(calls++);
-            now = System.nanoTime();
-        } while (now < end);
-        return calls / ((now - start) / 1e9);
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        return sorted[sorted.length / 2];
     }
 }
