@@ -16,7 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.ServedModel;
 import dev.streamtrain.ServiceConfig;

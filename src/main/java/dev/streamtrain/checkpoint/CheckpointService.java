@@ -19,8 +19,8 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.training.Checkpointer;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.TrainerService;
@@ -28,7 +28,7 @@ import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.TrainingSnapshot;
 import dev.streamtrain.model.ComputeConfig;
 import dev.streamtrain.model.EngineKind;
-import dev.streamtrain.model.ModelConfig;
+import dev.streamtrain.model.spec.ModelConfig;
 
 /**
  * The trainer's {@link Checkpointer}: restores the newest valid checkpoint of the model at start (skipping

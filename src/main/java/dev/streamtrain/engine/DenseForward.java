@@ -2,7 +2,7 @@ package dev.streamtrain.engine;
 
 import java.util.List;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 
 /**
  * The inference pass of a stack of dense layers in plain Java over an immutable copy of the parameters: no native

@@ -28,8 +28,8 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 import java.util.List;
 
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.NetworkBuilder;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
  * What a {@link LeanNetwork} computes, read from the DL4J configuration {@link NetworkBuilder} makes of the spec:

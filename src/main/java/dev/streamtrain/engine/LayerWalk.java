@@ -16,8 +16,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.NetworkBuilder;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
  * The dense layers of the DL4J graph {@link NetworkBuilder} makes of a spec, in the order of the forward pass (the

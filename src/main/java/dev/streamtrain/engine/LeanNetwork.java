@@ -15,7 +15,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 
 /**
  * A stack of dense layers (with layer norm, input dropout and residual skips, see {@link DenseShape}) trained without

@@ -1,6 +1,6 @@
 package dev.streamtrain.ingest;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RecordHandle;
 

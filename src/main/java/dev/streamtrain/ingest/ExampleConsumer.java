@@ -13,7 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.telemetry.RejectionMeter;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;

@@ -9,7 +9,7 @@ import com.fasterxml.jackson.core.json.JsonReadFeature;
 
 import java.io.IOException;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RecordHandle;
 

@@ -2,6 +2,8 @@ package dev.streamtrain.model;
 
 import java.util.SplittableRandom;
 
+import dev.streamtrain.model.spec.ModelSpec;
+
 /**
  * Data augmentation of a tabular mini-batch, applied after it has been normalised and scored and before the
  * optimizer step, so that only training sees augmented examples. Two transforms, both off at 0:

@@ -5,6 +5,8 @@ import org.nd4j.nativeblas.NativeOpsHolder;
 
 import java.util.Optional;
 
+import dev.streamtrain.model.spec.ModelSpec;
+
 /**
  * Thread counts of ND4J's native ops (OpenMP) and of BLAS. On few cores DL4J's defaults lose 2-4x: libnd4j's
  * OpenMP threads spin while OpenBLAS runs its own. Small models train fastest on one thread; wide ones use

@@ -12,6 +12,9 @@ import org.nd4j.linalg.schedule.ISchedule;
 import java.util.Arrays;
 import java.util.Map;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 /**
  * DL4J's computation graph as a {@link TrainingEngine}: the reference engine, and the one for specs the lean engine
  * does not cover yet. Global-norm clipping is a listener ({@link GlobalNormClipping}); the health signals come from a

@@ -1,6 +1,6 @@
 package dev.streamtrain.model;
 
-import dev.streamtrain.model.ModelSpec.LossKind;
+import dev.streamtrain.model.spec.ModelSpec.LossKind;
 
 /**
  * Per-example loss and correctness computed from the network's outputs, with the same definitions as DL4J's

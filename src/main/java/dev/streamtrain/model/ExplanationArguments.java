@@ -2,6 +2,8 @@ package dev.streamtrain.model;
 
 import java.util.Arrays;
 
+import dev.streamtrain.model.spec.ModelSpec;
+
 /** Checks an explanation's arguments against the model before any work; refusals name the argument and what is allowed. */
 final class ExplanationArguments {
 

@@ -16,6 +16,9 @@ import java.util.Map;
 
 import dev.streamtrain.engine.LeanNetwork;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 /**
  * streamtrain's own engine ({@link LeanNetwork}) as a {@link TrainingEngine}. Beside the network it keeps the DL4J
  * configuration of the spec, with the schedule in force and the step counters, which is what a checkpoint stores:

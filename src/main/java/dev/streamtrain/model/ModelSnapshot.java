@@ -12,6 +12,9 @@ import java.time.Instant;
 import dev.streamtrain.engine.DenseForward;
 import dev.streamtrain.engine.UnsupportedSpecException;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 /**
  * An immutable copy of the model at one training step: what serving answers from. The trainer never touches
  * it after publishing, so a request is answered wholly by one version of the weights.

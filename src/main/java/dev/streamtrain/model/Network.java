@@ -23,6 +23,9 @@ import java.util.Map;
 
 import dev.streamtrain.engine.UnsupportedSpecException;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 /**
  * The network being trained: the engine that trains the spec's layers (streamtrain's lean engine where it covers the
  * spec, DL4J's computation graph otherwise: {@link TrainingEngine}), its online input normaliser and its optimizer

@@ -12,7 +12,7 @@ import dev.streamtrain.model.Baseline;
 import dev.streamtrain.model.Explanation;
 import dev.streamtrain.model.InvalidExplanationException;
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.serving.V2Messages.TensorMetadata;
 import dev.streamtrain.training.ServedModel;
 

@@ -10,7 +10,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 
 /**
  * Inference requests by protocol ({@code rest}, {@code grpc}), operation ({@code infer}, {@code explain},

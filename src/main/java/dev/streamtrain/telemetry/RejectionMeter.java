@@ -9,7 +9,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.streamtrain.ingest.RejectReason;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 
 /** Counts records sent to the dead-letter topic: {@code streamtrain_records_rejected_total{model,reason}}. */
 // created at start, not on first use: its counters must exist before the first rejection

@@ -25,7 +25,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.training.TrainingEvent;
 import dev.streamtrain.training.TrainingEvents;
 

@@ -18,7 +18,7 @@ import java.util.function.ToDoubleFunction;
 
 import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.LayerHealth;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.StepResult;
 import dev.streamtrain.training.PrequentialStats;
 import dev.streamtrain.training.ServedModel;

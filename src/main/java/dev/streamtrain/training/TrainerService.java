@@ -19,9 +19,9 @@ import java.util.concurrent.TimeoutException;
 
 import dev.streamtrain.model.ComputeSettings;
 import dev.streamtrain.model.EngineKind;
-import dev.streamtrain.model.InvalidSpecException;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.InvalidSpecException;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.training.health.GradientMonitor;
 import dev.streamtrain.training.health.HealthSettings;
@@ -30,7 +30,7 @@ import dev.streamtrain.training.health.TrainingHealth;
 import dev.streamtrain.ServiceConfig;
 import dev.streamtrain.checkpoint.CheckpointConfig;
 import dev.streamtrain.model.ComputeConfig;
-import dev.streamtrain.model.ModelConfig;
+import dev.streamtrain.model.spec.ModelConfig;
 import dev.streamtrain.serving.ServingConfig;
 import dev.streamtrain.training.health.HealthConfig;
 

@@ -19,16 +19,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import dev.streamtrain.checkpoint.Checkpoints;
 import dev.streamtrain.checkpoint.FileCheckpointStore;
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.ingest.ExampleDecoder;
 import dev.streamtrain.model.Capture;
 import dev.streamtrain.model.MiniBatch;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
@@ -42,8 +39,10 @@ import dev.streamtrain.training.TrainerService;
 import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.TrainingHealth;
-
 import dev.streamtrain.support.Measure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Throughput benchmark, one spec per run ({@code -Dbench.spec=digits|S|M|W}): (a) in-memory test-then-train

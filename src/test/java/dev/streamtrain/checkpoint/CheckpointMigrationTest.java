@@ -7,17 +7,16 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.model.EngineKind;
 import dev.streamtrain.model.MiniBatch;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.training.SavedTraining;
-
 import dev.streamtrain.support.Measure;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A checkpoint written by the release that trained on DL4J's graph (format version 1, kept in the test resources

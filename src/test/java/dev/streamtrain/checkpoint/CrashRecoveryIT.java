@@ -24,17 +24,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.embedded.EmbeddedKafka;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.support.Records;
 import dev.streamtrain.support.S3ProxyServer;
 import dev.streamtrain.support.ServiceProcess;
 import dev.streamtrain.training.SavedTraining;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Exactly-once recovery of the packaged service, with a real broker and a real S3 API server: a run that is

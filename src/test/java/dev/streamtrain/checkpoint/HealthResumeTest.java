@@ -13,12 +13,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.ingest.HoldoutSplit;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.TestRecord;
 import dev.streamtrain.training.ExampleBatcher;
@@ -33,6 +31,8 @@ import dev.streamtrain.training.health.GradientMonitor;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.OverfittingMonitor;
 import dev.streamtrain.training.health.TrainingHealth;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Exactly once with the health monitors at work: a learning rate set too high and backed off, held-out

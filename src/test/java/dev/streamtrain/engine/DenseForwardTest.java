@@ -17,11 +17,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.NetworkBuilder;
 
 /**
  * The plain-Java forward pass against ND4J and DL4J, the references: every activation the spec offers against ND4J's

@@ -9,11 +9,10 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.streamtrain.model.ModelSpec;
-
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.support.Measure;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Training throughput (examples/s, one optimizer step per batch) and single-row inference latency (µs) of the

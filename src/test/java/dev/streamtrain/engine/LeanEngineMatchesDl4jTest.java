@@ -13,13 +13,13 @@ import org.nd4j.linalg.schedule.ISchedule;
 import java.util.Map;
 import org.deeplearning4j.util.NetworkUtils;
 
+import dev.streamtrain.model.AdjustedSchedule;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+import dev.streamtrain.model.spec.WarmupCosineSchedule;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
-
-import dev.streamtrain.model.AdjustedSchedule;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.NetworkBuilder;
-import dev.streamtrain.model.WarmupCosineSchedule;
 
 /**
  * The lean engine against DL4J's graph, the reference: the same spec, the same initial parameters, the same

@@ -18,13 +18,12 @@ import java.util.function.BiConsumer;
 import java.util.function.DoubleSupplier;
 import java.util.stream.Collectors;
 
+import dev.streamtrain.model.ComputeSettings;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.support.Measure;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
-import dev.streamtrain.model.ComputeSettings;
-import dev.streamtrain.model.ModelSpec;
-
-import dev.streamtrain.support.Measure;
 
 /**
  * Test-then-train throughput (examples/s) and single-row inference latency (µs) of DL4J's graph, the lean engine

@@ -8,9 +8,9 @@ import org.nd4j.linalg.factory.Nd4j;
 import java.lang.reflect.Constructor;
 import java.util.Random;
 
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
-import dev.streamtrain.model.NetworkBuilder;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+import dev.streamtrain.model.spec.NetworkBuilder;
 import dev.streamtrain.support.TabularDataset;
 
 /**

@@ -17,13 +17,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
-import static io.restassured.RestAssured.given;
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
-
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.Records;
@@ -37,6 +33,10 @@ import dev.streamtrain.training.TrainerService;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.TrainingHealth;
 import dev.streamtrain.training.TrainingEvents;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Absurd records mixed into a good stream, through the real broker (issue 13): six seeded passes of the wine data

@@ -5,10 +5,10 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Random;
 
+import dev.streamtrain.model.spec.ModelSpec.AugmentationSpec;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
-import dev.streamtrain.model.ModelSpec.AugmentationSpec;
 
 /**
  * Augmentation changes only trainable rows, reproducibly from (seed, step); the noise has the asked-for

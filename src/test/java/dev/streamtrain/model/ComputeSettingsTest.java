@@ -4,6 +4,9 @@ import org.junit.jupiter.api.Test;
 
 import java.util.Optional;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** The default thread count follows the model's size and the cores the process may use. */

@@ -2,6 +2,9 @@ package dev.streamtrain.model;
 
 import dev.streamtrain.demo.DigitsDataset;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 /** Networks trained in memory on seeded shuffled passes of the bundled digits, for the model package's tests. */
 final class DigitsNetworks {
 

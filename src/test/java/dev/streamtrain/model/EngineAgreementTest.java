@@ -6,12 +6,13 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.List;
 
+import dev.streamtrain.support.TabularDataset;
+import dev.streamtrain.support.Measure;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
-import dev.streamtrain.support.TabularDataset;
-
-import dev.streamtrain.support.Measure;
 
 /**
  * The network on the lean engine and on DL4J's graph (the reference) takes the same test-then-train steps: the same

@@ -2,10 +2,10 @@ package dev.streamtrain.model;
 
 import org.junit.jupiter.api.Test;
 
+import dev.streamtrain.model.spec.ModelSpec.LossKind;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
-
-import dev.streamtrain.model.ModelSpec.LossKind;
 
 /** Per-example loss and correctness of the test half of test-then-train, from known outputs. */
 class ExampleScorerTest {

@@ -6,6 +6,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Random;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 

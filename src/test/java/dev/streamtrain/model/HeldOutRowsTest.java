@@ -5,6 +5,9 @@ import org.junit.jupiter.api.Test;
 import java.util.Arrays;
 import java.util.Random;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Held-out rows are scored and never trained on: not by the optimizer, not by the normaliser. */

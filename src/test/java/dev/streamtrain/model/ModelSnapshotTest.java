@@ -2,6 +2,9 @@ package dev.streamtrain.model;
 
 import org.junit.jupiter.api.Test;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** A snapshot answers like the network at its step, and keeps answering so while the network trains on. */

@@ -8,9 +8,11 @@ import java.util.Arrays;
 import java.util.Random;
 import java.util.function.IntConsumer;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.support.Measure;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The trainer's own test-then-train step ({@link Network#step}: normaliser, scoring every row, the optimizer step)

@@ -2,6 +2,8 @@ package dev.streamtrain.model;
 
 import org.junit.jupiter.api.Test;
 
+import dev.streamtrain.model.spec.ModelSpec;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

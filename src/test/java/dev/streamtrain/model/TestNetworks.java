@@ -3,6 +3,9 @@ package dev.streamtrain.model;
 import java.util.Arrays;
 import java.util.Random;
 
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+
 /** Small specs and seeded random mini-batches for the model package's tests. */
 final class TestNetworks {
 

@@ -10,14 +10,14 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
+import dev.streamtrain.model.Network;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.awaitility.Awaitility.await;
-
-import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
-import dev.streamtrain.model.Network;
 
 /** Micro-batching: requests that wait for a running forward pass are answered by the next one, together. */
 class BatchingPredictorTest {

@@ -24,14 +24,14 @@ import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.FactorySnapshotProfile;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.training.ServedModel;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Hot swap under load, over HTTP: while snapshots of two different networks are published hundreds of times

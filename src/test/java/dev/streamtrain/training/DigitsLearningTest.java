@@ -2,10 +2,10 @@ package dev.streamtrain.training;
 
 import org.junit.jupiter.api.Test;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.support.DigitsStream;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /** The trainer learns: one shuffled pass of real digits, test-then-train, in memory. */
 class DigitsLearningTest {

@@ -8,14 +8,14 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.StepReport;
 import dev.streamtrain.training.TrainingEvent;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A stream that changes under the model: after four passes over the digits, the labels are permuted (what

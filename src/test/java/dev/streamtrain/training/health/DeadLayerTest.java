@@ -6,12 +6,12 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.support.TabularDataset;
 import dev.streamtrain.training.ExampleBlock;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Plain SGD at rates far too high for a ReLU network (wine: 13 features of very different scales) either overflows

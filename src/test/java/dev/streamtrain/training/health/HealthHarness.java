@@ -10,7 +10,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.training.Checkpointer;
 import dev.streamtrain.training.ExampleBatcher;

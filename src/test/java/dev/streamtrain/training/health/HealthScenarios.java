@@ -13,8 +13,8 @@ import java.util.List;
 
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.ingest.HoldoutSplit;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.support.TabularDataset;
 import dev.streamtrain.training.ExampleBlock;

@@ -9,14 +9,14 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.function.IntFunction;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.model.Network;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.TrainingEvent;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A non-finite step is judged on the last good state. A poisoned record (finite values so large that the loss or

@@ -8,14 +8,14 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.ingest.HoldoutSplit;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.TrainingEvent;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A small, noisy set (a quarter of its labels wrong, the same way every pass) replayed many times through a large

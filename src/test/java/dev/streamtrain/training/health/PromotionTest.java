@@ -6,14 +6,14 @@ import org.junit.jupiter.api.Test;
 import java.util.ArrayList;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.Promotion;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Promotion {@code not-worse}: after 100 good steps the learning rate is set x1000 with the health answer off,

@@ -9,8 +9,8 @@ import java.util.List;
 import java.util.Locale;
 
 import dev.streamtrain.model.ModelSnapshot;
-import dev.streamtrain.model.ModelSpec;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpec;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.support.TabularDataset;
 import dev.streamtrain.training.ExampleBlock;
 

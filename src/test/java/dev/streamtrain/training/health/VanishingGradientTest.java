@@ -9,11 +9,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
 import dev.streamtrain.model.LayerHealth;
-import dev.streamtrain.model.ModelSpecParser;
+import dev.streamtrain.model.spec.ModelSpecParser;
 import dev.streamtrain.training.TrainingEvent;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Twelve dense sigmoid layers without normalisation or skip connections: the gradient that reaches the first

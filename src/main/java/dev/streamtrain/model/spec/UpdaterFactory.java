@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import org.nd4j.linalg.learning.config.AMSGrad;
 import org.nd4j.linalg.learning.config.AdaDelta;
@@ -18,8 +18,8 @@ import org.nd4j.linalg.schedule.StepSchedule;
 
 import java.util.function.DoubleConsumer;
 
-import dev.streamtrain.model.ModelSpec.OptimizerSpec;
-import dev.streamtrain.model.ModelSpec.ScheduleSpec;
+import dev.streamtrain.model.spec.ModelSpec.OptimizerSpec;
+import dev.streamtrain.model.spec.ModelSpec.ScheduleSpec;
 
 /** Maps the spec's optimizer and schedule onto DL4J's updaters and ND4J's schedules (counted in steps). */
 final class UpdaterFactory {

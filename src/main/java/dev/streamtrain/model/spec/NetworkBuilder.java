@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;
@@ -24,11 +24,11 @@ import org.nd4j.linalg.lossfunctions.impl.LossMSE;
 
 import java.util.Map;
 
-import dev.streamtrain.model.ModelSpec.BatchNorm;
-import dev.streamtrain.model.ModelSpec.Dense;
-import dev.streamtrain.model.ModelSpec.LayerNorm;
-import dev.streamtrain.model.ModelSpec.LayerSpec;
-import dev.streamtrain.model.ModelSpec.Residual;
+import dev.streamtrain.model.spec.ModelSpec.BatchNorm;
+import dev.streamtrain.model.spec.ModelSpec.Dense;
+import dev.streamtrain.model.spec.ModelSpec.LayerNorm;
+import dev.streamtrain.model.spec.ModelSpec.LayerSpec;
+import dev.streamtrain.model.spec.ModelSpec.Residual;
 
 /** Turns a {@link ModelSpec} into a DL4J computation graph: input "input", output layer "output". */
 public final class NetworkBuilder {

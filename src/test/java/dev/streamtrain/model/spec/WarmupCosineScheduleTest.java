@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import org.junit.jupiter.api.Test;
 

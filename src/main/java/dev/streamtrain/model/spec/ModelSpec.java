@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import java.util.List;
 
@@ -122,7 +122,7 @@ public record ModelSpec(
     }
 
     /**
-     * Data augmentation of the training examples (see {@link Augmenter}): zero-mean Gaussian noise of standard
+     * Data augmentation of the training examples (see {@link dev.streamtrain.model.Augmenter}): zero-mean Gaussian noise of standard
      * deviation {@code gaussianNoise} added to every feature, and mixup (Zhang, Cisse, Dauphin, Lopez-Paz,
      * "mixup: Beyond Empirical Risk Minimization", ICLR 2018) with mixing weights drawn from
      * Beta({@code mixup}, {@code mixup}). Zero turns either off.

@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -14,21 +14,21 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import dev.streamtrain.model.spec.ModelSpec.AugmentationSpec;
+import dev.streamtrain.model.spec.ModelSpec.BatchNorm;
+import dev.streamtrain.model.spec.ModelSpec.ClippingSpec;
+import dev.streamtrain.model.spec.ModelSpec.Dense;
+import dev.streamtrain.model.spec.ModelSpec.Dropout;
+import dev.streamtrain.model.spec.ModelSpec.LayerNorm;
+import dev.streamtrain.model.spec.ModelSpec.LossKind;
+import dev.streamtrain.model.spec.ModelSpec.OptimizerSpec;
+import dev.streamtrain.model.spec.ModelSpec.Residual;
+import dev.streamtrain.model.spec.ModelSpec.ScheduleSpec;
+import dev.streamtrain.model.spec.ModelSpec.Task;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
-
-import dev.streamtrain.model.ModelSpec.AugmentationSpec;
-import dev.streamtrain.model.ModelSpec.BatchNorm;
-import dev.streamtrain.model.ModelSpec.ClippingSpec;
-import dev.streamtrain.model.ModelSpec.Dense;
-import dev.streamtrain.model.ModelSpec.Dropout;
-import dev.streamtrain.model.ModelSpec.LayerNorm;
-import dev.streamtrain.model.ModelSpec.LossKind;
-import dev.streamtrain.model.ModelSpec.OptimizerSpec;
-import dev.streamtrain.model.ModelSpec.Residual;
-import dev.streamtrain.model.ModelSpec.ScheduleSpec;
-import dev.streamtrain.model.ModelSpec.Task;
 
 /** The model spec parser accepts every documented field and refuses wrong specs naming the field and what is allowed. */
 class ModelSpecParserTest {

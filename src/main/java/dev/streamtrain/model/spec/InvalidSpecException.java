@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 /** A model spec that cannot be used; the message names the field and what is allowed. */
 public class InvalidSpecException extends RuntimeException {

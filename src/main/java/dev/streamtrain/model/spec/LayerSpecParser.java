@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -6,12 +6,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 
-import dev.streamtrain.model.ModelSpec.BatchNorm;
-import dev.streamtrain.model.ModelSpec.Dense;
-import dev.streamtrain.model.ModelSpec.Dropout;
-import dev.streamtrain.model.ModelSpec.LayerNorm;
-import dev.streamtrain.model.ModelSpec.LayerSpec;
-import dev.streamtrain.model.ModelSpec.Residual;
+import dev.streamtrain.model.spec.ModelSpec.BatchNorm;
+import dev.streamtrain.model.spec.ModelSpec.Dense;
+import dev.streamtrain.model.spec.ModelSpec.Dropout;
+import dev.streamtrain.model.spec.ModelSpec.LayerNorm;
+import dev.streamtrain.model.spec.ModelSpec.LayerSpec;
+import dev.streamtrain.model.spec.ModelSpec.Residual;
 
 /** Parses the spec's {@code layers} list: each entry is a one-key mapping naming the layer kind. */
 final class LayerSpecParser {

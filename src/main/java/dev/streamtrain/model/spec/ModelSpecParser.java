@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.spec;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,12 +14,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import dev.streamtrain.model.ModelSpec.AugmentationSpec;
-import dev.streamtrain.model.ModelSpec.ClippingSpec;
-import dev.streamtrain.model.ModelSpec.LossKind;
-import dev.streamtrain.model.ModelSpec.OptimizerSpec;
-import dev.streamtrain.model.ModelSpec.ScheduleSpec;
-import dev.streamtrain.model.ModelSpec.Task;
+import dev.streamtrain.model.spec.ModelSpec.AugmentationSpec;
+import dev.streamtrain.model.spec.ModelSpec.ClippingSpec;
+import dev.streamtrain.model.spec.ModelSpec.LossKind;
+import dev.streamtrain.model.spec.ModelSpec.OptimizerSpec;
+import dev.streamtrain.model.spec.ModelSpec.ScheduleSpec;
+import dev.streamtrain.model.spec.ModelSpec.Task;
 
 /**
  * Reads a model spec (YAML, or JSON which is YAML too) and validates every field, so that a wrong spec is
