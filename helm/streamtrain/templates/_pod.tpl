@@ -83,11 +83,9 @@ spec:
               key: AWS_SECRET_ACCESS_KEY
         {{- end }}
         {{- if $root.Values.admin.existingSecret }}
-        - name: STREAMTRAIN_ADMIN_TOKEN
-          valueFrom:
-            secretKeyRef:
-              name: {{ $root.Values.admin.existingSecret }}
-              key: {{ $root.Values.admin.existingSecretKey }}
+        {{- /* the Secret's file, watched: a changed Secret rotates the token without a restart */}}
+        - name: STREAMTRAIN_ADMIN_TOKEN_FILE
+          value: {{ printf "/etc/streamtrain/admin/%s" $root.Values.admin.existingSecretKey | quote }}
         {{- else }}
         {{- /* each pod generates its own token; the root filesystem is read-only, so it goes to /tmp */}}
         - name: STREAMTRAIN_ADMIN_TOKEN_FILE
@@ -133,6 +131,11 @@ spec:
         - name: model-spec
           mountPath: /etc/streamtrain/model
           readOnly: true
+        {{- if $root.Values.admin.existingSecret }}
+        - name: admin-token
+          mountPath: /etc/streamtrain/admin
+          readOnly: true
+        {{- end }}
         {{- with $root.Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -144,6 +147,12 @@ spec:
     - name: model-spec
       configMap:
         name: {{ include "streamtrain.modelSpecConfigMap" $root }}
+    {{- with $root.Values.admin.existingSecret }}
+    - name: admin-token
+      secret:
+        secretName: {{ . }}
+        defaultMode: 0400
+    {{- end }}
     {{- with $root.Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}

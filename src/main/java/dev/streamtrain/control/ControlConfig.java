@@ -9,10 +9,13 @@ import java.util.Optional;
 @ConfigMapping(prefix = "streamtrain.admin")
 public interface ControlConfig {
 
-    /** Sent as {@code Authorization: Bearer <token>}; unset: one is generated at start and written to the token file. */
+    /**
+     * Sent as {@code Authorization: Bearer <token>}; fixed for the life of the process. Unset: the tokens are the
+     * token file's lines (watched, so they rotate without a restart), one generated there when it holds none.
+     */
     Optional<String> token();
 
-    /** Where a generated token is written (owner-readable only). */
+    /** The file of accepted tokens, one per line, read again when it changes; a generated token is written here. */
     @WithDefault("data/admin-token")
     String tokenFile();
 }

@@ -98,6 +98,9 @@ class TrainingControlTest {
             assertThat(events).anyMatch(e -> e.contains("\"type\":\"rolled-back\"") && e.contains("\"to-checkpoint\":" + saved));
         }
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
+        // the two refusals above, counted by reason
+        assertThat(metrics).containsPattern("streamtrain_admin_refused_total\\{model=\"digits\",reason=\"missing\"} [1-9]")
+                .containsPattern("streamtrain_admin_refused_total\\{model=\"digits\",reason=\"invalid\"} [1-9]");
         assertThat(metrics).containsPattern("streamtrain_checkpoints_total\\{model=\"digits\",result=\"success\"} [1-9]")
                 .contains("streamtrain_checkpoint_seconds_count{model=\"digits\"}")
                 .containsPattern("streamtrain_last_checkpoint_timestamp_seconds\\{model=\"digits\"} 1\\.[0-9]+E9")

@@ -62,8 +62,15 @@ class KubernetesManifestsTest {
             // Secrets are the user's to create (k8s/README.md): the names are the documented ones
             assertThat(pod.getContainers().get(0).getEnv()).filteredOn(e -> e.getValueFrom() != null)
                     .extracting(e -> e.getValueFrom().getSecretKeyRef().getName() + "/" + e.getValueFrom().getSecretKeyRef().getKey())
-                    .containsExactlyInAnyOrder("streamtrain-s3/AWS_ACCESS_KEY_ID", "streamtrain-s3/AWS_SECRET_ACCESS_KEY",
-                            "streamtrain-admin/token");
+                    .containsExactlyInAnyOrder("streamtrain-s3/AWS_ACCESS_KEY_ID", "streamtrain-s3/AWS_SECRET_ACCESS_KEY");
+            // the admin token is the Secret's file (watched, so a changed Secret rotates it without a restart)
+            var adminVolume = pod.getVolumes().stream().filter(v -> v.getSecret() != null).toList();
+            assertThat(adminVolume).extracting(v -> v.getSecret().getSecretName()).containsExactly("streamtrain-admin");
+            var mount = pod.getContainers().get(0).getVolumeMounts().stream()
+                    .filter(m -> m.getName().equals(adminVolume.get(0).getName())).findFirst().orElseThrow();
+            assertThat(mount.getReadOnly()).isTrue();
+            assertThat(K8sPodChecks.env(pod.getContainers().get(0), "STREAMTRAIN_ADMIN_TOKEN_FILE"))
+                    .isEqualTo(mount.getMountPath() + "/token");
         }
     }
 
