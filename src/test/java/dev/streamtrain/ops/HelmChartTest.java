@@ -147,6 +147,31 @@ class HelmChartTest {
     }
 
     @Test
+    void valuesSchemaRefusesAWrongValueAtInstallNamingIt() {
+        // a typo in a key is an error, not a silently ignored value
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("servng.replicas", 3)))
+                .hasMessageContaining("values don't meet the specifications of the schema")
+                .hasMessageContaining("servng");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.replica", 3)))
+                .hasMessageContaining("at '/serving'").hasMessageContaining("replica");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("kafka.security.protocol", "SASL_TLS")))
+                .hasMessageContaining("at '/kafka/security/protocol'")
+                .hasMessageContaining("SASL_SSL");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("image.pullPolicy", "Sometimes")))
+                .hasMessageContaining("at '/image/pullPolicy'");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.replicas", -1)))
+                .hasMessageContaining("at '/serving/replicas'");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.service.httpPort", 70000)))
+                .hasMessageContaining("at '/trainer/service/httpPort'");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("metrics.serviceMonitor.interval", "30 seconds")))
+                .hasMessageContaining("at '/metrics/serviceMonitor/interval'");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("checkpoint.s3.endpoint", "minio:9000")))
+                .hasMessageContaining("at '/checkpoint/s3/endpoint'");
+        // and the values shipped with the tests pass it
+        assertThat(HelmRender.template("streamtrain", Map.of(), "non-default.yaml")).contains("kind: Deployment");
+    }
+
+    @Test
     void refusesAMemoryLimitThatCannotHoldTheJvm() {
         assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of(), "memory-too-small.yaml"))
                 .hasMessageContaining("trainer: heap (50% of 1Gi = 512 MiB) + off-heap (256m = 256 MiB) + a reserve of"
