@@ -7,7 +7,9 @@ import io.fabric8.kubernetes.api.model.LocalObjectReference;
 import io.fabric8.kubernetes.api.model.Service;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import io.fabric8.openshift.api.model.monitoring.v1.PodMonitor;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRule;
 import io.fabric8.openshift.api.model.monitoring.v1.PrometheusRuleSpec;
 import io.fabric8.openshift.api.model.monitoring.v1.ServiceMonitor;
@@ -18,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -36,7 +39,8 @@ class HelmChartTest {
     void defaultValuesRenderEveryObjectAndPassTheChecks() {
         var objects = HelmRender.render("streamtrain");
         K8sChecks.checkAll(objects, "streamtrain");
-        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrderElementsOf(K8sChecks.DEFAULT_OBJECTS);
+        assertThat(objects.kindsAndNames()).containsExactlyInAnyOrderElementsOf(Stream.concat(
+                K8sChecks.DEFAULT_OBJECTS.stream(), Stream.of("ConfigMap/streamtrain-test-inference")).toList());
         var annotations = objects.deployment("trainer").getSpec().getTemplate().getMetadata().getAnnotations();
         assertThat(annotations).containsKeys("checksum/config", "checksum/model-spec");
     }
@@ -45,7 +49,7 @@ class HelmChartTest {
     void nonDefaultValuesChangeWhatTheySay() {
         var objects = HelmRender.render("digits-prod", "non-default.yaml");
         K8sChecks.checkAll(objects, "digits-prod");
-        assertThat(objects.kindsAndNames()).as("switched off: ServiceAccount, model ConfigMap, monitoring objects")
+        assertThat(objects.kindsAndNames()).as("switched off: ServiceAccount, model ConfigMap, monitoring objects, helm-test script")
                 .containsExactlyInAnyOrder("ConfigMap/digits-prod-streamtrain-config",
                         "Deployment/digits-prod-streamtrain-trainer", "Service/digits-prod-streamtrain-trainer",
                         "Deployment/digits-prod-streamtrain-serving", "Service/digits-prod-streamtrain-serving",
@@ -126,6 +130,61 @@ class HelmChartTest {
         assertThat(objects.ofKind(Service.class)).extracting(K8sChecks::component).containsExactly("trainer");
         assertThat(objects.ofKind(PodDisruptionBudget.class)).isEmpty();
         assertThat(objects.ofKind(ServiceMonitor.class)).hasSize(1);
+    }
+
+    @Test
+    void servingReplicasCanAutoscaleOnCpu() {
+        assertThat(K8sObjects.parse(Map.of("default", HelmRender.template("streamtrain", Map.of())))
+                .ofKind(HorizontalPodAutoscaler.class)).isEmpty();
+        var objects = K8sObjects.parse(Map.of("autoscaling", HelmRender.template("streamtrain",
+                Map.of("serving.autoscaling.enabled", true, "serving.autoscaling.maxReplicas", 8))));
+        K8sChecks.checkAll(objects, "streamtrain");
+        HorizontalPodAutoscaler hpa = objects.ofKind(HorizontalPodAutoscaler.class).get(0);
+        assertThat(hpa.getSpec().getScaleTargetRef().getName()).isEqualTo("streamtrain-serving");
+        assertThat(hpa.getSpec().getMinReplicas()).isEqualTo(2);
+        assertThat(hpa.getSpec().getMaxReplicas()).isEqualTo(8);
+        assertThat(hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization()).isEqualTo(70);
+        // the autoscaler owns the replica count: the Deployment must not fight it on every upgrade
+        assertThat(objects.ofKind(Deployment.class)).filteredOn(d -> K8sChecks.component(d).equals("serving"))
+                .singleElement().satisfies(d -> assertThat(d.getSpec().getReplicas()).isNull());
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("serving.autoscaling.enabled", true,
+                "serving.autoscaling.minReplicas", 5, "serving.autoscaling.maxReplicas", 3)))
+                .hasMessageContaining("serving.autoscaling.minReplicas (5) exceeds serving.autoscaling.maxReplicas (3)");
+    }
+
+    @Test
+    void podMonitorScrapesEveryPodInsteadOfTheServiceMonitor() {
+        var objects = K8sObjects.parse(Map.of("podMonitor", HelmRender.template("streamtrain",
+                Map.of("metrics.podMonitor.enabled", true, "metrics.serviceMonitor.enabled", false))));
+        assertThat(objects.ofKind(ServiceMonitor.class)).isEmpty();
+        PodMonitor monitor = objects.ofKind(PodMonitor.class).get(0);
+        assertThat(monitor.getSpec().getPodMetricsEndpoints().get(0).getPath()).isEqualTo("/q/metrics");
+        assertThat(monitor.getSpec().getPodMetricsEndpoints().get(0).getPort()).isEqualTo("http");
+        assertThat(monitor.getSpec().getSelector().getMatchLabels())
+                .containsEntry("app.kubernetes.io/name", "streamtrain");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("metrics.podMonitor.enabled", true)))
+                .hasMessageContaining("both enabled");
+    }
+
+    @Test
+    void helmTestScriptInfersFromTheInferenceServiceWithARowOfTheSpecsWidth() {
+        // (helm template leaves hooks out: the test pod itself is not in these renders, its script's ConfigMap is)
+        assertThat(testScript(Map.of())).contains("base=http://streamtrain-serving:8080", "model=digits",
+                "\"shape\":[1,64]", "inference answered");
+        // the trainer answers when there are no replicas
+        assertThat(testScript(Map.of("serving.enabled", false))).contains("base=http://streamtrain-trainer:8080");
+        // a spec the chart cannot read: readiness only, unless the width and name are given
+        assertThat(testScript(Map.of("model.existingConfigMap", "my-spec"))).contains("/v2/health/ready")
+                .doesNotContain("/infer").contains("inference not checked: set tests.inputs and tests.modelName");
+        assertThat(testScript(Map.of("model.existingConfigMap", "my-spec", "tests.inputs", 3, "tests.modelName", "mine")))
+                .contains("model=mine", "\"shape\":[1,3]", "[0,0,0]");
+        assertThat(K8sObjects.parse(Map.of("off", HelmRender.template("streamtrain", Map.of("tests.enabled", false))))
+                .ofKind(ConfigMap.class)).noneMatch(c -> c.getMetadata().getName().endsWith("-test-inference"));
+    }
+
+    private static String testScript(Map<String, Object> set) {
+        var objects = K8sObjects.parse(Map.of(set.toString(), HelmRender.template("streamtrain", set)));
+        return objects.get(ConfigMap.class, "streamtrain-test-inference").getData().get("test-inference.sh");
     }
 
     @Test
