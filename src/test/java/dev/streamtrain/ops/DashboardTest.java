@@ -124,8 +124,8 @@ class DashboardTest {
                 check(problems, query.source(), "reads the trainer's gauge " + selector.metric() + " from the trainer"
                         + " only (" + TRAINER + ")", !TRAINER_GAUGES.contains(selector.metric())
                         || query.expr().contains(TRAINER));
-                check(problems, query.source(), "reads " + selector.metric() + ", which the README's Metrics"
-                        + " section lists", PrometheusMetricNames.isKnown(selector.metric(), documented));
+                check(problems, query.source(), "reads " + selector.metric() + ", which docs/metrics.md"
+                        + " lists", PrometheusMetricNames.isKnown(selector.metric(), documented));
             }
             check(problems, query.source(), "uses [$__rate_interval] in rate() and increase()",
                     !query.expr().matches("(?s).*(rate|increase)\\([^\\[]*\\[[0-9]+[smhd]].*"));

@@ -20,6 +20,7 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.stream.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -255,6 +256,34 @@ class HelmChartTest {
         assertThat(rules).contains("{{ $labels.");
         var dashboard = objects.get(ConfigMap.class, "streamtrain-grafana-dashboard").getData().get("streamtrain-dashboard.json");
         assertThat(dashboard).isEqualTo(K8sManifestFiles.read(K8sManifestFiles.DASHBOARD).stripTrailing());
+    }
+
+    @Test
+    void runbookUrlsBecomeLinksUnderTheConfiguredBase() throws Exception {
+        List<String> alerts = PrometheusRuleFile.alerts(PrometheusRuleFile.RULES).stream().map(a -> a.alert()).toList();
+        String base = "https://git.example.com/streamtrain/blob/v0.1.0/docs/runbooks";
+
+        Map<String, String> linked = runbookUrls(HelmRender.template("streamtrain",
+                Map.of("metrics.prometheusRule.runbookBaseUrl", base + "/")));
+        Map<String, String> unset = runbookUrls(HelmRender.template("streamtrain", Map.of()));
+
+        assertThat(linked.keySet()).as("alerts of the rendered PrometheusRule").containsExactlyInAnyOrderElementsOf(alerts);
+        alerts.forEach(alert -> {
+            assertThat(linked.get(alert)).isEqualTo(base + "/" + alert + ".md");
+            assertThat(unset.get(alert)).isEqualTo(PrometheusRulesTest.runbookUrl(alert));
+        });
+        assertThatThrownBy(() -> HelmRender.template("streamtrain",
+                Map.of("metrics.prometheusRule.runbookBaseUrl", "docs/runbooks")))
+                .hasMessageContaining("metrics.prometheusRule.runbookBaseUrl must be an absolute http(s) URL")
+                .hasMessageContaining("\"docs/runbooks\"");
+    }
+
+    private static Map<String, String> runbookUrls(String rendered) {
+        var rule = K8sObjects.parse(Map.of("rendered", rendered)).get(PrometheusRule.class, "streamtrain");
+        Map<String, String> urls = new TreeMap<>();
+        rule.getSpec().getGroups().forEach(group -> group.getRules().stream().filter(r -> r.getAlert() != null)
+                .forEach(r -> urls.put(r.getAlert(), r.getAnnotations().get("runbook_url"))));
+        return urls;
     }
 
     @Test

@@ -20,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -48,6 +49,7 @@ import inference.GrpcPredictV2.ModelInferRequest;
  *       the alert judges, and is empty only when a metric name, a label or a join is wrong;</li>
  *   <li>every dashboard query (panels and variables, {@code $model} = digits, {@code $instance} = the service)
  *       returns data;</li>
+ *   <li>every streamtrain metric the service exports is in docs/metrics.md;</li>
  *   <li>the alerts the demo must not raise (target down, no progress, checkpoints failing or stale, serving
  *       stale, no model served, non-finite steps, collapsed learning rate) judge it healthy: their signals stayed
  *       0 over the last 30 s and none fires. Target down is judged on the share of successful scrapes instead
@@ -68,6 +70,8 @@ class PrometheusIT {
     /** The target-down alert's expression, whose healthy check is the scrapes' success share (see the class comment). */
     private static final Pattern TARGET_DOWN = Pattern.compile("(up\\{[^}]*}) == 0");
     private static final Duration DATA_DEADLINE = Duration.ofSeconds(90);
+    /** The name of a streamtrain sample in the Prometheus text format. */
+    private static final Pattern EXPORTED_SAMPLE = Pattern.compile("(?m)^(streamtrain_[a-z0-9_]+)[{ ]");
 
     private static ServiceProcess service;
     private static PrometheusServer prometheus;
@@ -195,6 +199,20 @@ class PrometheusIT {
             }
         }
         assertThat(problems).isEmpty();
+    }
+
+    @Test
+    void everyStreamtrainMetricTheServiceExportsIsDocumented() throws Exception {
+        Set<String> documented = PrometheusMetricNames.documented();
+        Set<String> exported = new TreeSet<>();
+        Matcher sample = EXPORTED_SAMPLE.matcher(service.get("/q/metrics"));
+        while (sample.find()) {
+            exported.add(sample.group(1));
+        }
+        assertThat(exported).as("streamtrain metrics on /q/metrics").contains("streamtrain_steps_total",
+                "streamtrain_inference_seconds_count");
+        assertThat(exported.stream().filter(name -> !PrometheusMetricNames.isKnown(name, documented)).toList())
+                .as("metrics the service exports that docs/metrics.md does not list").isEmpty();
     }
 
     /**

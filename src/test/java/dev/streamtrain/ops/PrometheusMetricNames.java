@@ -10,13 +10,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * The metric names the README's "Metrics" section documents: every streamtrain meter in its table, and the
- * families of the meters Quarkus binds (JVM, process, system, Kafka consumer) it names. Alert rules and dashboard
+ * The metric names docs/metrics.md documents: every streamtrain meter in its table, and the families of the meters
+ * Quarkus binds (JVM, process, system, Kafka consumer) it names. Alert rules and dashboard
  * panels may read only these; PrometheusIT proves that each one they read exists on the running service.
  */
 final class PrometheusMetricNames {
 
-    private static final Path README = Path.of("README.md");
+    private static final Path METRICS = Path.of("docs/metrics.md");
     private static final Pattern STREAMTRAIN = Pattern.compile("`(streamtrain_[a-z_]+)");
     private static final List<String> SUFFIXES = List.of("_bucket", "_count", "_sum", "_max", "_total");
     private static final List<String> BINDER_FAMILIES = List.of("jvm_", "process_", "system_", "kafka_consumer_");
@@ -26,9 +26,9 @@ final class PrometheusMetricNames {
     private PrometheusMetricNames() {
     }
 
-    /** The streamtrain metric names of the README's Metrics table. */
+    /** The streamtrain metric names of the metrics table in docs/metrics.md. */
     static Set<String> documented() throws IOException {
-        String section = metricsSection();
+        String section = Files.readString(METRICS);
         Set<String> names = new TreeSet<>();
         for (String line : section.split("\n")) {
             if (line.startsWith("| `streamtrain_")) {
@@ -40,7 +40,7 @@ final class PrometheusMetricNames {
         }
         for (String family : BINDER_FAMILIES) {
             if (!section.contains(family)) {
-                throw new IllegalStateException("the README's Metrics section no longer names the " + family
+                throw new IllegalStateException(METRICS + " no longer names the " + family
                         + "* meters");
             }
         }
@@ -64,15 +64,5 @@ final class PrometheusMetricNames {
             }
         }
         return false;
-    }
-
-    private static String metricsSection() throws IOException {
-        String readme = Files.readString(README);
-        int start = readme.indexOf("\n## Metrics\n");
-        if (start < 0) {
-            throw new IllegalStateException("README.md has no '## Metrics' section");
-        }
-        int end = readme.indexOf("\n## ", start + 1);
-        return readme.substring(start, end < 0 ? readme.length() : end);
     }
 }

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -21,7 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The alert rules of {@code monitoring/prometheus/streamtrain-rules.yaml} with the real promtool: the file checks
  * ({@code promtool check rules}), its unit tests pass ({@code promtool test rules}, synthetic series that make each
- * alert fire and keep it quiet on healthy ones), every alert carries what an operator needs, every concern of the
+ * alert fire and keep it quiet on healthy ones), every alert carries what an operator needs and has a runbook
+ * (docs/runbooks/&lt;AlertName&gt;.md) that shows its expression and says what to do, every concern of the
  * operations issue has an alert, and every alert has a valid signal form (see {@link PromqlExpressions}) for
  * PrometheusIT to evaluate against the running service.
  */
@@ -49,9 +49,10 @@ class PrometheusRulesTest {
 
     private static final Set<String> GROUPS = Set.of("streamtrain.training", "streamtrain.ingest", "streamtrain.health",
             "streamtrain.checkpoints", "streamtrain.serving");
-    private static final String RUNBOOK = "README.md#alert-";
+    /** Where the runbooks are, and what runbook_url says: their path in the repository (the chart can prefix it). */
+    static final Path RUNBOOKS = Path.of("docs/runbooks");
+    private static final Path ALERTS_PAGE = Path.of("docs/monitoring.md");
     private static final Pattern RULE_COUNT = Pattern.compile("SUCCESS: (\\d+) rules found");
-    private static final Pattern ANCHOR = Pattern.compile("<a id=\"(alert-[a-z0-9-]+)\"></a>");
 
     @TempDir
     Path work;
@@ -100,8 +101,8 @@ class PrometheusRulesTest {
             String description = alert.annotations().getOrDefault("description", "");
             check(problems, name, "has a description naming the model or the target",
                     description.contains("{{ $labels.model }}") || description.contains("{{ $labels.instance }}"));
-            check(problems, name, "has runbook_url " + RUNBOOK + name.toLowerCase(Locale.ROOT),
-                    (RUNBOOK + name.toLowerCase(Locale.ROOT)).equals(alert.annotations().get("runbook_url")));
+            check(problems, name, "has runbook_url " + runbookUrl(name),
+                    runbookUrl(name).equals(alert.annotations().get("runbook_url")));
             check(problems, name, "keeps the model label (or is about a target)", alert.expr().contains("model")
                     || alert.expr().startsWith("up{"));
         }
@@ -109,44 +110,47 @@ class PrometheusRulesTest {
     }
 
     @Test
-    void everyRunbookUrlNamesAnAnchorOfTheReadmeWhoseEntryShowsTheExpression() throws IOException {
-        String readme = Files.readString(Path.of("README.md"));
-        Set<String> anchors = new TreeSet<>();
-        Matcher anchor = ANCHOR.matcher(readme);
-        while (anchor.find()) {
-            anchors.add(anchor.group(1));
-        }
-        Set<String> linked = new TreeSet<>();
+    void everyAlertHasARunbookThatShowsTheExpressionAndSaysWhatToDo() throws IOException {
+        String alertsPage = Files.readString(ALERTS_PAGE);
+        Set<String> alerts = new TreeSet<>();
         List<String> problems = new ArrayList<>();
         for (var alert : PrometheusRuleFile.alerts(PrometheusRuleFile.RULES)) {
-            String url = alert.annotations().getOrDefault("runbook_url", "");
-            if (!url.startsWith("README.md#")) {
-                problems.add(alert.alert() + ": runbook_url " + url + " does not point into README.md");
+            String name = alert.alert();
+            alerts.add(name);
+            Path file = RUNBOOKS.resolve(name + ".md");
+            if (!Files.isRegularFile(file)) {
+                problems.add(name + ": no runbook " + file);
                 continue;
             }
-            String id = url.substring("README.md#".length());
-            linked.add(id);
-            if (!anchors.contains(id)) {
-                problems.add(alert.alert() + ": README.md has no <a id=\"" + id + "\"></a>");
-                continue;
+            String runbook = Files.readString(file);
+            if (!runbook.startsWith("# " + name + "\n")) {
+                problems.add(name + ": " + file + " does not start with the heading # " + name);
             }
-            // the anchor stands right before the alert's own heading, and the alerts table links to it
-            int at = readme.indexOf("<a id=\"" + id + "\"></a>");
-            if (!readme.startsWith("\n#### " + alert.alert() + "\n", readme.indexOf('\n', at))) {
-                problems.add(alert.alert() + ": the anchor " + id + " is not followed by the heading #### "
-                        + alert.alert());
+            int block = runbook.indexOf("```promql\n");
+            int end = block < 0 ? -1 : runbook.indexOf("\n```", block);
+            if (end < 0 || !runbook.substring(block + "```promql\n".length(), end).strip().equals(alert.expr())) {
+                problems.add(name + ": " + file + " does not show the rule's expression as it is");
             }
-            int block = readme.indexOf("```promql\n", at);
-            int end = block < 0 ? -1 : readme.indexOf("\n```", block);
-            if (end < 0 || !readme.substring(block + "```promql\n".length(), end).strip().equals(alert.expr())) {
-                problems.add(alert.alert() + ": the README's entry does not show the rule's expression as it is");
+            int todo = runbook.indexOf("\n## What to do\n");
+            if (todo < 0 || runbook.substring(todo + "\n## What to do\n".length()).isBlank()) {
+                problems.add(name + ": " + file + " has no '## What to do' section with text under it");
             }
-            if (!readme.contains("| [" + alert.alert() + "](#" + id + ") |")) {
-                problems.add(alert.alert() + ": the README's alerts table has no row linking to #" + id);
+            if (!alertsPage.contains("| [" + name + "](runbooks/" + name + ".md) |")) {
+                problems.add(name + ": the alerts table of " + ALERTS_PAGE + " has no row linking to its runbook");
             }
         }
         assertThat(problems).isEmpty();
-        assertThat(anchors).as("alert anchors in README.md without an alert").isEqualTo(linked);
+        Set<String> runbooks = new TreeSet<>();
+        try (var files = Files.list(RUNBOOKS)) {
+            files.map(f -> f.getFileName().toString()).filter(f -> f.endsWith(".md"))
+                    .forEach(f -> runbooks.add(f.substring(0, f.length() - ".md".length())));
+        }
+        assertThat(runbooks).as("runbooks in %s (one per alert, no more)", RUNBOOKS).isEqualTo(alerts);
+    }
+
+    /** The runbook_url of an alert in the rule file: the runbook's path in the repository. */
+    static String runbookUrl(String alert) {
+        return RUNBOOKS.resolve(alert + ".md").toString().replace('\\', '/');
     }
 
     @Test
@@ -173,7 +177,7 @@ class PrometheusRulesTest {
             signals.put("signal:" + alert.alert(), signal);
             for (String metric : PromqlExpressions.metricNames(alert.expr())) {
                 assertThat(PrometheusMetricNames.isKnown(metric, documented))
-                        .as("%s reads %s, which the README's Metrics section does not list", alert.alert(), metric)
+                        .as("%s reads %s, which docs/metrics.md does not list", alert.alert(), metric)
                         .isTrue();
             }
         }
