@@ -32,11 +32,17 @@ public class KafkaBacklog implements Backlog {
 
     private static final Logger LOG = Logger.getLogger(KafkaBacklog.class);
     private static final Duration REFRESH = Duration.ofMillis(50);
+    /**
+     * How often the partitions' end offsets are asked of the broker: the consumer's own lag stops moving while its
+     * partitions are paused (back-pressure), exactly when how far the model is behind matters.
+     */
+    private static final Duration END_OFFSETS = Duration.ofSeconds(5);
 
     private final KafkaClientService clients;
     private final ServiceConfig config;
     private final LiveEdge edge = new LiveEdge();
     private final AtomicBoolean refreshing = new AtomicBoolean();
+    private final AtomicBoolean askingEnds = new AtomicBoolean();
     private ScheduledExecutorService refresher;
 
     KafkaBacklog(KafkaClientService clients, ServiceConfig config) {
@@ -54,6 +60,8 @@ public class KafkaBacklog implements Backlog {
             return thread;
         });
         refresher.scheduleWithFixedDelay(this::refresh, REFRESH.toMillis(), REFRESH.toMillis(), TimeUnit.MILLISECONDS);
+        refresher.scheduleWithFixedDelay(this::askEndOffsets, END_OFFSETS.toMillis(), END_OFFSETS.toMillis(),
+                TimeUnit.MILLISECONDS);
     }
 
     void stop(@Observes ShutdownEvent event) {
@@ -70,6 +78,11 @@ public class KafkaBacklog implements Backlog {
     @Override
     public long deliveries() {
         return edge.deliveries();
+    }
+
+    @Override
+    public Map<String, Edge> edges() {
+        return edge.edges();
     }
 
     /** Partitions were assigned and sought; called on the polling thread by the rebalance listener. */
@@ -95,6 +108,30 @@ public class KafkaBacklog implements Backlog {
     /** A record went through ingest; called on the ingest worker thread once it is buffered (or done with). */
     void delivered(String partition, long offset) {
         edge.delivered(partition, offset, System.nanoTime());
+    }
+
+    private void askEndOffsets() {
+        KafkaConsumer<Object, Object> consumer = clients.getConsumer("examples");
+        if (consumer == null || edge.partitions().isEmpty() || !askingEnds.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            consumer.runOnPollingThread(c -> {
+                try {
+                    c.endOffsets(c.assignment(), Duration.ofSeconds(2))
+                            .forEach((partition, end) -> edge.ended(Partitions.name(partition), end));
+                } catch (org.apache.kafka.common.KafkaException e) {
+                    // the broker did not answer in time: the next round asks again
+                    LOG.debugf("No end offsets from the broker: %s", e.getMessage());
+                }
+            }).subscribe().with(done -> askingEnds.set(false), failure -> {
+                askingEnds.set(false);
+                LOG.debugf("Could not ask for the partitions' end offsets: %s", failure.getMessage());
+            });
+        } catch (RuntimeException e) {
+            askingEnds.set(false);
+            LOG.debugf("Could not ask for the partitions' end offsets: %s", e.getMessage());
+        }
     }
 
     private void refresh() {

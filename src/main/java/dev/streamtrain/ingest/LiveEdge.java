@@ -3,8 +3,11 @@ package dev.streamtrain.ingest;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+
+import dev.streamtrain.training.Backlog;
 
 /**
  * Where each assigned partition's end is, and how far the trainer has received it: a partition is behind while
@@ -33,8 +36,11 @@ final class LiveEdge {
         volatile long fetched;
         volatile long delivered;
         volatile long lastDelivery;
+        /** Where reading started in this assignment (the position after the resume seek), or {@link #UNKNOWN}. */
+        final long readFrom;
 
         Partition(long end, long position, long now) {
+            this.readFrom = position;
             this.end = end;
             this.fetched = position;
             this.delivered = position;
@@ -80,7 +86,16 @@ final class LiveEdge {
         }
         p.fetched = position;
         if (lag.isPresent()) {
-            p.end = position + lag.getAsLong();
+            // ends only grow; the consumer's lag is as of its last fetch, older than the broker's answer when paused
+            p.end = Math.max(p.end, position + lag.getAsLong());
+        }
+    }
+
+    /** The partition's end offset as the broker answered it (a list-offsets request). */
+    void ended(String partition, long end) {
+        Partition p = partitions.get(partition);
+        if (p != null) {
+            p.end = Math.max(p.end, end);
         }
     }
 
@@ -107,6 +122,18 @@ final class LiveEdge {
 
     long deliveries() {
         return deliveries.get();
+    }
+
+    /** Per assigned partition whose end is known: where reading started and the end offset. */
+    Map<String, Backlog.Edge> edges() {
+        Map<String, Backlog.Edge> edges = new TreeMap<>();
+        partitions.forEach((name, p) -> {
+            long end = p.end;
+            if (end != UNKNOWN) {
+                edges.put(name, new Backlog.Edge(p.readFrom, end));
+            }
+        });
+        return edges;
     }
 
     /** The partitions assigned now. */

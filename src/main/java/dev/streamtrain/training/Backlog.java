@@ -9,6 +9,13 @@ package dev.streamtrain.training;
  */
 public interface Backlog {
 
+    /**
+     * What is known of one partition of the source: the offset its reading started from in this assignment and
+     * its end offset (one past its last record), as last seen.
+     */
+    record Edge(long readFrom, long end) {
+    }
+
     /** A source that is never known to be behind: linger always applies (unit tests, serving-only replicas). */
     Backlog NONE = new Backlog() {
         @Override
@@ -33,4 +40,9 @@ public interface Backlog {
      * already trained, dead-lettered): the batcher's stall clock restarts whenever it changes.
      */
     long deliveries();
+
+    /** Per partition read now, what is known of its extent; partitions whose end is not known yet are left out. */
+    default java.util.Map<String, Edge> edges() {
+        return java.util.Map.of();
+    }
 }

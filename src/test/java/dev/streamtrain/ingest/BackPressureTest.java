@@ -15,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -72,9 +73,24 @@ class BackPressureTest {
         try (Records kafka = new Records(bootstrapServers)) {
             kafka.sendAll(KafkaBrokerResource.EXAMPLES, records);
         }
+        // the partitions' end offsets are asked of the broker every 5 s (the consumer's own lag stands still while
+        // back-pressure pauses it): once they are, the model's lag covers the whole backlog
+        await().atMost(Duration.ofSeconds(30)).until(() ->
+                modelLag().orElse(0) + service.trainer().stats().examples() >= RECORDS - BATCH);
         long maxAhead = 0;
         long maxBehind = 0;
+        long lagSamples = 0;
         for (int sample = 0; sample < 20; sample++) {
+            // the model's lag behind the topic is the backlog not trained yet (the client's own lag would leave out
+            // everything fetched and buffered): between what is untrained before and after reading it, give or take
+            // the mini-batch in progress
+            long before = service.trainer().stats().examples();
+            OptionalDouble lag = modelLag();
+            long after = service.trainer().stats().examples();
+            if (lag.isPresent()) {
+                lagSamples++;
+                assertThat(lag.getAsDouble()).isBetween((double) RECORDS - after - BATCH, (double) RECORDS - before + BATCH);
+            }
             long trained = service.trainer().stats().examples();
             long fetched = recordsConsumedByTheKafkaClient();
             maxAhead = Math.max(maxAhead, fetched - trained);
@@ -83,6 +99,7 @@ class BackPressureTest {
             await().atMost(Duration.ofSeconds(30)).until(() -> service.trainer().stats().examples() > seen + 200
                     || service.trainer().stats().examples() == RECORDS);
         }
+        assertThat(lagSamples).as("samples of streamtrain_model_lag_records").isGreaterThan(10);
         // the position is real: the client has fetched at least everything that was trained
         long trained = service.trainer().stats().examples();
         assertThat(recordsConsumedByTheKafkaClient()).isGreaterThanOrEqualTo(trained).isPositive();
@@ -104,6 +121,14 @@ class BackPressureTest {
         assertThat(given().get("/q/metrics").then().statusCode(200).extract().asString())
                 .contains("streamtrain_engine{engine=\"dl4j\",model=\"slow\"} 1.0")
                 .contains("streamtrain_engine{engine=\"lean\",model=\"slow\"} 0.0");
+    }
+
+    /** streamtrain_model_lag_records of the examples topic's partition 0, if exported yet. */
+    private static OptionalDouble modelLag() {
+        String prefix = "streamtrain_model_lag_records{model=\"slow\",partition=\"" + KafkaBrokerResource.EXAMPLES + "-0\"} ";
+        return given().get("/q/metrics").then().statusCode(200).extract().asString().lines()
+                .filter(l -> l.startsWith(prefix)).mapToDouble(l -> Double.parseDouble(l.substring(prefix.length())))
+                .findFirst();
     }
 
     /** The Kafka consumer's position: every record before it has been fetched from the broker. */

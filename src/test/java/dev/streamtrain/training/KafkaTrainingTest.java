@@ -63,7 +63,8 @@ class KafkaTrainingTest {
         assertThat(stats.accuracy()).isGreaterThan(0.8);
 
         long step = service.trainer().step();
-        await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
+        // a generous bound: on a loaded machine publishing the last step's snapshot can take seconds
+        await().atMost(Duration.ofSeconds(60)).untilAsserted(() ->
                 given().get("/v2/models/digits").then().statusCode(200).extract().jsonPath()
                         .getList("versions").contains(Long.toString(step)));
         assertServedModelAgreesWithTraining(data, stats.accuracy(), step);
@@ -103,6 +104,13 @@ class KafkaTrainingTest {
     }
 
     private void assertMetricsExported(int examples, long step) {
+        // every record trained: the model is nowhere behind its topic, on every partition it reads
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+            List<String> lags = given().get("/q/metrics").then().statusCode(200).extract().asString().lines()
+                    .filter(l -> l.startsWith("streamtrain_model_lag_records{")).toList();
+            assertThat(lags).isNotEmpty().allMatch(l -> l.contains("model=\"digits\"") && l.endsWith(" 0.0"))
+                    .anyMatch(l -> l.contains("partition=\"" + KafkaBrokerResource.EXAMPLES + "-0\""));
+        });
         String metrics = given().get("/q/metrics").then().statusCode(200).extract().asString();
         assertThat(metrics)
                 .contains("streamtrain_examples_trained_total{model=\"digits\"} " + examples + ".0")
