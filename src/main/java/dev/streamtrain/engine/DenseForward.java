@@ -71,10 +71,11 @@ public final class DenseForward {
                     weights[i * out + o] = parameters[offset + o * in + i];
                 }
             }
+            float[] byOutput = Arrays.copyOfRange(parameters, offset, offset + in * out);
             float[] bias = Arrays.copyOfRange(parameters, (int) shape.biasOffset(), (int) shape.biasOffset() + out);
             float[] gain = shape.layerNorm()
                     ? Arrays.copyOfRange(parameters, (int) shape.gainOffset(), (int) shape.gainOffset() + out) : null;
-            layers[l] = new ForwardLayer(in, out, weights, bias, gain, shape.residualFrom(),
+            layers[l] = new ForwardLayer(in, out, weights, byOutput, bias, gain, shape.residualFrom(),
                     ElementActivation.of(spec.name(), shape.activation()), l, at);
             at += out;
         }

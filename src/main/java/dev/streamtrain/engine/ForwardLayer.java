@@ -2,7 +2,8 @@ package dev.streamtrain.engine;
 
 /**
  * One layer of {@link DenseForward} for one row at a time, forward and back: x·W (row-major [inputs][outputs], so the
- * inner loops run over contiguous outputs), layer norm of x·W when {@code gain} is set (DL4J's {@code BaseLayer}
+ * inner loops run over contiguous outputs; backward, the same weights [outputs][inputs], DL4J's order, so that they
+ * run over contiguous inputs: both are the vectorisable a·x + y, not a dot product the JIT keeps scalar), layer norm of x·W when {@code gain} is set (DL4J's {@code BaseLayer}
  * normalises before the bias), the bias, the skip of a residual block when {@code skipFrom} ≥ 0 (added to the
  * pre-activations before the block's activation, as DL4J's Add vertex and activation layer do), then the activation.
  * Its values for the row live in a {@link RowTrace} at {@code at} (the widths of the layers before it).
@@ -10,7 +11,8 @@ package dev.streamtrain.engine;
  * Each kind of layer is one step of {@link #forward} and its mirror in {@link #backward}; a per-feature affine map
  * (batch norm in inference) would be one more of each, at its place in the order above.
  */
-record ForwardLayer(int inputs, int outputs, float[] weights, float[] bias, float[] gain, int skipFrom,
+record ForwardLayer(int inputs, int outputs, float[] weights, float[] weightsByOutput, float[] bias, float[] gain,
+                    int skipFrom,
                     ElementActivation.Parameterised activation, int index, int at) {
 
     /**
@@ -105,15 +107,16 @@ record ForwardLayer(int inputs, int outputs, float[] weights, float[] bias, floa
             duAt = 0;
             layerNormBackward(delta, trace, du);
         }
-        int n = outputs;
-        float[] w = weights;
-        for (int i = 0; i < inputs; i++) {
-            int row = i * n;
-            float sum = 0f;
-            for (int o = 0; o < n; o++) {
-                sum += w[row + o] * du[duAt + o];
+        float[] w = weightsByOutput;
+        for (int o = 0; o < outputs; o++) {
+            float d = du[duAt + o];
+            if (d == 0f) {
+                continue; // a unit ReLU silenced: nothing flows back through it
             }
-            below[belowAt + i] += sum;
+            int row = o * inputs;
+            for (int i = 0; i < inputs; i++) {
+                below[belowAt + i] += d * w[row + i];
+            }
         }
     }
 

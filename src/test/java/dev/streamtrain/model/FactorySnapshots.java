@@ -1,5 +1,7 @@
 package dev.streamtrain.model;
 
+import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
+import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -24,7 +26,10 @@ public final class FactorySnapshots {
      * {@link GradientGraph}, as every snapshot did before the plain-Java pass covered the spec.
      */
     static ModelSnapshot onGraph(ModelSnapshot snapshot) {
-        ComputationGraph graph = new ComputationGraph(NetworkBuilder.configuration(snapshot.spec()));
+        ComputationGraphConfiguration configuration = NetworkBuilder.configuration(snapshot.spec());
+        // as the factory builds a serving graph: no per-thread inference workspaces
+        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
+        ComputationGraph graph = new ComputationGraph(configuration);
         float[] parameters = snapshot.parameters();
         graph.init(Nd4j.createFromArray(parameters).reshape(1, parameters.length), true);
         return new ModelSnapshot(snapshot.spec(), graph, snapshot.normalizer().copy(), snapshot.step(),
