@@ -1,14 +1,17 @@
 package dev.streamtrain.engine;
 
+import java.util.Arrays;
 import java.util.List;
 
 import dev.streamtrain.model.spec.ModelSpec;
 
 /**
- * The inference pass of a stack of dense layers in plain Java over an immutable copy of the parameters: no native
- * call, no lock, no per-call state, so any number of threads (HTTP event loops included) predict at once. For one to a
- * few rows it is faster than a DL4J graph, whose every operation crosses into native code (ND4J's per-operation
- * overhead is tens of microseconds; these loops take a few for the bundled model).
+ * The inference pass of a stack of dense layers (with layer norm and residual blocks; dropout is the identity here) in
+ * plain Java over an immutable copy of the parameters, and the gradient of one output per row with respect to the
+ * input: no native call, no lock, no state between calls, so any number of threads (HTTP event loops included)
+ * predict and explain at once. For one to a few rows it is faster than a DL4J graph, whose every operation crosses
+ * into native code (ND4J's per-operation overhead is tens of microseconds; these loops take a few for the bundled
+ * model).
  * <p>
  * Each layer's weights are kept row-major [inputs][outputs] (DL4J's flat layout is column-major), so the inner loop
  * adds one input times a contiguous weight row to the contiguous pre-activations, a loop the JIT vectorises.
@@ -17,22 +20,26 @@ import dev.streamtrain.model.spec.ModelSpec;
  */
 public final class DenseForward {
 
-    private record Layer(int inputs, int outputs, float[] weights, float[] bias,
-                         ElementActivation.Parameterised activation) {
+    /** Outputs [rows, C] and the input gradients [rows, F] of one explained output per row, row-major. */
+    public record Gradients(float[] outputs, float[] inputGradients) {
     }
 
-    private final Layer[] layers;
+    private final ForwardLayer[] layers;
+    /** The summed widths of all layers: one row's values in a {@link RowTrace}. */
+    private final int width;
     private final int widest;
     private final long multiplyAddsPerRow;
 
-    private DenseForward(Layer[] layers) {
+    private DenseForward(ForwardLayer[] layers) {
         this.layers = layers;
         int widest = 0;
         long work = 0;
-        for (Layer layer : layers) {
-            widest = Math.max(widest, layer.outputs);
-            work += (long) layer.inputs * layer.outputs;
+        for (ForwardLayer layer : layers) {
+            widest = Math.max(widest, layer.outputs());
+            work += (long) layer.inputs() * layer.outputs();
         }
+        ForwardLayer last = layers[layers.length - 1];
+        this.width = last.at() + last.outputs();
         this.widest = widest;
         this.multiplyAddsPerRow = work;
     }
@@ -41,7 +48,7 @@ public final class DenseForward {
      * The forward pass of the spec's network with {@code parameters} in DL4J's flat layout (a graph's
      * {@code params()} of the same spec); the array is copied.
      *
-     * @throws UnsupportedSpecException if the spec is not a plain stack of dense layers (with dropout at most), naming why
+     * @throws UnsupportedSpecException if the spec has layers the lean engine's plan refuses (batch norm), naming why
      * @throws IllegalArgumentException if the parameter count is not the spec's
      */
     public static DenseForward of(ModelSpec spec, float[] parameters) {
@@ -51,14 +58,8 @@ public final class DenseForward {
                     + " parameters; got " + parameters.length);
         }
         List<DenseShape> shapes = plan.layers();
-        for (DenseShape shape : shapes) {
-            // the training engine covers these; the plain-Java pass not yet (dropout is the identity here)
-            if (shape.layerNorm() || shape.residualFrom() >= 0) {
-                throw new UnsupportedSpecException(spec.name(), "the plain-Java forward pass has no "
-                        + (shape.layerNorm() ? "layer norm" : "residual blocks") + " yet");
-            }
-        }
-        Layer[] layers = new Layer[shapes.size()];
+        ForwardLayer[] layers = new ForwardLayer[shapes.size()];
+        int at = 0;
         for (int l = 0; l < layers.length; l++) {
             DenseShape shape = shapes.get(l);
             int in = shape.inputs();
@@ -70,9 +71,13 @@ public final class DenseForward {
                     weights[i * out + o] = parameters[offset + o * in + i];
                 }
             }
-            float[] bias = new float[out];
-            System.arraycopy(parameters, (int) shape.biasOffset(), bias, 0, out);
-            layers[l] = new Layer(in, out, weights, bias, ElementActivation.of(spec.name(), shape.activation()));
+            float[] byOutput = Arrays.copyOfRange(parameters, offset, offset + in * out);
+            float[] bias = Arrays.copyOfRange(parameters, (int) shape.biasOffset(), (int) shape.biasOffset() + out);
+            float[] gain = shape.layerNorm()
+                    ? Arrays.copyOfRange(parameters, (int) shape.gainOffset(), (int) shape.gainOffset() + out) : null;
+            layers[l] = new ForwardLayer(in, out, weights, byOutput, bias, gain, shape.residualFrom(),
+                    ElementActivation.of(spec.name(), shape.activation()), l, at);
+            at += out;
         }
         return new DenseForward(layers);
     }
@@ -82,54 +87,79 @@ public final class DenseForward {
      * row-major. Thread-safe.
      */
     public float[] output(float[] normalisedRows, int rows) {
-        int inputs = inputs();
-        if (rows < 1 || normalisedRows.length < (long) rows * inputs) {
-            throw new IllegalArgumentException(normalisedRows.length + " values are not " + rows + " rows of "
-                    + inputs + " features");
-        }
+        checkRows(normalisedRows, rows);
         int outputs = outputs();
+        int last = layers[layers.length - 1].at();
         float[] result = new float[rows * outputs];
-        float[] a = new float[widest];
-        float[] b = new float[widest];
+        RowTrace trace = new RowTrace(width, widest, layers.length, false);
         for (int r = 0; r < rows; r++) {
-            float[] in = normalisedRows;
-            int inAt = r * inputs;
-            for (int l = 0; l < layers.length; l++) {
-                Layer layer = layers[l];
-                float[] out = l == layers.length - 1 ? result : (l % 2 == 0 ? a : b);
-                int outAt = l == layers.length - 1 ? r * outputs : 0;
-                dense(layer, in, inAt, out, outAt);
-                layer.activation.apply(out, outAt, outAt + layer.outputs);
-                in = out;
-                inAt = outAt;
-            }
+            forward(normalisedRows, r * inputs(), trace, false);
+            System.arraycopy(trace.act, last, result, r * outputs, outputs);
         }
         return result;
     }
 
-    /** out[outAt + o] = bias[o] + sum_i in[inAt + i] * weights[i][o]. */
-    private static void dense(Layer layer, float[] in, int inAt, float[] out, int outAt) {
-        int n = layer.outputs;
-        float[] w = layer.weights;
-        System.arraycopy(layer.bias, 0, out, outAt, n);
-        for (int i = 0; i < layer.inputs; i++) {
-            float x = in[inAt + i];
-            int row = i * n;
-            for (int o = 0; o < n; o++) {
-                out[outAt + o] += x * w[row + o];
+    /**
+     * The outputs of {@code rows} row-major rows of normalised features and, per row, the gradient of its output
+     * {@code targets[row]} (the output itself: a probability, not a loss) with respect to the row's features, in
+     * inference mode. Thread-safe.
+     */
+    public Gradients inputGradients(float[] normalisedRows, int rows, int[] targets) {
+        checkRows(normalisedRows, rows);
+        if (targets.length != rows) {
+            throw new IllegalArgumentException(targets.length + " targets for " + rows + " rows");
+        }
+        int inputs = inputs();
+        int outputs = outputs();
+        ForwardLayer top = layers[layers.length - 1];
+        float[] result = new float[rows * outputs];
+        float[] gradients = new float[rows * inputs];
+        RowTrace trace = new RowTrace(width, widest, layers.length, true);
+        for (int r = 0; r < rows; r++) {
+            if (targets[r] < 0 || targets[r] >= outputs) {
+                throw new IllegalArgumentException("target " + targets[r] + " of row " + r + "; outputs 0 to "
+                        + (outputs - 1));
             }
+            forward(normalisedRows, r * inputs, trace, true);
+            System.arraycopy(trace.act, top.at(), result, r * outputs, outputs);
+            Arrays.fill(trace.grad, 0f);
+            trace.grad[top.at() + targets[r]] = 1f;
+            for (int l = layers.length - 1; l >= 0; l--) {
+                ForwardLayer layer = layers[l];
+                int skip = layer.skipFrom();
+                layer.backward(trace, l == 0 ? gradients : trace.grad, l == 0 ? r * inputs : layers[l - 1].at(),
+                        skip == 0 ? gradients : trace.grad, skip == 0 ? r * inputs : skip > 0 ? layers[skip - 1].at() : 0);
+            }
+        }
+        return new Gradients(result, gradients);
+    }
+
+    /** One row through every layer into {@code trace}; a layer's input is the one below's outputs (or the row). */
+    private void forward(float[] x, int xAt, RowTrace trace, boolean keep) {
+        for (ForwardLayer layer : layers) {
+            int l = layer.index();
+            int skip = layer.skipFrom();
+            layer.forward(l == 0 ? x : trace.act, l == 0 ? xAt : layers[l - 1].at(),
+                    skip == 0 ? x : trace.act, skip == 0 ? xAt : skip > 0 ? layers[skip - 1].at() : 0, trace, keep);
+        }
+    }
+
+    private void checkRows(float[] normalisedRows, int rows) {
+        if (rows < 1 || normalisedRows.length < (long) rows * inputs()) {
+            throw new IllegalArgumentException(normalisedRows.length + " values are not " + rows + " rows of "
+                    + inputs() + " features");
         }
     }
 
     public int inputs() {
-        return layers[0].inputs;
+        return layers[0].inputs();
     }
 
     public int outputs() {
-        return layers[layers.length - 1].outputs;
+        return layers[layers.length - 1].outputs();
     }
 
-    /** Multiply-adds of one row's pass: what a request's cost grows with. */
+    /** Multiply-adds of one row's forward pass: what a request's cost grows with (a gradient costs about 2 more). */
     public long multiplyAddsPerRow() {
         return multiplyAddsPerRow;
     }

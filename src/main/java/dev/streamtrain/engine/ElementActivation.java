@@ -16,8 +16,7 @@ import org.nd4j.linalg.activations.impl.ActivationSwish;
 import org.nd4j.linalg.activations.impl.ActivationTanH;
 
 /**
- * ND4J's activation functions (the forward direction only) in plain Java over a float[] range, for
- * {@link DenseForward}. Each follows libnd4j's float kernel, overflow included: softplus is {@code log(1 + exp(x))}
+ * ND4J's activation functions in plain Java over a float[] range, forward and back, for {@link DenseForward}. Each follows libnd4j's float kernel, overflow included: softplus is {@code log(1 + exp(x))}
  * in float, so it is infinite beyond x ≈ 88.7 as ND4J's is, and a wrecked model answers what the graph would.
  * Softmax is the one that is not elementwise: it normalises the whole range (one row's outputs).
  */
@@ -130,6 +129,87 @@ enum ElementActivation {
                 case SOFTMAX -> softmax(v, from, to);
                 default -> throw new IllegalStateException("no forward pass for " + kind);
             }
+        }
+    }
+
+    /**
+     * The backward pass of {@link Parameterised#apply}: {@code g[from, to)}, d(something)/d(the activations), becomes
+     * d/d(the pre-activations), from the pre-activations {@code z} and the activations {@code a} over the same range.
+     * The derivatives are the analytic ones of the forward functions above (GELU's of its sigmoid approximation).
+     */
+    static void backward(Parameterised fn, float[] z, float[] a, float[] g, int from, int to) {
+        float alpha = fn.alpha();
+        switch (fn.kind()) {
+            case IDENTITY -> { }
+            case RELU -> {
+                for (int i = from; i < to; i++) {
+                    g[i] = z[i] > 0f ? g[i] : 0f;
+                }
+            }
+            case LEAKY_RELU -> {
+                for (int i = from; i < to; i++) {
+                    g[i] = z[i] < 0f ? alpha * g[i] : g[i];
+                }
+            }
+            case ELU -> {
+                for (int i = from; i < to; i++) {
+                    g[i] = z[i] > 0f ? g[i] : g[i] * alpha * (float) Math.exp(z[i]);
+                }
+            }
+            case GELU -> {
+                for (int i = from; i < to; i++) {
+                    float s = sigmoid(1.702f * z[i]);
+                    g[i] *= s + 1.702f * z[i] * s * (1f - s);
+                }
+            }
+            case SELU -> {
+                for (int i = from; i < to; i++) {
+                    g[i] *= z[i] > 0f ? SELU_LAMBDA : SELU_LAMBDA * SELU_ALPHA * (float) Math.exp(z[i]);
+                }
+            }
+            case TANH -> {
+                for (int i = from; i < to; i++) {
+                    g[i] *= 1f - a[i] * a[i];
+                }
+            }
+            case SIGMOID -> {
+                for (int i = from; i < to; i++) {
+                    g[i] *= a[i] * (1f - a[i]);
+                }
+            }
+            case SOFTPLUS -> {
+                for (int i = from; i < to; i++) {
+                    g[i] *= sigmoid(z[i]);
+                }
+            }
+            case SWISH -> {
+                for (int i = from; i < to; i++) {
+                    float s = sigmoid(z[i]);
+                    g[i] *= s + z[i] * s * (1f - s);
+                }
+            }
+            case MISH -> {
+                for (int i = from; i < to; i++) {
+                    float t = (float) Math.tanh(softplus(z[i]));
+                    g[i] *= t + z[i] * (1f - t * t) * sigmoid(z[i]);
+                }
+            }
+            case RELU6 -> {
+                for (int i = from; i < to; i++) {
+                    g[i] = z[i] > 0f && z[i] < 6f ? g[i] : 0f;
+                }
+            }
+            case SOFTMAX -> {
+                // the Jacobian of softmax times g: p_k (g_k - sum_j g_j p_j)
+                float dot = 0f;
+                for (int i = from; i < to; i++) {
+                    dot += g[i] * a[i];
+                }
+                for (int i = from; i < to; i++) {
+                    g[i] = a[i] * (g[i] - dot);
+                }
+            }
+            default -> throw new IllegalStateException("no backward pass for " + fn.kind());
         }
     }
 

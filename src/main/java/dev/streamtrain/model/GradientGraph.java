@@ -13,12 +13,10 @@ import java.util.Map;
  * in inference ({@link InferenceCopy}): batch normalisation frozen to its running statistics, dropout
  * gone, and the output layer a plain layer without a loss, so backpropagation starts from the output itself and
  * no loss gradient has to be inverted. A graph keeps per-call state, so passes are synchronised: one at a time.
+ * Explanations use it only for what {@link dev.streamtrain.engine.DenseForward} does not compute (batch norm); for
+ * everything else it is the reference the plain-Java gradient is tested against.
  */
-final class GradientGraph extends ComputationGraph {
-
-    /** Outputs [n, C] and input gradients [n, F] of one pass, row-major. */
-    record Pass(float[] outputs, float[] inputGradients) {
-    }
+final class GradientGraph extends ComputationGraph implements InputGradients {
 
     private GradientGraph(ComputationGraphConfiguration configuration) {
         super(configuration);
@@ -30,6 +28,17 @@ final class GradientGraph extends ComputationGraph {
         graph.init();
         InferenceCopy.copyParameters(served, graph);
         return graph;
+    }
+
+    /** One pass seeded one-hot at each row's target: the gradient of that output. */
+    @Override
+    public Pass pass(float[] inputs, int[] targets, int rows) {
+        int outputs = (int) getLayer(getConfiguration().getNetworkOutputs().get(0)).getParam("b").length();
+        float[] seed = new float[rows * outputs];
+        for (int row = 0; row < rows; row++) {
+            seed[row * outputs + targets[row]] = 1f;
+        }
+        return pass(inputs, seed, rows);
     }
 
     /**
@@ -61,7 +70,8 @@ final class GradientGraph extends ComputationGraph {
     }
 
     /** The outputs [rows, C] alone, in inference mode. */
-    synchronized float[] outputs(float[] inputs, int rows) {
+    @Override
+    public synchronized float[] outputs(float[] inputs, int rows) {
         INDArray x = Nd4j.create(inputs, new long[] {rows, inputs.length / rows}, getConfiguration().getDataType());
         try {
             return outputSingle(false, x).dup('c').data().asFloat();

@@ -8,21 +8,22 @@ import java.util.List;
  * attribution of feature j is (x_j - x'_j) times the average of df/dx_j along the straight path from the baseline
  * x' to x. The network sees standardised inputs z = (x - mean) / std, and (x_j - x'_j) df/dx_j = (z_j - z'_j) df/dz_j,
  * so the path is walked in z and the attributions are those of the raw features. The average is the trapezoid rule
- * over {@code steps} intervals (steps + 1 gradients per row), all rows' points batched into few passes.
+ * over {@code steps} intervals (steps + 1 gradients per row), all rows' points batched into few passes of
+ * {@link InputGradients}.
  */
 final class IntegratedGradients {
 
     /** Interpolation points per forward/backward pass: bounds the activations held at once. */
     static final int POINTS_PER_PASS = 1024;
 
-    private final GradientGraph graph;
+    private final InputGradients network;
     private final OnlineNormalizer normalizer;
     private final int inputs;
     private final int outputs;
 
     /** {@code normalizer} is null when the model does not standardise its inputs. */
-    IntegratedGradients(GradientGraph graph, OnlineNormalizer normalizer, int inputs, int outputs) {
-        this.graph = graph;
+    IntegratedGradients(InputGradients network, OnlineNormalizer normalizer, int inputs, int outputs) {
+        this.network = network;
         this.normalizer = normalizer;
         this.inputs = inputs;
         this.outputs = outputs;
@@ -39,16 +40,16 @@ final class IntegratedGradients {
         for (int first = 0; first < points; first += POINTS_PER_PASS) {
             int n = Math.min(POINTS_PER_PASS, points - first);
             float[] path = new float[n * inputs];
-            float[] seed = new float[n * outputs];
+            int[] pointTargets = new int[n];
             for (int i = 0; i < n; i++) {
                 int row = (first + i) / (steps + 1);
                 float alpha = (float) ((first + i) % (steps + 1)) / steps;
                 for (int j = 0; j < inputs; j++) {
                     path[i * inputs + j] = start[j] + alpha * (z[row * inputs + j] - start[j]);
                 }
-                seed[i * outputs + targets[row]] = 1f;
+                pointTargets[i] = targets[row];
             }
-            GradientGraph.Pass pass = graph.pass(path, seed, n);
+            InputGradients.Pass pass = network.pass(path, pointTargets, n);
             for (int i = 0; i < n; i++) {
                 int row = (first + i) / (steps + 1);
                 int k = (first + i) % (steps + 1);
@@ -90,7 +91,7 @@ final class IntegratedGradients {
         if (outputs == 1) {
             return targets;
         }
-        float[] out = graph.outputs(standardised(x, rows), rows);
+        float[] out = network.outputs(standardised(x, rows), rows);
         for (int row = 0; row < rows; row++) {
             for (int k = 1; k < outputs; k++) {
                 if (out[row * outputs + k] > out[row * outputs + targets[row]]) {

@@ -19,25 +19,25 @@ import dev.streamtrain.model.spec.NetworkBuilder;
  * An immutable copy of the model at one training step: what serving answers from. The trainer never touches
  * it after publishing, so a request is answered wholly by one version of the weights.
  * <p>
- * A snapshot made by {@link #of} of a plain stack of dense layers predicts with {@link DenseForward}: plain Java over
- * a float[] copy, without a lock, so any number of requests predict at once, on any thread. Other specs predict
- * with a DL4J graph, one request at a time. Explanations always differentiate a DL4J graph, which such a snapshot
- * builds from its parameters on the first explanation.
+ * A snapshot made by {@link #of} of a spec {@link DenseForward} covers (dense layers with layer norm, dropout and
+ * residual blocks) predicts and explains with it: plain Java over a float[] copy, without a lock and without a DL4J
+ * graph, so any number of requests predict and explain at once, on any thread. Other specs (batch norm) predict
+ * with a DL4J graph, one request at a time, and explain by differentiating an inference-mode copy of it
+ * ({@link GradientGraph}), built on the first explanation.
  */
 public final class ModelSnapshot {
 
     private final ModelSpec spec;
     /** The lock-free pass, or null when the graph predicts. */
     private final DenseForward forward;
-    /** DL4J's flat parameters the graph is built from on first use, when {@link #forward} predicts; else null. */
+    /** DL4J's flat parameters {@link #forward} was built from; null when the graph predicts. */
     private final float[] parameters;
-    /** Predicts when {@link #forward} is null; otherwise built on the first explanation (guarded by graphLock). */
-    private volatile ComputationGraph graph;
-    private final Object graphLock = new Object();
+    /** Predicts and is explained when {@link #forward} is null; null otherwise. */
+    private final ComputationGraph graph;
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
-    /** The inference-mode copy that explanations differentiate; built on the first use, guarded by its lock. */
+    /** The inference-mode copy of {@link #graph} explanations differentiate; built on first use, under its lock. */
     private GradientGraph gradients;
     private final Object gradientsLock = new Object();
 
@@ -95,18 +95,19 @@ public final class ModelSnapshot {
         return graph;
     }
 
-    /** The graph: the one that predicts, or the one built from the parameters on first use (for explanations). */
-    ComputationGraph graph() {
-        ComputationGraph built = graph;
-        if (built == null) {
-            synchronized (graphLock) {
-                if (graph == null) {
-                    graph = graphOf(spec, parameters);
-                }
-                built = graph;
-            }
+    /** A copy of the flat parameters, DL4J's layout, whichever pass predicts. */
+    float[] parameters() {
+        if (forward != null) {
+            return parameters.clone();
         }
-        return built;
+        synchronized (graph) {
+            return graph.params().castTo(DataType.FLOAT).reshape(graph.numParams()).toFloatVector();
+        }
+    }
+
+    /** Whether this snapshot holds a DL4J graph: only for a spec {@link DenseForward} does not cover. */
+    boolean holdsGraph() {
+        return graph != null;
     }
 
     /** The normaliser (raw features to the network's inputs) this snapshot applies. */
@@ -115,7 +116,7 @@ public final class ModelSnapshot {
     }
 
     /**
-     * Whether {@link #predict} runs without a lock or native code (a plain dense stack): cheap enough, for a few rows,
+     * Whether {@link #predict} runs without a lock or native code ({@link DenseForward}): cheap enough, for a few rows,
      * to run on the thread that received the request.
      */
     public boolean predictsWithoutLock() {
@@ -192,7 +193,7 @@ public final class ModelSnapshot {
      * each row (or one for all; null: the predicted class, or the only regression output); {@code baseline} is
      * null for the default, the running mean (zeros for a model that does not normalise). Arguments are checked
      * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; predictions do not wait
-     * for explanations, which run on a copy of the graph.
+     * for explanations: with {@link DenseForward} nothing waits, with a graph explanations run on a copy of it.
      */
     public Explanation explain(float[] features, int rows, int[] targets, Baseline baseline, int steps) {
         if (rows < 1 || features.length != rows * spec.inputs()) {
@@ -202,18 +203,29 @@ public final class ModelSnapshot {
         ExplanationArguments.checkSteps(steps);
         Baseline start = ExplanationArguments.baseline(spec, normalizer, baseline);
         int[] perRow = ExplanationArguments.targets(spec, targets, rows);
-        IntegratedGradients method = new IntegratedGradients(gradientGraph(), spec.normalize() ? normalizer : null,
+        IntegratedGradients method = new IntegratedGradients(inputGradients(), spec.normalize() ? normalizer : null,
                 spec.inputs(), spec.outputs());
         return method.explain(features, rows, perRow == null ? method.predictedTargets(features, rows) : perRow,
                 start, steps);
     }
 
-    /** The inference-mode copy explanations use (tests compare its gradients with finite differences). */
+    /** What explanations differentiate: the plain-Java pass, or the graph's inference-mode copy. */
+    InputGradients inputGradients() {
+        return forward != null ? InputGradients.of(forward) : gradientGraph();
+    }
+
+    /**
+     * The inference-mode copy of the graph explanations use when the graph predicts (tests compare its gradients with
+     * finite differences).
+     */
     GradientGraph gradientGraph() {
+        if (graph == null) {
+            throw new IllegalStateException("snapshot of '" + spec.name() + "' explains with the plain-Java pass");
+        }
         // predictions never write the weights the copy reads, so they need not wait for it
         synchronized (gradientsLock) {
             if (gradients == null) {
-                gradients = GradientGraph.of(graph());
+                gradients = GradientGraph.of(graph);
             }
             return gradients;
         }

@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.ExecutorService;
@@ -105,6 +106,124 @@ class DenseForwardTest {
             wine = new ReferenceRun(wine.features(), labels);
         }
         assertSameOutputs(spec, wine);
+    }
+
+    /** Layer norm (on the layer, or as an entry) and residual blocks of every shape the spec builds, on digits. */
+    @ParameterizedTest(name = "digits, {0}")
+    @CsvSource(delimiter = '|', value = {
+        "[{dense: {units: 48, activation: relu, norm: layer}}, {dense: {units: 24, activation: tanh}}]",
+        "[{dense: {units: 32, activation: gelu}}, {layer-norm: {}}, {dense: {units: 16, activation: sigmoid, norm: layer}}]",
+        "[{dense: {units: 32, activation: relu}}, {residual: {units: 32, activation: relu, depth: 2}}]",
+        "[{dense: {units: 32, activation: elu}}, {residual: {units: 16, activation: tanh, depth: 1}}]",
+        "[{dense: {units: 32, activation: relu}}, {residual: {units: 32, activation: relu, norm: layer}}, {residual: {units: 32, activation: swish}}]",
+        "[{dense: {units: 32, activation: relu}}, {dropout: {rate: 0.2}}, {residual: {units: 32, activation: selu}}]",
+        "[{dense: {units: 24, activation: mish}}, {residual: {units: 24, activation: softplus, depth: 3, norm: layer}}]",
+    })
+    void layerNormAndResidualNetworksMatchDl4j(String layers) {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy", layers,
+                "{type: adam, learning-rate: 0.01}");
+        assertSameOutputs(spec, ReferenceRun.digits());
+    }
+
+    /** A block whose skip is the network's input itself, and a projection into a layer-normalised block, on wine. */
+    @ParameterizedTest(name = "wine, {0}")
+    @CsvSource(delimiter = '|', value = {
+        "[{residual: {units: 12, activation: relu}}]",
+        "[{dense: {units: 24, activation: tanh}}, {residual: {units: 8, activation: relu, norm: layer}}]",
+    })
+    void wineResidualNetworksMatchDl4j(String layers) {
+        assertSameOutputs(ReferenceRun.spec("regression", 12, 1, "mse", layers, "{type: adam, learning-rate: 0.01}"),
+                ReferenceRun.wineAlcohol());
+    }
+
+    /**
+     * ND4J's layer norm has no epsilon: it is scale-invariant however small x·W is, so weights shrunk 10^4 times answer
+     * what they answered before, in the graph and here (with an epsilon, as in other libraries, they would not: the
+     * spread of x·W is then ~1e-4). All-zero weights (a constant row: 0 / 0) give the bias alone in both.
+     */
+    @Test
+    void layerNormOfTinyAndConstantRowsIsNd4js() {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+                "[{dense: {units: 32, activation: tanh, norm: layer}}, {dense: {units: 16, activation: relu, norm: layer}}]",
+                "{type: adam, learning-rate: 0.01}");
+        ComputationGraph graph = ReferenceRun.graph(spec);
+        float[][] rows = ReferenceRun.digits().batch(1, 100);
+        float[] before = DenseForward.of(spec, graph.params().toFloatVector()).output(rows[0], 100);
+        graph.getLayer("layer0_dense").getParam("W").muli(1e-4);
+        float[] reference = graph.outputSingle(false, ReferenceRun.matrix(rows[0], 100)).dup('c').data().asFloat();
+        float[] shrunk = DenseForward.of(spec, graph.params().toFloatVector()).output(rows[0], 100);
+        assertClose("weights x 1e-4 against DL4J", reference, shrunk);
+        assertClose("weights x 1e-4 against unshrunk", before, shrunk);
+        graph.getLayer("layer1_dense").getParam("W").assign(0);
+        reference = graph.outputSingle(false, ReferenceRun.matrix(rows[0], 100)).dup('c').data().asFloat();
+        assertClose("zero weights", reference, DenseForward.of(spec, graph.params().toFloatVector()).output(rows[0], 100));
+    }
+
+    /**
+     * The input gradient of one output per row against central differences of {@link DenseForward#output} in double
+     * the step (float rounding bounds the agreement), for every activation and each kind of layer; a gradient of the
+     * wrong output, or with the sign flipped, would fail.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "[{dense: {units: 16, activation: tanh}}, {dense: {units: 12, activation: sigmoid}}]",
+        "[{dense: {units: 16, activation: elu}}, {dense: {units: 12, activation: selu}}]",
+        "[{dense: {units: 16, activation: gelu}}, {dense: {units: 12, activation: swish}}]",
+        "[{dense: {units: 16, activation: mish}}, {dense: {units: 12, activation: softplus}}]",
+        "[{dense: {units: 16, activation: leaky-relu}}, {dense: {units: 12, activation: relu6}}]",
+        "[{dense: {units: 16, activation: relu}}, {dense: {units: 12, activation: identity}}]",
+        "[{dense: {units: 16, activation: tanh, norm: layer}}, {residual: {units: 12, activation: softplus, norm: layer}}]",
+        "[{residual: {units: 6, activation: tanh, depth: 1}}, {residual: {units: 6, activation: gelu, depth: 3}}]",
+    })
+    void inputGradientsAreThoseOfTheOutputs(String layers) {
+        for (String loss : List.of("cross-entropy", "binary-cross-entropy", "mse")) {
+            ModelSpec spec = ReferenceRun.spec(loss.equals("mse") ? "regression" : "classification", 6, 3, loss, layers,
+                    "{type: adam, learning-rate: 0.01}");
+            ComputationGraph graph = ReferenceRun.graph(spec);
+            // gains away from 1 and biases away from 0, as training leaves them
+            Random random = new Random(5);
+            float[] parameters = graph.params().toFloatVector();
+            for (int i = 0; i < parameters.length; i++) {
+                parameters[i] += (float) (0.3 * random.nextGaussian());
+            }
+            DenseForward forward = DenseForward.of(spec, parameters);
+            int rows = 5;
+            float[] x = new float[rows * 6];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) random.nextGaussian();
+            }
+            for (int target = 0; target < 3; target++) {
+                int[] targets = new int[rows];
+                Arrays.fill(targets, target);
+                DenseForward.Gradients g = forward.inputGradients(x, rows, targets);
+                assertThat(g.outputs()).containsExactly(forward.output(x, rows));
+                double[] numeric = new double[x.length];
+                for (int i = 0; i < x.length; i++) {
+                    float[] up = x.clone();
+                    float[] down = x.clone();
+                    up[i] += 1e-2f;
+                    down[i] -= 1e-2f;
+                    int row = i / 6;
+                    numeric[i] = (forward.output(up, rows)[row * 3 + target] - forward.output(down, rows)[row * 3 + target])
+                            / ((double) up[i] - down[i]);
+                }
+                double error = relativeError(g.inputGradients(), numeric, 1);
+                assertThat(error).as("%s, %s, target %d", layers, loss, target).isLessThan(layers.contains("relu")
+                        ? 2e-2 : 2e-3);
+                assertThat(relativeError(g.inputGradients(), numeric, -1)).isGreaterThan(1.0);
+            }
+        }
+    }
+
+    private static double relativeError(float[] gradient, double[] reference, int sign) {
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < gradient.length; i++) {
+            double d = sign * gradient[i] - reference[i];
+            diff += d * d;
+            norm += reference[i] * reference[i];
+        }
+        return Math.sqrt(diff / norm);
     }
 
     /**

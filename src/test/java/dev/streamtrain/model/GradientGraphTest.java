@@ -2,6 +2,7 @@ package dev.streamtrain.model;
 
 import org.jboss.logging.Logger;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Random;
@@ -13,7 +14,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
 /**
- * The input gradient explanations integrate is the gradient of the served function: it matches central finite
+ * The input gradient explanations integrate is the gradient of the served function (DL4J's graph copy, for batch norm,
+ * and the reference for the plain-Java pass, which must agree with it): it matches central finite
  * differences of {@link ModelSnapshot#predict} (inference mode: running batch-norm statistics, no dropout) for
  * every output layer a spec can produce, and a gradient off by a sign or by the factor p_c would not.
  */
@@ -48,7 +50,7 @@ class GradientGraphTest {
             for (int row = 0; row < ROWS; row++) {
                 seed[row * outputs + target] = 1f;
             }
-            GradientGraph.Pass pass = snapshot.gradientGraph().pass(x, seed, ROWS);
+            InputGradients.Pass pass = snapshot.gradientGraph().pass(x, seed, ROWS);
             float[] p = snapshot.predict(x, ROWS);
             double[] numeric = finiteDifferences(snapshot, x, outputs, target);
             double error = relativeError(pass.inputGradients(), numeric);
@@ -71,6 +73,56 @@ class GradientGraphTest {
                 assertThat(pass.outputs()[i * outputs + target]).isCloseTo(p[i * outputs + target], within(1e-5f));
             }
         }
+    }
+
+    /**
+     * Where the plain-Java pass covers the spec, explanations differentiate it instead of the graph: its input gradient
+     * is the graph copy's (the reference) within float rounding, for every output layer and loss, every activation,
+     * layer norm, dropout and residual blocks (with and without a projection, skip from a dropout entry).
+     */
+    @ParameterizedTest
+    @CsvSource(delimiter = '|', value = {
+        "classification 4 cross-entropy | " + COVERED,
+        "classification 3 binary-cross-entropy | " + COVERED,
+        "regression 2 mse | " + COVERED,
+        "regression 2 mae | " + COVERED,
+        "classification 4 cross-entropy | [{dense: {units: 16, activation: relu}}, {dense: {units: 16, activation: elu}}, {dense: {units: 16, activation: gelu}}]",
+        "regression 2 mse | [{dense: {units: 16, activation: relu}}, {dense: {units: 16, activation: elu}}, {dense: {units: 16, activation: gelu}}]",
+        "classification 4 cross-entropy | [{dense: {units: 16, activation: selu}}, {dense: {units: 16, activation: mish}}, {dense: {units: 16, activation: swish}}]",
+        "regression 2 mse | [{dense: {units: 16, activation: selu}}, {dense: {units: 16, activation: mish}}, {dense: {units: 16, activation: swish}}]",
+        "classification 4 cross-entropy | [{dense: {units: 16, activation: leaky-relu}}, {dense: {units: 16, activation: relu6}}, {dense: {units: 16, activation: sigmoid}}]",
+        "regression 2 mse | [{dense: {units: 16, activation: leaky-relu}}, {dense: {units: 16, activation: relu6}}, {dense: {units: 16, activation: identity}}]",
+    })
+    void thePlainGradientIsTheGraphs(String setting, String layers) {
+        String[] s = setting.split(" ");
+        ModelSpec spec = spec(s[0], Integer.parseInt(s[1]), s[2], layers);
+        ModelSnapshot plain = trained(spec);
+        assertThat(plain.predictsWithoutLock()).isTrue();
+        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        float[] x = gaussian(ROWS * INPUTS, 99);
+        for (int target = 0; target < spec.outputs(); target++) {
+            int[] targets = new int[ROWS];
+            java.util.Arrays.fill(targets, target);
+            InputGradients.Pass expected = graph.inputGradients().pass(x, targets, ROWS);
+            InputGradients.Pass actual = plain.inputGradients().pass(x, targets, ROWS);
+            assertThat(norm(toDouble(expected.inputGradients()))).as("the graph's gradient norm").isFinite().isPositive();
+            double error = relativeError(actual.inputGradients(), toDouble(expected.inputGradients()));
+            double outputs = relativeError(actual.outputs(), toDouble(expected.outputs()));
+            LOG.infof("%s, %s, target %d: plain vs graph gradient %.1e, outputs %.1e", setting, layers, target, error,
+                    outputs);
+            assertThat(error).isLessThan(1e-5);
+            assertThat(outputs).isLessThan(1e-5);
+        }
+    }
+
+    private static final String COVERED = "[{dense: {units: 16, activation: tanh, norm: layer}}, {dropout: {rate: 0.3}},"
+            + " {residual: {units: 16, activation: tanh, norm: layer}}, {residual: {units: 12, activation: softplus, depth: 1}}]";
+    private static double[] toDouble(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
     }
 
     private static ModelSnapshot trained(ModelSpec spec) {

@@ -50,6 +50,46 @@ class IntegratedGradientsTest {
         assertThat(enough.baseline().kind()).isEqualTo(Baseline.Kind.MEAN);
     }
 
+    /**
+     * Explanations run on the plain-Java pass now: the attributions, outputs and gaps are those the DL4J graph copy
+     * (what explained every snapshot before) gives for the same parameters, within float rounding, and the snapshot
+     * never builds a graph.
+     */
+    @ParameterizedTest(name = "{0}")
+    @CsvSource(delimiter = '|', value = {
+        "[{dense: {units: 128, activation: relu}}]",
+        "[{dense: {units: 64, activation: tanh}}, {dropout: {rate: 0.2}}, {residual: {units: 64, activation: gelu, norm: layer, depth: 2}}]",
+    })
+    void theAttributionsAreThoseOfTheGraph(String layers) {
+        ModelSnapshot plain = DigitsNetworks.trained(DigitsNetworks.spec(layers), 1).snapshot(1);
+        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        float[] x = DigitsNetworks.rows(500, ROWS);
+        Explanation expected = graph.explain(x, ROWS, null, null, 64);
+        Explanation actual = plain.explain(x, ROWS, null, null, 64);
+        assertThat(plain.holdsGraph()).isFalse();
+        double worst = 0;
+        for (int row = 0; row < ROWS; row++) {
+            Explanation.Row e = expected.rows().get(row);
+            Explanation.Row a = actual.rows().get(row);
+            assertThat(a.target()).isEqualTo(e.target());
+            assertThat(a.output()).isCloseTo(e.output(), within(1e-5));
+            assertThat(a.baselineOutput()).isCloseTo(e.baselineOutput(), within(1e-5));
+            float largest = 0;
+            for (float v : e.attributions()) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+            for (int j = 0; j < 64; j++) {
+                double difference = Math.abs(a.attributions()[j] - e.attributions()[j]) / largest;
+                worst = Math.max(worst, difference);
+                assertThat(difference).as("row %d, feature %d", row, j).isLessThanOrEqualTo(1e-4);
+            }
+            assertThat(a.completenessGap()).isCloseTo(e.completenessGap(),
+                    within(1e-4 * Math.abs(e.output() - e.baselineOutput())));
+        }
+        LOG.infof("%s: plain vs graph attributions, worst difference / largest attribution of the row %.1e", layers,
+                worst);
+    }
+
     @Test
     void pixelsThatAreAlwaysBlankGetNoAttribution() {
         ModelSnapshot snapshot = DigitsNetworks.trained(DigitsNetworks.spec("[{dense: {units: 128, activation: relu}}]"), 3)

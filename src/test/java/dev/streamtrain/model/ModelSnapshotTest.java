@@ -110,7 +110,7 @@ class ModelSnapshotTest {
         }
         assertThat(plain.outputsFinite(batch)).isTrue();
 
-        // explanations differentiate a graph built on first use from the snapshot's own parameters
+        // explanations differentiate the plain pass: the same attributions as the graph's, and no graph is built
         float[] rows = DigitsNetworks.rows(10, 3);
         Explanation expected = graph.explain(rows, 3, null, null, 16);
         Explanation actual = plain.explain(rows, 3, null, null, 16);
@@ -118,6 +118,7 @@ class ModelSnapshotTest {
             assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
             assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
         }
+        assertThat(plain.holdsGraph()).isFalse();
 
         // a copy: training on does not change what the snapshot answers
         float[] before = plain.predict(x, 500);
@@ -125,6 +126,44 @@ class ModelSnapshotTest {
             network.trainStep(TestNetworks.randomBatch(spec, i));
         }
         assertThat(plain.predict(x, 500)).containsExactly(before);
+    }
+
+    /**
+     * Layer norm and residual blocks predict and explain in plain Java too: no graph, no lock, the graph's answers; the
+     * health checks the trainer runs on a snapshot read the plain pass.
+     */
+    @Test
+    void theFactoryCoversLayerNormAndResidualBlocksWithoutAGraph() {
+        ModelSpec spec = DigitsNetworks.spec("[{dense: {units: 32, activation: relu, norm: layer}}, {dropout: {rate: 0.1}},"
+                + " {residual: {units: 32, activation: tanh, norm: layer}}, {residual: {units: 16, activation: relu, depth: 1}}]");
+        Network network = DigitsNetworks.trained(spec, 1);
+        ModelSnapshot plain = network.snapshot(3);
+        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        assertThat(plain.predictsWithoutLock()).isTrue();
+        assertThat(plain.holdsGraph()).isFalse();
+        assertThat(plain.multiplyAdds(1)).isEqualTo(64 * 32 + 2 * 32 * 32 + 32 * 16 + 16 * 16 + 16 * 10);
+        float[] x = DigitsNetworks.rows(0, 500);
+        assertClose(graph.predict(x, 500), plain.predict(x, 500));
+        float[] rows = DigitsNetworks.rows(20, 3);
+        Explanation expected = graph.explain(rows, 3, null, null, 32);
+        Explanation actual = plain.explain(rows, 3, null, null, 32);
+        for (int row = 0; row < 3; row++) {
+            assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
+            assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
+        }
+        assertThat(plain.holdsGraph()).isFalse();
+        assertThat(plain.parametersFinite()).isTrue();
+        MiniBatch batch = new MiniBatch(4, spec.inputs(), spec.outputs());
+        for (int i = 0; i < 4; i++) {
+            batch.add(DigitsNetworks.DATA.features()[i], new float[spec.outputs()], 1f, 0);
+        }
+        assertThat(plain.outputsFinite(batch)).isTrue();
+        float[] parameters = plain.parameters();
+        // the output layer's last bias (the flat layout ends with it): the logits, and so the softmax, are not finite
+        parameters[parameters.length - 1] = Float.POSITIVE_INFINITY;
+        ModelSnapshot broken = ModelSnapshot.of(spec, parameters, plain.normalizer().copy(), 4, plain.createdAt());
+        assertThat(broken.parametersFinite()).isFalse();
+        assertThat(broken.outputsFinite(batch)).isFalse();
     }
 
     @Test
