@@ -5,6 +5,8 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 
+import dev.streamtrain.model.spec.NetworkBuilder;
+
 /**
  * Snapshots made by {@link ModelSnapshot#of} (the plain-Java pass wherever it covers the spec) from those
  * {@link Network} makes, so that tests outside this package serve through the factory; and the reference for them:
