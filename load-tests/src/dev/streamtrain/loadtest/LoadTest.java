@@ -24,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import inference.GrpcPredictV2.InferTensorContents;
@@ -88,7 +89,7 @@ public final class LoadTest {
      * previous send); {@code inFlight}: from that hand-off to the answer (client, network and server).
      */
     record Result(long sent, long ok, long errors, long skipped, double seconds, Histogram latencies,
-                  Histogram lateness, Histogram inFlight, double cpuSeconds) {
+                  Histogram lateness, Histogram inFlight, double cpuSeconds, String firstError) {
     }
 
     public static void main(String... args) throws Exception {
@@ -120,6 +121,7 @@ public final class LoadTest {
         AtomicLong ok = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicLong outstanding = new AtomicLong();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
         long skipped = 0;
         long period = (long) (1e9 / rate);
         long cpuStart = processCpuNanos();
@@ -149,6 +151,7 @@ public final class LoadTest {
                     inFlight.recordValue(Math.max(1, (now - sentAt) / 1000));
                 } else {
                     errors.incrementAndGet();
+                    firstError.compareAndSet(null, e);
                 }
             });
         }
@@ -160,7 +163,7 @@ public final class LoadTest {
         double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         return new Result(sent, ok.get(), errors.get() + outstanding.get(), skipped, seconds,
                 recorder.getIntervalHistogram(), lateness.getIntervalHistogram(), inFlight.getIntervalHistogram(),
-                cpuSeconds);
+                cpuSeconds, firstError.get() == null ? null : String.valueOf(firstError.get()));
     }
 
     /** This process's CPU time (every thread, the JIT and GC included). */
@@ -187,6 +190,9 @@ public final class LoadTest {
         System.out.printf(Locale.ROOT, "max %.2f ms, mean %.3f ms; sent late: max %.2f ms; in flight: p50 %.2f ms, max %.2f ms%n",
                 ms(h.getMaxValue()), h.getMean() / 1000, ms(r.lateness().getMaxValue()),
                 ms(r.inFlight().getValueAtPercentile(50)), ms(r.inFlight().getMaxValue()));
+        if (r.firstError() != null) {
+            System.out.println("first error: " + r.firstError());
+        }
         if (lateP99 >= 1 && lateP99 >= ms(h.getValueAtPercentile(99)) / 2) {
             // the schedule slipped in this process: the tail is at least half the generator's, not the server's
             System.out.printf(Locale.ROOT, "WARNING: the generator did not keep its schedule: 1%% of requests left %.2f ms"
