@@ -7,6 +7,7 @@ import org.HdrHistogram.Histogram;
 import org.HdrHistogram.Recorder;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -23,6 +24,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
 
 import inference.GrpcPredictV2.InferTensorContents;
@@ -55,7 +57,8 @@ public final class LoadTest {
     }
 
     record Options(String url, String protocol, String operation, double rate, Duration duration, Duration warmup,
-                   int rows, String model, int features, String label, Path results, int maxOutstanding) {
+                   int rows, String model, int features, String label, Path results, int maxOutstanding,
+                   String client, int connections) {
 
         static Options parse(String... args) {
             Map<String, String> o = new HashMap<>();
@@ -70,7 +73,8 @@ public final class LoadTest {
                     duration(o.getOrDefault("warmup", "5s")), Integer.parseInt(o.getOrDefault("rows", "1")),
                     o.getOrDefault("model", "digits"), Integer.parseInt(o.getOrDefault("features", "64")),
                     o.getOrDefault("label", ""), Path.of(o.getOrDefault("results", "target/load-test-results.md")),
-                    Integer.parseInt(o.getOrDefault("max-outstanding", "20000")));
+                    Integer.parseInt(o.getOrDefault("max-outstanding", "20000")), o.getOrDefault("client", "vertx"),
+                    Integer.parseInt(o.getOrDefault("connections", "8")));
         }
 
         private static Duration duration(String text) {
@@ -79,7 +83,13 @@ public final class LoadTest {
         }
     }
 
-    record Result(long sent, long ok, long errors, long skipped, double seconds, Histogram latencies) {
+    /**
+     * {@code latencies}: from when each request was due to its answer; {@code lateness}: from when it was due to when
+     * the generator handed it to the client (the generator's own delay: its thread not scheduled, or still in the
+     * previous send); {@code inFlight}: from that hand-off to the answer (client, network and server).
+     */
+    record Result(long sent, long ok, long errors, long skipped, double seconds, Histogram latencies,
+                  Histogram lateness, Histogram inFlight, double cpuSeconds, String firstError) {
     }
 
     public static void main(String... args) throws Exception {
@@ -89,7 +99,7 @@ public final class LoadTest {
             throw new IllegalArgumentException("--operation is infer or live");
         }
         try (Client client = switch (options.protocol()) {
-            case "rest" -> new RestClient(options, rows);
+            case "rest" -> restClient(options, rows);
             case "grpc" -> new GrpcClient(options, rows);
             default -> throw new IllegalArgumentException("--protocol is rest or grpc");
         }) {
@@ -106,11 +116,15 @@ public final class LoadTest {
     /** Sends at {@code rate} per second for {@code duration}; latencies in microseconds from when each was due. */
     static Result run(Client client, double rate, Duration duration, int maxOutstanding) throws InterruptedException {
         Recorder recorder = new Recorder(3);
+        Recorder lateness = new Recorder(3);
+        Recorder inFlight = new Recorder(3);
         AtomicLong ok = new AtomicLong();
         AtomicLong errors = new AtomicLong();
         AtomicLong outstanding = new AtomicLong();
+        AtomicReference<Throwable> firstError = new AtomicReference<>();
         long skipped = 0;
         long period = (long) (1e9 / rate);
+        long cpuStart = processCpuNanos();
         long start = System.nanoTime();
         long end = start + duration.toNanos();
         long sent = 0;
@@ -124,16 +138,20 @@ public final class LoadTest {
                 continue;
             }
             final long dueAt = due;
+            final long sentAt = System.nanoTime();
+            lateness.recordValue(Math.max(1, (sentAt - dueAt) / 1000));
             outstanding.incrementAndGet();
             sent++;
             client.send().whenComplete((r, e) -> {
-                long micros = Math.max(1, (System.nanoTime() - dueAt) / 1000);
+                long now = System.nanoTime();
                 outstanding.decrementAndGet();
                 if (e == null) {
                     ok.incrementAndGet();
-                    recorder.recordValue(micros);
+                    recorder.recordValue(Math.max(1, (now - dueAt) / 1000));
+                    inFlight.recordValue(Math.max(1, (now - sentAt) / 1000));
                 } else {
                     errors.incrementAndGet();
+                    firstError.compareAndSet(null, e);
                 }
             });
         }
@@ -142,22 +160,45 @@ public final class LoadTest {
             Thread.sleep(5);
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double cpuSeconds = (processCpuNanos() - cpuStart) / 1e9;
         return new Result(sent, ok.get(), errors.get() + outstanding.get(), skipped, seconds,
-                recorder.getIntervalHistogram());
+                recorder.getIntervalHistogram(), lateness.getIntervalHistogram(), inFlight.getIntervalHistogram(),
+                cpuSeconds, firstError.get() == null ? null : String.valueOf(firstError.get()));
+    }
+
+    /** This process's CPU time (every thread, the JIT and GC included). */
+    private static long processCpuNanos() {
+        return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime();
     }
 
     static void report(Options options, Result r) throws IOException {
         Histogram h = r.latencies();
-        String line = String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %,d | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d |",
-                options.label(), options.protocol() + (options.operation().equals("infer") ? "" : " " + options.operation()),
+        double lateP99 = ms(r.lateness().getValueAtPercentile(99));
+        String line = String.format(Locale.ROOT, "| %s | %s | %d | %.0f | %,d | %.2f | %.2f | %.2f | %.2f | %.2f | %d | %d | %.2f | %.2f | %.3f |",
+                options.label(), options.protocol() + (options.protocol().equals("rest") ? " (" + options.client() + ")" : "")
+                        + (options.operation().equals("infer") ? "" : " " + options.operation()),
                 options.rows(), options.rate(), r.ok(),
                 r.ok() / Math.max(1e-9, options.duration().toNanos() / 1e9),
                 ms(h.getValueAtPercentile(50)), ms(h.getValueAtPercentile(90)), ms(h.getValueAtPercentile(99)),
-                ms(h.getValueAtPercentile(99.9)), r.errors(), r.skipped());
+                ms(h.getValueAtPercentile(99.9)), r.errors(), r.skipped(), lateP99,
+                ms(r.inFlight().getValueAtPercentile(99)), 1000 * r.cpuSeconds() / Math.max(1, r.sent()));
         System.out.println("| scenario | protocol | rows | target rate /s | answered | achieved /s | p50 ms | p90 ms"
-                + " | p99 ms | p99.9 ms | errors | skipped |");
+                + " | p99 ms | p99.9 ms | errors | skipped | sent late p99 ms | in flight p99 ms"
+                + " | generator CPU ms/request |");
         System.out.println(line);
-        System.out.printf(Locale.ROOT, "max %.2f ms, mean %.3f ms%n", ms(h.getMaxValue()), h.getMean() / 1000);
+        System.out.printf(Locale.ROOT, "max %.2f ms, mean %.3f ms; sent late: max %.2f ms; in flight: p50 %.2f ms, max %.2f ms%n",
+                ms(h.getMaxValue()), h.getMean() / 1000, ms(r.lateness().getMaxValue()),
+                ms(r.inFlight().getValueAtPercentile(50)), ms(r.inFlight().getMaxValue()));
+        if (r.firstError() != null) {
+            System.out.println("first error: " + r.firstError());
+        }
+        if (lateP99 >= 1 && lateP99 >= ms(h.getValueAtPercentile(99)) / 2) {
+            // the schedule slipped in this process: the tail is at least half the generator's, not the server's
+            System.out.printf(Locale.ROOT, "WARNING: the generator did not keep its schedule: 1%% of requests left %.2f ms"
+                    + " or more after they were due (p99 latency %.2f ms); the tail is not the server's alone%n",
+                    lateP99, ms(h.getValueAtPercentile(99)));
+        }
         Files.createDirectories(options.results().toAbsolutePath().getParent());
         Files.writeString(options.results(), line + System.lineSeparator(), StandardOpenOption.CREATE,
                 StandardOpenOption.APPEND);
@@ -177,27 +218,47 @@ public final class LoadTest {
         return data;
     }
 
-    /** POST /v2/models/{model}/infer (or GET /v2/health/live) over HTTP/1.1 keep-alive connections (JDK client). */
-    static final class RestClient implements Client {
+    /**
+     * The REST client named by {@code --client}: {@code vertx} (default; {@code --connections} fixed HTTP/1.1
+     * connections) or {@code jdk} (the JDK's HttpClient, which opens a connection whenever none is free).
+     */
+    static Client restClient(Options options, float[] rows) {
+        boolean live = options.operation().equals("live");
+        String path = live ? "/v2/health/live" : "/v2/models/" + options.model() + "/infer";
+        String body = live ? null : inferBody(options, rows);
+        return switch (options.client()) {
+            case "vertx" -> new VertxRestClient(options, path, body);
+            case "jdk" -> new JdkRestClient(options.url() + path, body);
+            default -> throw new IllegalArgumentException("--client is vertx or jdk");
+        };
+    }
+
+    static String inferBody(Options options, float[] rows) {
+        StringBuilder data = new StringBuilder();
+        for (int i = 0; i < rows.length; i++) {
+            data.append(i == 0 ? "" : ",").append((int) rows[i]);
+        }
+        return "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + options.rows() + "," + options.features()
+                + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
+    }
+
+    /**
+     * POST /v2/models/{model}/infer (or GET /v2/health/live, when {@code body} is null) over HTTP/1.1 keep-alive
+     * connections with the JDK client: one selector thread does all I/O and hands each answer to a 2-thread executor;
+     * a request that finds no idle connection opens a new one.
+     */
+    static final class JdkRestClient implements Client {
 
         private final HttpClient http;
         private final HttpRequest request;
 
-        RestClient(Options options, float[] rows) {
+        JdkRestClient(String url, String body) {
             http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
                     .executor(Executors.newFixedThreadPool(2)).connectTimeout(Duration.ofSeconds(5)).build();
-            StringBuilder data = new StringBuilder();
-            for (int i = 0; i < rows.length; i++) {
-                data.append(i == 0 ? "" : ",").append((int) rows[i]);
-            }
-            String body = "{\"inputs\":[{\"name\":\"input\",\"shape\":[" + options.rows() + "," + options.features()
-                    + "],\"datatype\":\"FP32\",\"data\":[" + data + "]}]}";
-            request = options.operation().equals("live")
-                    ? HttpRequest.newBuilder(URI.create(options.url() + "/v2/health/live"))
-                            .timeout(Duration.ofSeconds(10)).GET().build()
-                    : HttpRequest.newBuilder(URI.create(options.url() + "/v2/models/" + options.model() + "/infer"))
-                            .header("Content-Type", "application/json").timeout(Duration.ofSeconds(10))
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build();
+            request = body == null
+                    ? HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).GET().build()
+                    : HttpRequest.newBuilder(URI.create(url)).header("Content-Type", "application/json")
+                            .timeout(Duration.ofSeconds(10)).POST(HttpRequest.BodyPublishers.ofString(body)).build();
         }
 
         @Override

@@ -25,8 +25,14 @@ final class DemoProducer implements AutoCloseable {
 
     private final KafkaProducer<byte[], byte[]> producer;
     private final String topic;
-    private final List<byte[][]> records = new ArrayList<>();
-    private int next;
+    private final DigitsDataset data;
+    private final DemoConfig config;
+    private final long total;
+    /** The records of the pass being sent; a pass is built when its first record is due, so memory holds one. */
+    private List<byte[][]> pass = List.of();
+    private int passIndex = -1;
+    private int inPass;
+    private long sent;
 
     DemoProducer(String bootstrapServers, String topic, DigitsDataset data, DemoConfig config) {
         this.producer = new KafkaProducer<>(Map.of(
@@ -34,16 +40,23 @@ final class DemoProducer implements AutoCloseable {
                 ProducerConfig.LINGER_MS_CONFIG, 5,
                 ProducerConfig.ACKS_CONFIG, "all"), new ByteArraySerializer(), new ByteArraySerializer());
         this.topic = topic;
-        for (int pass = 0; pass < config.passes(); pass++) {
-            int[] order = data.shuffledOrder(config.seed() + pass);
-            for (int i = 0; i < order.length; i++) {
-                records.add(record("digit-" + order[i], data.toJson(order[i])));
-                if (config.badRecords() && i % 400 == 399) {
-                    int bad = i / 400;
-                    records.add(record("bad-" + pass + "-" + bad, BAD_RECORDS.get(bad % BAD_RECORDS.size())));
-                }
+        this.data = data;
+        this.config = config;
+        this.total = (long) config.passes() * (data.size() + (config.badRecords() ? data.size() / 400 : 0));
+    }
+
+    /** One pass: a seeded shuffle of the digits with a bad record after every 400th when asked. */
+    private List<byte[][]> pass(int index) {
+        List<byte[][]> records = new ArrayList<>();
+        int[] order = data.shuffledOrder(config.seed() + index);
+        for (int i = 0; i < order.length; i++) {
+            records.add(record("digit-" + order[i], data.toJson(order[i])));
+            if (config.badRecords() && i % 400 == 399) {
+                int bad = i / 400;
+                records.add(record("bad-" + index + "-" + bad, BAD_RECORDS.get(bad % BAD_RECORDS.size())));
             }
         }
+        return records;
     }
 
     private static byte[][] record(String key, String value) {
@@ -51,22 +64,25 @@ final class DemoProducer implements AutoCloseable {
     }
 
     /** Sends up to {@code count} more records; returns how many are sent so far. */
-    int sendNext(int count) {
-        int end = Math.min(records.size(), next + count);
-        for (; next < end; next++) {
-            byte[][] r = records.get(next);
+    long sendNext(int count) {
+        for (int n = 0; n < count && sent < total; n++, sent++) {
+            if (inPass == pass.size()) {
+                pass = pass(++passIndex);
+                inPass = 0;
+            }
+            byte[][] r = pass.get(inPass++);
             producer.send(new ProducerRecord<>(topic, r[0], r[1]));
         }
         producer.flush();
-        return next;
+        return sent;
     }
 
-    int total() {
-        return records.size();
+    long total() {
+        return total;
     }
 
     boolean done() {
-        return next == records.size();
+        return sent == total;
     }
 
     @Override
