@@ -210,7 +210,9 @@ class ThroughputBenchmarkTest {
         Duration warmup = WARMUP.dividedBy(2);
         long seconds = warmup.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
         long recordBytes = json.get(0)[1].length();
-        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, expectedRate * seconds * 2);
+        // at least 25k/s: on a shared machine (a) may have run in a slow spell, and a backlog trained out before
+        // the last window ends measures nothing
+        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, Math.max(expectedRate, 25_000) * seconds * 2);
         long before = service.trainer().stats().examples();
         try (Records kafka = new Records(bootstrapServers)) {
             for (int sent = 0; sent < records; sent += json.size()) {
