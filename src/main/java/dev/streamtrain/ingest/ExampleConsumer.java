@@ -6,6 +6,7 @@ import io.smallrye.common.annotation.Blocking;
 import io.smallrye.reactive.messaging.kafka.KafkaRecord;
 import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
@@ -14,8 +15,10 @@ import org.jboss.logging.Logger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 
 import dev.streamtrain.model.ModelSpec;
@@ -50,6 +53,8 @@ public class ExampleConsumer {
     private final HoldoutSplit holdout;
     private final Timer decodeTime;
     private final KafkaBacklog backlog;
+    // one String per partition for good: the trainer's per-partition maps then hash each name once, not per record
+    private final Map<TopicPartition, String> names = new ConcurrentHashMap<>();
 
     ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, HealthConfig health,
                     ExampleBatcher batcher, RejectionMeter rejections, ReadPosition position, MeterRegistry registry,
@@ -76,11 +81,11 @@ public class ExampleConsumer {
         int partition = -1;
         String name = null;
         for (KafkaRecord<byte[], byte[]> record : records) {
-            // a poll holds a few partitions, each in a run: one name per run, so the trainer's maps hash it once
+            // a poll holds a few partitions, each in a run: the name is looked up once per run
             if (record.getPartition() != partition || !record.getTopic().equals(topic)) {
                 topic = record.getTopic();
                 partition = record.getPartition();
-                name = topic + "-" + partition;
+                name = names.computeIfAbsent(new TopicPartition(topic, partition), Partitions::name);
             }
             PolledBatch.Record handle = polled.record(record, name);
             try {
