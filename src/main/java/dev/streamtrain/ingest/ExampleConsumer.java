@@ -3,38 +3,48 @@ package dev.streamtrain.ingest;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.smallrye.common.annotation.Blocking;
-import io.smallrye.reactive.messaging.kafka.api.IncomingKafkaRecordMetadata;
+import io.smallrye.reactive.messaging.kafka.KafkaRecord;
+import io.smallrye.reactive.messaging.kafka.KafkaRecordBatch;
 import jakarta.enterprise.context.ApplicationScoped;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.Headers;
 import org.eclipse.microprofile.reactive.messaging.Incoming;
-import org.eclipse.microprofile.reactive.messaging.Message;
 import org.jboss.logging.Logger;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.telemetry.RejectionMeter;
 import dev.streamtrain.training.ExampleBatcher;
 import dev.streamtrain.training.ExampleBlock;
 import dev.streamtrain.training.RangeConfig;
-import dev.streamtrain.training.RecordHandle;
 import dev.streamtrain.training.health.HealthConfig;
 
 /**
  * Reads training records from the {@code examples} channel (topic {@code streamtrain.examples}), decodes and
  * validates them, and hands them to the trainer, leaving out what the model or its buffer already holds
- * ({@link ReadPosition}). Offsets are committed after checkpoints ({@link OffsetCommitter}), not on
- * acknowledgement; a bad record is nacked with its reason and SmallRye's dead-letter strategy sends it,
- * unchanged, to {@code streamtrain.examples.dlq}.
- * Runs on a worker thread, one record at a time: blocking here while the trainer's buffer is full is what
- * stops the consumer from fetching more (the connector pauses the partitions).
+ * ({@link ReadPosition}). The channel delivers whole polls ({@code batch=true}): one hand-off to the worker
+ * thread and one acknowledgement per poll ({@link PolledBatch}), not per record. Offsets are committed after
+ * checkpoints ({@link OffsetCommitter}), not on acknowledgement; a bad record is nacked on its own with its reason
+ * and SmallRye's dead-letter strategy sends it, unchanged, to {@code streamtrain.examples.dlq}; the rest of its
+ * poll goes on.
+ * Runs on a worker thread, one poll at a time: blocking here while the trainer's buffer is full is what stops the
+ * consumer from fetching more (the connector pauses the partitions once its queue of polls is full).
  */
 @ApplicationScoped
 public class ExampleConsumer {
 
     private static final Logger LOG = Logger.getLogger(ExampleConsumer.class);
     private static final String JSON = "application/json";
+    private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final ExampleDecoder decoder;
     private final ExampleBatcher batcher;
@@ -43,6 +53,8 @@ public class ExampleConsumer {
     private final HoldoutSplit holdout;
     private final Timer decodeTime;
     private final KafkaBacklog backlog;
+    // one String per partition for good: the trainer's per-partition maps then hash each name once, not per record
+    private final Map<TopicPartition, String> names = new ConcurrentHashMap<>();
 
     ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, HealthConfig health,
                     ExampleBatcher batcher, RejectionMeter rejections, ReadPosition position, MeterRegistry registry,
@@ -58,39 +70,80 @@ public class ExampleConsumer {
         this.backlog = backlog;
     }
 
+    /** Completes once the dead letters of the poll are sent (at once when there are none). */
     @Incoming("examples")
     @Blocking
-    public CompletionStage<Void> consume(Message<byte[]> message) {
-        KafkaRecord record = new KafkaRecord(message, rejections);
+    public CompletionStage<Void> consume(KafkaRecordBatch<byte[], byte[]> batch) {
+        List<KafkaRecord<byte[], byte[]>> records = batch.getRecords();
+        PolledBatch polled = new PolledBatch(batch, records.size(), rejections);
+        List<CompletableFuture<Void>> deadLetters = new ArrayList<>(0);
+        String topic = null;
+        int partition = -1;
+        String name = null;
+        for (KafkaRecord<byte[], byte[]> record : records) {
+            // a poll holds a few partitions, each in a run: the name is looked up once per run
+            if (record.getPartition() != partition || !record.getTopic().equals(topic)) {
+                topic = record.getTopic();
+                partition = record.getPartition();
+                name = names.computeIfAbsent(new TopicPartition(topic, partition), Partitions::name);
+            }
+            PolledBatch.Record handle = polled.record(record, name);
+            try {
+                CompletionStage<Void> deadLetter = consume(handle);
+                if (deadLetter != null) {
+                    deadLetters.add(deadLetter.toCompletableFuture());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                // stopping: the rest of the poll stays unacknowledged, so that it is read again
+                break;
+            }
+        }
+        return deadLetters.isEmpty() ? DONE : CompletableFuture.allOf(deadLetters.toArray(CompletableFuture[]::new));
+    }
+
+    /** Hands one record to the trainer; returns the sending of its dead letter if it cannot be used, else null. */
+    private CompletionStage<Void> consume(PolledBatch.Record handle) throws InterruptedException {
+        KafkaRecord<byte[], byte[]> record = handle.kafka();
         try {
-            checkContentType(record.metadata);
-            long start = System.nanoTime();
-            ExampleBlock block = decoder.decode(message.getPayload(), record)
-                    .heldOut(holdout.heldOut(record.key(), message.getPayload()));
-            decodeTime.record(System.nanoTime() - start, java.util.concurrent.TimeUnit.NANOSECONDS);
+            checkContentType(record.getHeaders());
+            ExampleBlock block = decode(record, handle);
             ExampleBlock untrained = position.admit(block);
             if (untrained == null) {
-                backlog.delivered(record.partition(), record.offset());
-                return message.ack();
+                backlog.delivered(handle.partition(), handle.offset());
+                handle.skipped();
+                return null;
             }
             batcher.submit(untrained);
             // only once it is buffered: the trainer must not see the partition at its end before the record is in
-            backlog.delivered(record.partition(), record.offset());
-            return CompletableFuture.completedFuture(null);
+            backlog.delivered(handle.partition(), handle.offset());
+            return null;
         } catch (RejectedRecordException e) {
-            rejections.rejected(e.reason().code());
-            LOG.debugf("Dead-lettering %s@%d: %s (%s)", record.partition(), record.offset(), e.getMessage(), e.detail());
-            backlog.delivered(record.partition(), record.offset());
-            return message.nack(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            // stopping: leave the record unacknowledged so that it is read again
-            return CompletableFuture.completedFuture(null);
+            LOG.debugf("Dead-lettering %s@%d: %s (%s)", handle.partition(), handle.offset(), e.getMessage(), e.detail());
+            backlog.delivered(handle.partition(), handle.offset());
+            return handle.deadLetter(e);
         }
     }
 
-    private static void checkContentType(IncomingKafkaRecordMetadata<?, ?> metadata) {
-        var header = metadata == null ? null : metadata.getHeaders().lastHeader("content-type");
+    private ExampleBlock decode(KafkaRecord<byte[], byte[]> record, PolledBatch.Record handle) {
+        long start = System.nanoTime();
+        byte[] value = record.getPayload();
+        ExampleBlock block;
+        try {
+            block = decoder.decode(value, handle);
+        } catch (RejectedRecordException e) {
+            throw e;
+        } catch (RuntimeException e) {
+            // the decoder's own failure on one odd record must not fail the whole poll (the connector would
+            // dead-letter every record of it, trained ones too): this record alone goes to the dead-letter topic
+            throw new RejectedRecordException(RejectReason.MALFORMED, "the record could not be decoded: " + e);
+        }
+        decodeTime.record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+        return block.heldOut(holdout.heldOut(record.getKey(), value));
+    }
+
+    private static void checkContentType(Headers headers) {
+        Header header = headers == null ? null : headers.lastHeader("content-type");
         if (header == null) {
             return;
         }
@@ -98,49 +151,6 @@ public class ExampleConsumer {
         if (!type.isEmpty() && !type.regionMatches(true, 0, JSON, 0, JSON.length())) {
             throw new RejectedRecordException(RejectReason.MALFORMED,
                     "content-type " + type + " is not supported; send application/json");
-        }
-    }
-
-    /** The Kafka record behind a block: acknowledging it lets the commit strategy commit its offset. */
-    private static final class KafkaRecord implements RecordHandle {
-
-        private final Message<byte[]> message;
-        private final IncomingKafkaRecordMetadata<?, ?> metadata;
-        private final RejectionMeter rejections;
-
-        @SuppressWarnings("unchecked")
-        KafkaRecord(Message<byte[]> message, RejectionMeter rejections) {
-            this.message = message;
-            this.metadata = message.getMetadata(IncomingKafkaRecordMetadata.class).orElse(null);
-            this.rejections = rejections;
-        }
-
-        byte[] key() {
-            return metadata != null && metadata.getKey() instanceof byte[] bytes ? bytes : null;
-        }
-
-        @Override
-        public String partition() {
-            return metadata == null ? "unknown" : metadata.getTopic() + "-" + metadata.getPartition();
-        }
-
-        @Override
-        public long offset() {
-            return metadata == null ? -1 : metadata.getOffset();
-        }
-
-        @Override
-        public void trained() {
-            message.ack();
-        }
-
-        @Override
-        public void quarantined(String reason, String cause) {
-            RejectReason code = java.util.Arrays.stream(RejectReason.values())
-                    .filter(r -> r.code().equals(reason)).findFirst().orElse(RejectReason.NON_FINITE);
-            rejections.rejected(code.code());
-            LOG.warnf("Dead-lettering %s@%d: %s", partition(), offset(), cause);
-            message.nack(new RejectedRecordException(code, cause));
         }
     }
 }

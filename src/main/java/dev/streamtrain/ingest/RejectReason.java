@@ -19,4 +19,14 @@ public enum RejectReason {
     public String code() {
         return code;
     }
+
+    /** The reason with this code; {@code non-finite} (the trainer's own reason) for a code that is none of them. */
+    static RejectReason of(String code) {
+        for (RejectReason reason : values()) {
+            if (reason.code.equals(code)) {
+                return reason;
+            }
+        }
+        return NON_FINITE;
+    }
 }
