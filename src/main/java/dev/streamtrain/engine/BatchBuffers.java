@@ -29,6 +29,13 @@ final class BatchBuffers implements AutoCloseable {
     final INDArray[] droppedInputs;
     /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
     final INDArray[] skipErrors;
+    /**
+     * Per batch-norm layer: x − mean, x̂, and a working array, row-major as DL4J's are (they are dup()s there); null
+     * elsewhere.
+     */
+    final INDArray[] centred;
+    final INDArray[] scaled;
+    final INDArray[] normScratch;
     /** Per layer: the array it read in the last forward pass (the input, the activations below, or dropped). */
     final INDArray[] inputs;
     /** The output layer's activations: probabilities or regression values. */
@@ -48,16 +55,27 @@ final class BatchBuffers implements AutoCloseable {
         this.droppedInputs = new INDArray[count];
         this.skipErrors = new INDArray[count];
         this.inputs = new INDArray[count];
+        this.centred = new INDArray[count];
+        this.scaled = new INDArray[count];
+        this.normScratch = new INDArray[count];
         for (int l = 0; l < count; l++) {
             long[] shape = {rows, layers.get(l).outputs()};
-            preActivations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
-            activations[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            // batch norm's output is row-major in DL4J (its ops work on dup()s, ND4J's default order): so is the input
+            // of the layer after it, which decides the BLAS kernels of that layer's products
+            char outputOrder = layers.get(l).batchNorm() != null ? 'c' : 'f';
+            preActivations[l] = Nd4j.create(DataType.FLOAT, shape, outputOrder);
+            activations[l] = Nd4j.create(DataType.FLOAT, shape, outputOrder);
             errors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             if (layers.get(l).layerNorm()) {
                 preNorms[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
             }
             if (layers.get(l).residualFrom() >= 0) {
                 skipErrors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+            }
+            if (layers.get(l).batchNorm() != null) {
+                centred[l] = Nd4j.create(DataType.FLOAT, shape, 'c');
+                scaled[l] = Nd4j.create(DataType.FLOAT, shape, 'c');
+                normScratch[l] = Nd4j.create(DataType.FLOAT, shape, 'c');
             }
             if (layers.get(l).dropout() != null) {
                 // DL4J draws the mask in the order of the array it drops, row-major there (the input, and the
@@ -87,6 +105,11 @@ final class BatchBuffers implements AutoCloseable {
             if (dropoutMasks[l] != null) {
                 dropoutMasks[l].close();
                 droppedInputs[l].close();
+            }
+            if (centred[l] != null) {
+                centred[l].close();
+                scaled[l].close();
+                normScratch[l].close();
             }
         }
     }

@@ -10,6 +10,11 @@ import org.nd4j.linalg.factory.Nd4j;
  * service's {@code GlobalNormClipping}, which DL4J has no setting for); {@code layer-norm} does the same per layer,
  * weights and bias together (DL4J's {@code ClipL2PerLayer}); {@code value} clamps every element into
  * [-threshold, threshold] (DL4J's {@code ClipElementWiseAbsoluteValue}, by the same {@code clipbyvalue} op).
+ * <p>
+ * Batch norm's running statistics sit in the gradient too (their running-average step): the global norm leaves them
+ * out, as {@code GlobalNormClipping} does, while DL4J's per-layer clipping takes each layer's whole gradient view, so
+ * {@code layer-norm} measures and scales a batch-norm layer's statistics with its gamma and beta, and {@code value}
+ * clamps them too.
  */
 record Clipping(Mode mode, double threshold) {
 
@@ -19,8 +24,22 @@ record Clipping(Mode mode, double threshold) {
 
     /** Clips {@code gradients} (the flat mean gradient) in place; {@code layers}: its per-layer views. */
     void apply(INDArray gradients, INDArray[] layers) {
+        apply(gradients, layers, null);
+    }
+
+    /**
+     * As {@link #apply(INDArray, INDArray[])}; {@code trained}: the views of the trained runs (batch norm's running
+     * statistics left out) that the global norm measures and scales, or null for the whole gradient.
+     */
+    void apply(INDArray gradients, INDArray[] layers, INDArray[] trained) {
         switch (mode) {
-            case GLOBAL_NORM -> scaleDownToThreshold(gradients);
+            case GLOBAL_NORM -> {
+                if (trained == null) {
+                    scaleDownToThreshold(gradients);
+                } else {
+                    scaleDownToThreshold(trained);
+                }
+            }
             case LAYER_NORM -> {
                 for (INDArray layer : layers) {
                     scaleDownToThreshold(layer);
@@ -30,6 +49,20 @@ record Clipping(Mode mode, double threshold) {
                     .addInputs(gradients).callInplace(true)
                     .addFloatingPointArguments(-threshold, threshold).build());
             case NONE -> {
+            }
+        }
+    }
+
+    private void scaleDownToThreshold(INDArray[] parts) {
+        double sumOfSquares = 0;
+        for (INDArray part : parts) {
+            double norm = part.norm2Number().doubleValue();
+            sumOfSquares += norm * norm;
+        }
+        double norm = Math.sqrt(sumOfSquares);
+        if (norm > threshold) {
+            for (INDArray part : parts) {
+                part.muli(threshold / norm);
             }
         }
     }

@@ -17,19 +17,40 @@ import java.util.List;
  * {@code residualFrom}: for the last dense layer of a residual block, the layer whose input (the block's input) is
  * added to this one's pre-activations before {@code activation}, the block's (DL4J: the layer's identity activation,
  * an {@code ElementWiseVertex} Add with the skip, then an {@code ActivationLayer}); -1 for every other layer.
+ * <p>
+ * {@code batchNorm}: non-null for a batch-normalisation layer (DL4J's {@code BatchNormalization}, a layer of its own
+ * in the graph, with as many outputs as inputs, no weights and the identity as activation unless it closes a residual
+ * block). Its parameters are DL4J's {@code BatchNormalizationParamInitializer} layout: gamma, beta, the running mean,
+ * then the running log10(standard deviation) (or variance), {@code outputs} each. Gamma and beta are trained; the
+ * running statistics are not: DL4J moves them by a "gradient" that its NoOp updater leaves as it is, and nothing
+ * regularises any of the four.
  */
 record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init,
                   List<Regularization> weightRegularization, List<Regularization> biasRegularization,
-                  boolean layerNorm, double gainInit, InputDropout dropout, int residualFrom, long offset) {
+                  boolean layerNorm, double gainInit, InputDropout dropout, int residualFrom, long offset,
+                  BatchNormSettings batchNorm) {
+
+    /** A dense layer. */
+    DenseShape(int inputs, int outputs, IActivation activation, IWeightInit init,
+               List<Regularization> weightRegularization, List<Regularization> biasRegularization,
+               boolean layerNorm, double gainInit, InputDropout dropout, int residualFrom, long offset) {
+        this(inputs, outputs, activation, init, weightRegularization, biasRegularization, layerNorm, gainInit, dropout,
+                residualFrom, offset, null);
+    }
 
     /** This layer closing a residual block that started at layer {@code from}, with the block's activation. */
     DenseShape closingBlock(int from, IActivation blockActivation) {
         return new DenseShape(inputs, outputs, blockActivation, init, weightRegularization, biasRegularization,
-                layerNorm, gainInit, dropout, from, offset);
+                layerNorm, gainInit, dropout, from, offset, batchNorm);
     }
 
     long weightCount() {
-        return (long) inputs * outputs;
+        return batchNorm != null ? 0 : (long) inputs * outputs;
+    }
+
+    /** Where a batch-norm layer's running statistics (mean, then log10 std or variance) start. */
+    long statisticsOffset() {
+        return offset + 2L * outputs;
     }
 
     long biasOffset() {
@@ -42,6 +63,9 @@ record DenseShape(int inputs, int outputs, IActivation activation, IWeightInit i
     }
 
     long end() {
+        if (batchNorm != null) {
+            return offset + 4L * outputs;
+        }
         return gainOffset() + (layerNorm ? outputs : 0);
     }
 }

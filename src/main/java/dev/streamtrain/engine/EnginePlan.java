@@ -46,8 +46,17 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
     private static final List<Class<? extends IUpdater>> UPDATERS = List.of(Sgd.class, Nesterovs.class, Adam.class,
             Nadam.class, AMSGrad.class, AdaMax.class, RmsProp.class, AdaGrad.class, AdaDelta.class);
 
+    /**
+     * The plan of every pass without batch norm, which it refuses by name: what the plain-Java {@link DenseForward}
+     * computes (batch norm is not in it yet).
+     */
     static EnginePlan of(ModelSpec spec) {
-        LayerWalk walk = new LayerWalk(spec, NetworkBuilder.configuration(spec));
+        return of(spec, false);
+    }
+
+    /** {@code batchNorm}: whether batch-norm layers are planned (the training engine) or refused. */
+    static EnginePlan of(ModelSpec spec, boolean batchNorm) {
+        LayerWalk walk = new LayerWalk(spec, NetworkBuilder.configuration(spec), batchNorm);
         List<DenseShape> layers = walk.layers();
         List<BaseLayer> configurations = walk.configurations();
         BaseLayer output = configurations.get(configurations.size() - 1);
@@ -142,6 +151,31 @@ record EnginePlan(long seed, List<DenseShape> layers, OutputKind output, IUpdate
         }
         // the configuration's own clone (ScheduledAdaGrad's keeps the schedule that AdaGrad's drops)
         return updater.clone();
+    }
+
+    /**
+     * The runs of parameters the optimizer trains, [from, to) in the flat buffer: everything but the batch-norm layers'
+     * running statistics. They are DL4J's updater blocks: every trained parameter has the same updater configuration
+     * (checked above), so DL4J starts a new block exactly where a NoOp run (the statistics) interrupts them, and its
+     * state is each block's state in turn ([m, v] of the first block, then of the second, ... for Adam).
+     */
+    List<long[]> trainedRuns() {
+        List<long[]> runs = new java.util.ArrayList<>();
+        long from = 0;
+        for (DenseShape layer : layers) {
+            if (layer.batchNorm() != null) {
+                runs.add(new long[] {from, layer.statisticsOffset()});
+                from = layer.end();
+            }
+        }
+        runs.add(new long[] {from, parameterCount()});
+        runs.removeIf(run -> run[1] <= run[0]);
+        return List.copyOf(runs);
+    }
+
+    /** The updater state of all blocks together, DL4J's {@code getStateViewArray()} length. */
+    long updaterStateSize() {
+        return trainedRuns().stream().mapToLong(run -> updater.stateSize(run[1] - run[0])).sum();
     }
 
     long parameterCount() {

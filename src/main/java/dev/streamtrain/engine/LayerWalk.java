@@ -6,6 +6,7 @@ import org.deeplearning4j.nn.conf.graph.GraphVertex;
 import org.deeplearning4j.nn.conf.graph.LayerVertex;
 import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
+import org.deeplearning4j.nn.conf.layers.BatchNormalization;
 import org.deeplearning4j.nn.conf.layers.DenseLayer;
 import org.deeplearning4j.nn.conf.layers.DropoutLayer;
 import org.deeplearning4j.nn.conf.layers.FeedForwardLayer;
@@ -22,12 +23,16 @@ import dev.streamtrain.model.spec.NetworkBuilder;
 /**
  * The dense layers of the DL4J graph {@link NetworkBuilder} makes of a spec, in the order of the forward pass (the
  * order it adds the vertices in), with what sits between them folded into them: a dropout entry into the layer after
- * it, a residual block's Add and activation into the block's last dense layer. Anything else is refused by name.
+ * it, a residual block's Add and activation into the block's last dense layer. Batch normalisation (when asked
+ * for) is a layer of its own, as in the graph: it has parameters, health signals and a place in the updater's blocks;
+ * a block whose last dense layer is followed by batch norm ({@code norm: batch}) closes on the batch-norm layer.
+ * Anything else is refused by name.
  */
 final class LayerWalk {
 
     private final ModelSpec spec;
     private final ComputationGraphConfiguration conf;
+    private final boolean batchNormAllowed;
     private final List<DenseShape> layers = new ArrayList<>();
     private final List<BaseLayer> configurations = new ArrayList<>();
     /** Per dense layer: the vertex whose output it reads (a dropout before it: the dropout's). */
@@ -38,9 +43,11 @@ final class LayerWalk {
     private int openBlockFrom = -1;
     private long offset;
 
-    LayerWalk(ModelSpec spec, ComputationGraphConfiguration conf) {
+    /** {@code batchNorm}: whether batch-norm layers are taken (else refused by name, like any other vertex). */
+    LayerWalk(ModelSpec spec, ComputationGraphConfiguration conf, boolean batchNorm) {
         this.spec = spec;
         this.conf = conf;
+        this.batchNormAllowed = batchNorm;
         for (Map.Entry<String, GraphVertex> vertex : conf.getVertices().entrySet()) {
             visit(vertex.getKey(), vertex.getValue());
             previous = vertex.getKey();
@@ -76,6 +83,8 @@ final class LayerWalk {
             dropout = EnginePlan.dropout(spec, name, d.getIDropout());
         } else if (layer instanceof DropoutLayer) {
             throw new UnsupportedSpecException(spec.name(), "two dropout layers in a row, at " + name);
+        } else if (layer instanceof BatchNormalization batchNorm && batchNormAllowed) {
+            batchNorm(name, batchNorm);
         } else {
             dense(name, EnginePlan.layerOf(spec, vertex, name));
         }
@@ -87,6 +96,27 @@ final class LayerWalk {
         DenseShape shape = new DenseShape((int) feedForward.getNIn(), (int) feedForward.getNOut(),
                 layer.getActivationFn(), layer.getWeightInitFn(), List.copyOf(layer.getRegularization()),
                 List.copyOf(layer.getRegularizationBias()), layerNorm, layer.getGainInit(), dropout, -1, offset);
+        layers.add(shape);
+        configurations.add(layer);
+        reads.add(previous);
+        offset = shape.end();
+        dropout = null;
+    }
+
+    /**
+     * DL4J's batch norm of feed-forward activations: per-unit gamma and beta learned, the running statistics moved by
+     * DL4J's own rule. Locked gamma/beta (fixed values, no parameters for them), dropout on the layer itself and other
+     * updaters for gamma/beta than the network's are refused ({@code NetworkBuilder} sets none of them).
+     */
+    private void batchNorm(String name, BatchNormalization layer) {
+        if (layer.isLockGammaBeta() || layer.getIDropout() != null || layer.getNOut() != layer.getNIn()) {
+            throw new UnsupportedSpecException(spec.name(), "batch norm " + name + " with locked gamma/beta, dropout "
+                    + "or nIn != nOut");
+        }
+        int units = (int) layer.getNOut();
+        DenseShape shape = new DenseShape(units, units, new ActivationIdentity(), null, List.of(), List.of(), false,
+                1.0, dropout, -1, offset, new BatchNormSettings(layer.getDecay(), layer.getEps(), layer.isUseLogStd(),
+                layer.getGamma(), layer.getBeta()));
         layers.add(shape);
         configurations.add(layer);
         reads.add(previous);

@@ -40,6 +40,18 @@ public final class LeanNetwork implements AutoCloseable {
     private final INDArray gradients;
     private final INDArray updaterState;
     private final GradientUpdater<?> updater;
+    /**
+     * DL4J's updater blocks: one updater instance per run of trained parameters over its gradient and state views
+     * (one block over everything unless batch norm's running statistics, with their NoOp updater, split the runs).
+     */
+    private final GradientUpdater<?>[] blockUpdaters;
+    private final INDArray[] blockGradients;
+    /** The trained runs' gradient views, which the global norm measures; null when that is the whole gradient. */
+    private final INDArray[] trainedGradients;
+    /** Per layer: the batch-norm layer, or null for a dense layer. */
+    private final BatchNormLayer[] batchNorms;
+    /** Per layer: the gradient view per-layer clipping takes (DL4J's layer gradient view: batch norm's all four). */
+    private final INDArray[] clipGradients;
     private final INDArray[] weights;
     private final INDArray[] biases;
     private final INDArray[] weightGradients;
@@ -71,9 +83,15 @@ public final class LeanNetwork implements AutoCloseable {
         // [1, n] like DL4J's flattened views: ND4J's updaters shape their state after the gradient's shape
         this.parameters = Nd4j.create(DataType.FLOAT, new long[] {1, count}, 'c');
         this.gradients = Nd4j.create(DataType.FLOAT, new long[] {1, count}, 'c');
-        long stateSize = plan.updater().stateSize(count);
+        long stateSize = plan.updaterStateSize();
         this.updaterState = stateSize > 0 ? Nd4j.create(DataType.FLOAT, new long[] {1, stateSize}, 'c') : null;
-        this.updater = plan.updater().instantiate(updaterState, true);
+        List<long[]> runs = plan.trainedRuns();
+        this.blockUpdaters = new GradientUpdater<?>[runs.size()];
+        this.blockGradients = new INDArray[runs.size()];
+        this.trainedGradients = runs.size() == 1 && runs.get(0)[1] - runs.get(0)[0] == count ? null
+                : new INDArray[runs.size()];
+        instantiateUpdaters(runs);
+        this.updater = blockUpdaters[0];
         int n = layers.size();
         this.weights = new INDArray[n];
         this.biases = new INDArray[n];
@@ -85,8 +103,14 @@ public final class LeanNetwork implements AutoCloseable {
         this.updateRatios = new double[n];
         this.gains = new INDArray[n];
         this.gainGradients = new INDArray[n];
+        this.batchNorms = new BatchNormLayer[n];
+        this.clipGradients = new INDArray[n];
         for (int l = 0; l < n; l++) {
             DenseShape shape = layers.get(l);
+            if (shape.batchNorm() != null) {
+                batchNormViews(l, shape);
+                continue;
+            }
             weights[l] = weightView(parameters, shape);
             biases[l] = slice(parameters, shape.biasOffset(), shape.outputs());
             weightGradients[l] = weightView(gradients, shape);
@@ -94,6 +118,7 @@ public final class LeanNetwork implements AutoCloseable {
             biasGradients[l] = slice(gradients, shape.biasOffset(), shape.outputs()).reshape(shape.outputs());
             layerGradients[l] = slice(gradients, shape.offset(), shape.end() - shape.offset());
             layerParameters[l] = slice(parameters, shape.offset(), shape.end() - shape.offset());
+            clipGradients[l] = layerGradients[l];
             penalties.add(weights[l], weightGradients[l], shape.weightRegularization());
             penalties.add(biases[l], slice(gradients, shape.biasOffset(), shape.outputs()), shape.biasRegularization());
             if (shape.layerNorm()) {
@@ -115,13 +140,64 @@ public final class LeanNetwork implements AutoCloseable {
     }
 
     /**
+     * One updater instance per block, as DL4J's {@code BaseMultiLayerUpdater} makes them: over the whole flat gradient
+     * and state when there is one block (the arrays themselves), else over each run's gradient view and its part of
+     * the state, the blocks' states one after the other.
+     */
+    private void instantiateUpdaters(List<long[]> runs) {
+        if (trainedGradients == null) {
+            blockGradients[0] = gradients;
+            blockUpdaters[0] = plan.updater().instantiate(updaterState, true);
+            return;
+        }
+        long state = 0;
+        for (int i = 0; i < runs.size(); i++) {
+            long from = runs.get(i)[0];
+            long length = runs.get(i)[1] - from;
+            blockGradients[i] = slice(gradients, from, length);
+            trainedGradients[i] = blockGradients[i];
+            long size = plan.updater().stateSize(length);
+            // every block's updater shares the plan's configuration: a new schedule reaches all of them
+            blockUpdaters[i] = plan.updater().instantiate(size > 0 ? slice(updaterState, state, size) : null, true);
+            state += size;
+        }
+    }
+
+    /**
+     * Layer {@code l}, a batch-norm layer: rank-1 views of its four parameter vectors and their gradients. Its health
+     * signals (gradient norm, update ratio) are those of gamma and beta, the trained parameters, as DL4J's probe
+     * reports them; per-layer clipping takes all four, as DL4J's does.
+     */
+    private void batchNormViews(int l, DenseShape shape) {
+        int units = shape.outputs();
+        long at = shape.offset();
+        batchNorms[l] = new BatchNormLayer(shape.batchNorm(), vector(parameters, at, units),
+                vector(parameters, at + units, units), vector(parameters, at + 2L * units, units),
+                vector(parameters, at + 3L * units, units), vector(gradients, at, units),
+                vector(gradients, at + units, units), vector(gradients, at + 2L * units, units),
+                vector(gradients, at + 3L * units, units));
+        layerGradients[l] = slice(gradients, at, 2L * units);
+        layerParameters[l] = slice(parameters, at, 2L * units);
+        clipGradients[l] = slice(gradients, at, 4L * units);
+    }
+
+    /** A rank-1 view of {@code length} values of a flat buffer (the target of the ops over rows). */
+    private static INDArray vector(INDArray flat, long from, long length) {
+        INDArray view = slice(flat, from, length).reshape(length);
+        if (!view.isView()) {
+            throw new IllegalStateException("a rank-1 view at " + from + " is a copy, not a view");
+        }
+        return view;
+    }
+
+    /**
      * A network for the spec with the initial parameters DL4J gives a graph built from it: the same seed, the same
      * initialisers, drawn in the same order ({@link #copyParameters} takes any other starting point).
      *
      * @throws UnsupportedSpecException if the spec has anything {@link EnginePlan} does not cover, naming it
      */
     public static LeanNetwork create(ModelSpec spec) {
-        LeanNetwork network = new LeanNetwork(EnginePlan.of(spec));
+        LeanNetwork network = new LeanNetwork(EnginePlan.of(spec, true));
         network.initialise();
         return network;
     }
@@ -131,6 +207,11 @@ public final class LeanNetwork implements AutoCloseable {
         Nd4j.getRandom().setSeed(plan.seed());
         for (int l = 0; l < layers.size(); l++) {
             DenseShape shape = layers.get(l);
+            if (batchNorms[l] != null) {
+                // constants: batch norm draws nothing from the generator, in DL4J too
+                batchNorms[l].initialise();
+                continue;
+            }
             shape.init().init(shape.inputs(), shape.outputs(), new long[] {shape.inputs(), shape.outputs()}, 'f',
                     weights[l]);
             biases[l].assign(0);
@@ -160,6 +241,12 @@ public final class LeanNetwork implements AutoCloseable {
         double mean = loss.lossAndDelta(b.outputs, y, weights, rows, b.outputDelta);
         backward(b);
         gradients.divi(rows);
+        for (BatchNormLayer batchNorm : batchNorms) {
+            if (batchNorm != null) {
+                // after the division by the batch size, which DL4J does not apply to the running statistics
+                batchNorm.statisticsStep();
+            }
+        }
         backwardDoneNanos = System.nanoTime();
         if (sample) {
             // the mean gradient before clipping: what the exploding-gradient monitor must see
@@ -167,13 +254,15 @@ public final class LeanNetwork implements AutoCloseable {
                 gradientNorms[l] = layerGradients[l].norm2Number().doubleValue();
             }
         }
-        plan.clipping().apply(gradients, layerGradients);
+        plan.clipping().apply(gradients, clipGradients, trainedGradients);
         if (!penalties.isEmpty()) {
             // DL4J's score is taken before the step: the penalty of the parameters the loss was computed with
             mean += penalties.score(iteration, EPOCH);
             penalties.apply(ApplyStep.BEFORE_UPDATER, updaterRate(), iteration, EPOCH);
         }
-        updater.applyUpdater(gradients, iteration, EPOCH);
+        for (int i = 0; i < blockUpdaters.length; i++) {
+            blockUpdaters[i].applyUpdater(blockGradients[i], iteration, EPOCH);
+        }
         if (!penalties.isEmpty()) {
             penalties.apply(ApplyStep.POST_UPDATER, updaterRate(), iteration, EPOCH);
         }
@@ -222,7 +311,11 @@ public final class LeanNetwork implements AutoCloseable {
             }
             b.inputs[l] = in;
             INDArray z = b.preActivations[l];
-            preActivate(b, l, in, z);
+            if (batchNorms[l] != null) {
+                batchNormForward(b, l, in, z, training);
+            } else {
+                preActivate(b, l, in, z);
+            }
             INDArray a = b.activations[l];
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
@@ -247,6 +340,34 @@ public final class LeanNetwork implements AutoCloseable {
         }
     }
 
+    /** Batch-norm layer {@code l}'s output of {@code in} into {@code z}, plus the skip if it closes a residual block. */
+    private void batchNormForward(BatchBuffers b, int l, INDArray in, INDArray z, boolean training) {
+        batchNorms[l].forward(in, b.centred[l], b.scaled[l], z, training);
+        if (layers.get(l).residualFrom() >= 0) {
+            z.addi(b.inputs[layers.get(l).residualFrom()]);
+        }
+    }
+
+    /**
+     * Batch-norm layer {@code l}'s backward pass from its {@code delta}: gamma's and beta's gradient, and the error of
+     * the layer below (through the batch statistics, plus the skip and dropout as for a dense layer); returns the
+     * delta of the layer below, or null for the first layer.
+     */
+    private INDArray batchNormBackward(BatchBuffers b, int l, INDArray delta) {
+        INDArray error = l > 0 ? b.errors[l - 1] : null;
+        batchNorms[l].backward(delta, b.centred[l], b.scaled[l], b.normScratch[l], error);
+        if (error == null) {
+            return null;
+        }
+        if (skipReaders[l] >= 0) {
+            error.addi(b.skipErrors[skipReaders[l]]);
+        }
+        if (layers.get(l).dropout() != null) {
+            layers.get(l).dropout().backprop(error, b.dropoutMasks[l]);
+        }
+        return layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
+    }
+
     /** From dLoss/dLogits in the last layer's error buffer: the gradient, summed (not averaged) over the rows. */
     private void backward(BatchBuffers b) {
         INDArray delta = b.errors[layers.size() - 1];
@@ -255,6 +376,10 @@ public final class LeanNetwork implements AutoCloseable {
             if (layers.get(l).residualFrom() >= 0) {
                 // what flows into the skip, kept before the norm's backward pass overwrites the delta
                 b.skipErrors[l].assign(delta);
+            }
+            if (batchNorms[l] != null) {
+                delta = batchNormBackward(b, l, delta);
+                continue;
             }
             delta.sum(biasGradients[l], 0);
             if (gains[l] != null) {
@@ -384,6 +509,11 @@ public final class LeanNetwork implements AutoCloseable {
     @Override
     public void close() {
         buffersByRows.values().forEach(BatchBuffers::close);
+        for (BatchNormLayer batchNorm : batchNorms) {
+            if (batchNorm != null) {
+                batchNorm.close();
+            }
+        }
         buffersByRows.clear();
         parameters.close();
         gradients.close();

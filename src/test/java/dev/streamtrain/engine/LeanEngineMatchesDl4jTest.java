@@ -237,6 +237,49 @@ class LeanEngineMatchesDl4jTest {
     }
 
     /**
+     * Batch norm (DL4J's BatchNormalization after the layer's activation, or closing a residual block's last linear
+     * layer with {@code norm: batch}): training on the batch's statistics and backward through them, the running mean
+     * and log10 std moved by DL4J's rule (their NoOp updater block splitting the optimizer state), inference on the
+     * running statistics (the outputs of unseen rows), with every optimizer family, clipping mode, dropout and layer
+     * norm around it. Besides the parameters (running statistics included), the optimizer state must agree: its
+     * layout is DL4J's blocks.
+     */
+    @ParameterizedTest(name = "digits, batch norm, {0}, {1}, {2}")
+    @CsvSource(delimiter = '|', value = {
+        "[{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}] | adam |",
+        "[{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}, {batch-norm: {}}] | sgd |",
+        "[{dense: {units: 32, activation: relu}}, {batch-norm: {decay: 0.8, eps: 0.01}}, {dense: {units: 16, activation: relu}}, {batch-norm: {decay: 0.5}}] | rmsprop |",
+        "[{dense: {units: 32, activation: sigmoid}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}] | {type: amsgrad, learning-rate: 0.01} |",
+        "[{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}] | {type: adadelta} |",
+        "[{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: relu}}] | {type: sgd, learning-rate: 0.05, momentum: 0.9} | {type: global-norm, threshold: 0.5}",
+        "[{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}] | {type: adam, learning-rate: 0.01, l2: 0.01} | {type: layer-norm, threshold: 0.2}",
+        "[{dense: {units: 32, activation: relu}}, {batch-norm: {}}, {dense: {units: 16, activation: relu}}] | sgd | {type: value, threshold: 0.02}",
+        "[{dense: {units: 32, activation: tanh}}, {dropout: {rate: 0.2}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}, {batch-norm: {}}, {dropout: {rate: 0.3}}] | {type: adamw, learning-rate: 0.01, weight-decay: 0.1} |",
+        "[{dense: {units: 32, activation: tanh, norm: layer}}, {batch-norm: {}}, {dense: {units: 16, activation: gelu}}, {layer-norm: {}}] | {type: sgd, learning-rate: 0.1, l1: 0.001} |",
+        "[{batch-norm: {}}, {dense: {units: 32, activation: tanh}}, {dense: {units: 16, activation: tanh}}] | {type: sgd, learning-rate: 0.05, momentum: 0.9} |",
+        "[{dense: {units: 32, activation: relu}}, {residual: {units: 32, activation: tanh, depth: 2, norm: batch}}] | {type: sgd, learning-rate: 0.05, momentum: 0.9} |",
+        "[{residual: {units: 32, activation: tanh, depth: 1, norm: batch}}, {batch-norm: {}}] | sgd | {type: layer-norm, threshold: 0.5}"})
+    void batchNormMatches(String layers, String optimizer, String clipping) {
+        ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy", layers,
+                OPTIMIZERS.getOrDefault(optimizer, optimizer),
+                clipping == null ? "" : "gradient-clipping: " + clipping + "\n");
+        assertSameTraining(spec, ReferenceRun.digits(), NOTHING, true);
+    }
+
+    @ParameterizedTest(name = "batch norm, {0}, {1}, {2}")
+    @CsvSource(delimiter = '|', value = {
+        "wine | [{dense: {units: 24, activation: relu}}, {batch-norm: {}}, {dense: {units: 8, activation: relu}}] | adam | mse",
+        "wine | [{dense: {units: 24, activation: tanh}}, {batch-norm: {}}, {dropout: {rate: 0.25}}, {dense: {units: 8, activation: tanh}}] | sgd | mae",
+        "wine | [{residual: {units: 16, activation: tanh, depth: 2, norm: batch}}] | sgd | mse",
+        "digits | [{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: sigmoid}}, {batch-norm: {}}] | adam | binary-cross-entropy"})
+    void batchNormOtherLossesMatch(String data, String layers, String optimizer, String loss) {
+        boolean wine = data.equals("wine");
+        ModelSpec spec = ReferenceRun.spec(wine ? "regression" : "classification", wine ? 12 : 64, wine ? 1 : 10, loss,
+                layers, OPTIMIZERS.get(optimizer));
+        assertSameTraining(spec, wine ? ReferenceRun.wineAlcohol() : ReferenceRun.digits(), NOTHING, true);
+    }
+
+    /**
      * Without re-seeding between steps: DL4J's graph trains alone first, then the lean engine, each from its own
      * creation (which seeds the generator with the spec's seed and draws the initial parameters): the engine's masks
      * continue the generator's sequence as DL4J's do, step after step.
@@ -272,10 +315,11 @@ class LeanEngineMatchesDl4jTest {
         assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
                 "[{dense: {units: 16}}, {dropout: {rate: 0.2}}, {dropout: {rate: 0.1}}]", ADAM)))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("two dropout layers in a row");
-        assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
+        // the plan without batch norm (the plain-Java forward pass's) still refuses it by name
+        assertThatThrownBy(() -> EnginePlan.of(ReferenceRun.spec("classification", 64, 10, "cross-entropy",
                 "[{residual: {units: 16, depth: 2, norm: batch}}]", ADAM)))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("BatchNormalization");
-        assertThatThrownBy(() -> LeanNetwork.create(ReferenceRun.spec("regression", 64, 1, "mae",
+        assertThatThrownBy(() -> EnginePlan.of(ReferenceRun.spec("regression", 64, 1, "mae",
                 "[{dense: {units: 16}}, {batch-norm: {}}]", ADAM)))
                 .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("BatchNormalization");
     }
@@ -291,11 +335,19 @@ class LeanEngineMatchesDl4jTest {
         void accept(int step, ComputationGraph graph, LeanNetwork lean);
     }
 
+    private static final BeforeStep NOTHING = (step, graph, lean) -> { };
+
     private static void assertSameTraining(ModelSpec spec, ReferenceRun data) {
-        assertSameTraining(spec, data, (step, graph, lean) -> { });
+        assertSameTraining(spec, data, NOTHING);
     }
 
     private static void assertSameTraining(ModelSpec spec, ReferenceRun data, BeforeStep beforeStep) {
+        assertSameTraining(spec, data, beforeStep, false);
+    }
+
+    /** {@code optimizerState}: also the optimizer's state after the steps (its length and layout are DL4J's). */
+    private static void assertSameTraining(ModelSpec spec, ReferenceRun data, BeforeStep beforeStep,
+                                           boolean optimizerState) {
         ComputationGraph graph = ReferenceRun.graph(spec);
         try (LeanNetwork lean = LeanNetwork.create(spec)) {
             // the engine draws DL4J's initial parameters itself: the same seed, initialisers and order
@@ -325,6 +377,15 @@ class LeanEngineMatchesDl4jTest {
             // the vector's norm: Adam turns one-ulp differences of a nearly cancelling gradient into an update's size,
             // so single parameters drift by up to ~2e-5 of the largest one over 50 steps (tanh, softplus)
             assertNormClose("parameters after " + STEPS + " steps", lean.parameters(), graph.params());
+            if (optimizerState) {
+                INDArray state = graph.getUpdater().getStateViewArray();
+                if (state == null) {
+                    assertThat(lean.updaterState()).as("optimizer state").isNull();
+                } else {
+                    assertThat(lean.updaterState().length()).as("optimizer state length").isEqualTo(state.length());
+                    assertNormClose("optimizer state after " + STEPS + " steps", lean.updaterState(), state);
+                }
+            }
             float[][] unseen = data.batch(1_000, 100);
             INDArray expected = graph.outputSingle(false, ReferenceRun.matrix(unseen[0], 100));
             INDArray actual = ReferenceRun.matrix(lean.output(unseen[0], 100), 100);
