@@ -64,7 +64,7 @@ class LearningRateGridBenchmarkTest {
             int drift = probe.driftAt() / 32;
             int end = (probe.labels().length + 31) / 32;
             List<String> runs = new ArrayList<>();
-            for (double rate : GRID) {
+            for (double rate : new double[] {1e-3, 3e-3, 1e-2, 3e-2, 1e-1}) {
                 runs.add("fixed " + rate);
             }
             runs.add("auto from 1e-3");
@@ -99,7 +99,7 @@ class LearningRateGridBenchmarkTest {
                 List<Double> fixedRates = new ArrayList<>();
                 List<Double> autoRates = new ArrayList<>();
                 double accuracy = 0;
-                for (int window = 0; window < 5; window++) {
+                for (int window = 0; window < 3; window++) {
                     fixedRates.add(TunerStreams.fixed(s, s.spec(1e-2, 7)).examplesPerSecond());
                     Curve auto = TunerStreams.tuned(s, s.spec(1e-3, 7),
                             TunerSettings.defaults(11).withPopulation(population));
