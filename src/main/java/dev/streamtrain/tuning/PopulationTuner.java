@@ -16,7 +16,7 @@ import dev.streamtrain.model.StepResult;
  * Training of Neural Networks", 2017): a few members with different rates train side by side on the same batches,
  * test-then-train, so each member's prequential loss (scored before it trains on the batch) ranks it on data it has
  * not learnt from. Every {@code interval} steps the worst members become copies of the best ones — weights AND
- * optimizer state, step counters, normaliser and schedule adjustments, through the network's own state — and their
+ * optimizer state, step counters, normaliser and schedule adjustments ({@link Network#copyStateFrom}) — and their
  * rate is the donor's times or divided by the perturbation factor. The member with the lowest recent loss serves.
  * A member whose step breaks (non-finite) is replaced at once by the best finite one at a lower rate.
  *
@@ -138,12 +138,7 @@ public final class PopulationTuner {
     private Exploit exploit(Member member, Member donor, double factor, String reason) {
         double previousRate = member.network.learningRate();
         double memberLoss = member.recentLoss();
-        try {
-            member.network = Network.restore(spec, donor.network.state());
-        } catch (IOException e) {
-            // a state the same spec's network just wrote is always readable
-            throw new IllegalStateException("cannot copy member " + donor.id + " into member " + member.id, e);
-        }
+        member.network.copyStateFrom(donor.network);
         member.applyFactor(Math.max(settings.floor(), Math.min(settings.ceiling(), factor)));
         // its weights are the donor's: so is the evidence about them, until its own steps say otherwise
         member.lossSum = donor.lossSum;
