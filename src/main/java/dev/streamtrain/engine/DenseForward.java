@@ -36,7 +36,7 @@ public final class DenseForward {
         long work = 0;
         for (ForwardLayer layer : layers) {
             widest = Math.max(widest, layer.outputs());
-            work += (long) layer.inputs() * layer.outputs();
+            work += layer.scale() != null ? layer.outputs() : (long) layer.inputs() * layer.outputs();
         }
         ForwardLayer last = layers[layers.length - 1];
         this.width = last.at() + last.outputs();
@@ -48,11 +48,11 @@ public final class DenseForward {
      * The forward pass of the spec's network with {@code parameters} in DL4J's flat layout (a graph's
      * {@code params()} of the same spec); the array is copied.
      *
-     * @throws UnsupportedSpecException if the spec has layers the lean engine's plan refuses (batch norm), naming why
+     * @throws UnsupportedSpecException if the spec has layers the lean engine's plan refuses, naming why
      * @throws IllegalArgumentException if the parameter count is not the spec's
      */
     public static DenseForward of(ModelSpec spec, float[] parameters) {
-        EnginePlan plan = EnginePlan.of(spec);
+        EnginePlan plan = EnginePlan.of(spec, true);
         if (parameters.length != plan.parameterCount()) {
             throw new IllegalArgumentException("spec '" + spec.name() + "' has " + plan.parameterCount()
                     + " parameters; got " + parameters.length);
@@ -65,6 +65,11 @@ public final class DenseForward {
             int in = shape.inputs();
             int out = shape.outputs();
             int offset = (int) shape.offset();
+            if (shape.batchNorm() != null) {
+                layers[l] = batchNorm(spec, shape, parameters, l, at);
+                at += out;
+                continue;
+            }
             float[] weights = new float[in * out];
             for (int o = 0; o < out; o++) {
                 for (int i = 0; i < in; i++) {
@@ -75,11 +80,37 @@ public final class DenseForward {
             float[] bias = Arrays.copyOfRange(parameters, (int) shape.biasOffset(), (int) shape.biasOffset() + out);
             float[] gain = shape.layerNorm()
                     ? Arrays.copyOfRange(parameters, (int) shape.gainOffset(), (int) shape.gainOffset() + out) : null;
-            layers[l] = new ForwardLayer(in, out, weights, byOutput, bias, gain, shape.residualFrom(),
+            layers[l] = new ForwardLayer(in, out, weights, byOutput, bias, gain, null, shape.residualFrom(),
                     ElementActivation.of(spec.name(), shape.activation()), l, at);
             at += out;
         }
         return new DenseForward(layers);
+    }
+
+    /**
+     * A batch-normalisation layer in inference (DL4J's {@code BatchNormalization} with its running statistics): its
+     * n parameters sit at the shape's offset as gamma, beta, the running mean and the running log10 of the standard
+     * deviation (or the variance, without {@code logStd}); y = gamma (x − mean) / sqrt(var + eps) + beta, kept as
+     * one scale and one shift per feature, computed in double from the float parameters.
+     */
+    private static ForwardLayer batchNorm(ModelSpec spec, DenseShape shape, float[] parameters, int index, int at) {
+        int n = shape.outputs();
+        int offset = (int) shape.offset();
+        BatchNormSettings settings = shape.batchNorm();
+        float[] scale = new float[n];
+        float[] shift = new float[n];
+        for (int o = 0; o < n; o++) {
+            double gamma = parameters[offset + o];
+            double beta = parameters[offset + n + o];
+            double mean = parameters[offset + 2 * n + o];
+            double spread = parameters[offset + 3 * n + o];
+            double variance = settings.logStd() ? Math.pow(Math.pow(10, spread), 2) : spread;
+            double s = gamma / Math.sqrt(variance + settings.eps());
+            scale[o] = (float) s;
+            shift[o] = (float) (beta - mean * s);
+        }
+        return new ForwardLayer(n, n, new float[0], new float[0], shift, null, scale, shape.residualFrom(),
+                ElementActivation.of(spec.name(), shape.activation()), index, at);
     }
 
     /**

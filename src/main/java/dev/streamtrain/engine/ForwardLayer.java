@@ -8,11 +8,13 @@ package dev.streamtrain.engine;
  * pre-activations before the block's activation, as DL4J's Add vertex and activation layer do), then the activation.
  * Its values for the row live in a {@link RowTrace} at {@code at} (the widths of the layers before it).
  * <p>
- * Each kind of layer is one step of {@link #forward} and its mirror in {@link #backward}; a per-feature affine map
- * (batch norm in inference) would be one more of each, at its place in the order above.
+ * Each kind of layer is one step of {@link #forward} and its mirror in {@link #backward}. A batch-normalisation layer
+ * (inputs = outputs, no weights) is, in inference, the per-feature affine map x·{@code scale} + {@code bias}
+ * (scale = gamma / sqrt(var + eps), bias = beta − mean · scale, from its running statistics), then the skip and the
+ * activation as above.
  */
 record ForwardLayer(int inputs, int outputs, float[] weights, float[] weightsByOutput, float[] bias, float[] gain,
-                    int skipFrom,
+                    float[] scale, int skipFrom,
                     ElementActivation.Parameterised activation, int index, int at) {
 
     /**
@@ -21,7 +23,11 @@ record ForwardLayer(int inputs, int outputs, float[] weights, float[] weightsByO
      */
     void forward(float[] in, int inAt, float[] skip, int skipAt, RowTrace trace, boolean keep) {
         float[] z = trace.act;
-        if (gain == null) {
+        if (scale != null) {
+            for (int o = 0; o < outputs; o++) {
+                z[at + o] = in[inAt + o] * scale[o] + bias[o];
+            }
+        } else if (gain == null) {
             System.arraycopy(bias, 0, z, at, outputs);
             multiplyAdd(in, inAt, z);
         } else {
@@ -99,6 +105,12 @@ record ForwardLayer(int inputs, int outputs, float[] weights, float[] weightsByO
             for (int o = 0; o < outputs; o++) {
                 skip[skipAt + o] += delta[at + o];
             }
+        }
+        if (scale != null) {
+            for (int o = 0; o < outputs; o++) {
+                below[belowAt + o] += delta[at + o] * scale[o];
+            }
+            return;
         }
         float[] du = delta;
         int duAt = at;

@@ -108,7 +108,10 @@ class DenseForwardTest {
         assertSameOutputs(spec, wine);
     }
 
-    /** Layer norm (on the layer, or as an entry) and residual blocks of every shape the spec builds, on digits. */
+    /**
+     * Layer norm (on the layer, or as an entry), batch norm (its running statistics, after DL4J trained them) and
+     * residual blocks of every shape the spec builds, on digits.
+     */
     @ParameterizedTest(name = "digits, {0}")
     @CsvSource(delimiter = '|', value = {
         "[{dense: {units: 48, activation: relu, norm: layer}}, {dense: {units: 24, activation: tanh}}]",
@@ -118,8 +121,12 @@ class DenseForwardTest {
         "[{dense: {units: 32, activation: relu}}, {residual: {units: 32, activation: relu, norm: layer}}, {residual: {units: 32, activation: swish}}]",
         "[{dense: {units: 32, activation: relu}}, {dropout: {rate: 0.2}}, {residual: {units: 32, activation: selu}}]",
         "[{dense: {units: 24, activation: mish}}, {residual: {units: 24, activation: softplus, depth: 3, norm: layer}}]",
+        "[{dense: {units: 32, activation: relu}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}]",
+        "[{batch-norm: {decay: 0.5, eps: 0.001}}, {dense: {units: 32, activation: gelu}}, {batch-norm: {}}]",
+        "[{dense: {units: 32, activation: tanh}}, {residual: {units: 32, activation: relu, norm: batch}}]",
+        "[{dense: {units: 32, activation: relu, norm: layer}}, {batch-norm: {}}, {dropout: {rate: 0.2}}, {residual: {units: 32, activation: swish, depth: 1, norm: batch}}]",
     })
-    void layerNormAndResidualNetworksMatchDl4j(String layers) {
+    void layerNormBatchNormAndResidualNetworksMatchDl4j(String layers) {
         ModelSpec spec = ReferenceRun.spec("classification", 64, 10, "cross-entropy", layers,
                 "{type: adam, learning-rate: 0.01}");
         assertSameOutputs(spec, ReferenceRun.digits());
@@ -174,6 +181,7 @@ class DenseForwardTest {
         "[{dense: {units: 16, activation: relu}}, {dense: {units: 12, activation: identity}}]",
         "[{dense: {units: 16, activation: tanh, norm: layer}}, {residual: {units: 12, activation: softplus, norm: layer}}]",
         "[{residual: {units: 6, activation: tanh, depth: 1}}, {residual: {units: 6, activation: gelu, depth: 3}}]",
+        "[{dense: {units: 16, activation: tanh}}, {batch-norm: {}}, {residual: {units: 12, activation: elu, norm: batch}}]",
     })
     void inputGradientsAreThoseOfTheOutputs(String layers) {
         for (String loss : List.of("cross-entropy", "binary-cross-entropy", "mse")) {
@@ -276,11 +284,13 @@ class DenseForwardTest {
     }
 
     @Test
-    void refusesWhatItDoesNotComputeAndWrongParameterCounts() {
+    void refusesWrongParameterCounts() {
         ModelSpec batchNorm = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
                 "[{dense: {units: 16, activation: relu}}, {batch-norm: {}}]", "{type: adam, learning-rate: 0.01}");
         assertThatThrownBy(() -> DenseForward.of(batchNorm, new float[10]))
-                .isInstanceOf(UnsupportedSpecException.class).hasMessageContaining("dense");
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("1274 parameters; got 10");
+        // a batch-norm layer is one multiply-add per feature
+        assertThat(DenseForward.of(batchNorm, new float[1274]).multiplyAddsPerRow()).isEqualTo(64 * 16 + 16 + 16 * 10);
         ModelSpec dense = ReferenceRun.spec("classification", 64, 10, "cross-entropy",
                 "[{dense: {units: 16, activation: relu}}]", "{type: adam, learning-rate: 0.01}");
         assertThatThrownBy(() -> DenseForward.of(dense, new float[10]))

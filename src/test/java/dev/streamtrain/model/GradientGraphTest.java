@@ -42,7 +42,8 @@ class GradientGraphTest {
     void theInputGradientIsThatOfThePredictions(String setting) {
         String[] s = setting.split(" ");
         ModelSpec spec = spec(s[0], Integer.parseInt(s[1]), s[2], LAYERS);
-        ModelSnapshot snapshot = trained(spec);
+        // the graph's own gradient (the reference the plain pass is held to below)
+        ModelSnapshot snapshot = FactorySnapshots.onGraph(trained(spec));
         int outputs = spec.outputs();
         float[] x = gaussian(ROWS * INPUTS, 99);
         for (int target = 0; target < outputs; target++) {
@@ -92,6 +93,8 @@ class GradientGraphTest {
         "regression 2 mse | [{dense: {units: 16, activation: selu}}, {dense: {units: 16, activation: mish}}, {dense: {units: 16, activation: swish}}]",
         "classification 4 cross-entropy | [{dense: {units: 16, activation: leaky-relu}}, {dense: {units: 16, activation: relu6}}, {dense: {units: 16, activation: sigmoid}}]",
         "regression 2 mse | [{dense: {units: 16, activation: leaky-relu}}, {dense: {units: 16, activation: relu6}}, {dense: {units: 16, activation: identity}}]",
+        "classification 4 cross-entropy | [{dense: {units: 16, activation: tanh}}, {batch-norm: {}}, {dropout: {rate: 0.3}}, {residual: {units: 16, activation: tanh, norm: layer}}, {residual: {units: 12, activation: softplus, norm: batch}}]",
+        "regression 2 mae | [{batch-norm: {eps: 0.001}}, {dense: {units: 16, activation: elu}}, {batch-norm: {}}]",
     })
     void thePlainGradientIsTheGraphs(String setting, String layers) {
         String[] s = setting.split(" ");
