@@ -25,6 +25,14 @@ final class FloatLoops {
     /** What a dense layer's activation is, for the loops: the kinds they cover, or {@link #OTHER} (ND4J's op). */
     enum Kind { IDENTITY, RELU, SOFTMAX, OTHER }
 
+    /**
+     * The largest layer (rows × units) whose bias, activation and bias gradient go through the loops: above it ND4J's
+     * vectorised native loop outruns the JIT's scalar one over a direct buffer by more than an op's call costs.
+     */
+    static final long LAYER_LOOP_MAX = 1L << 15;
+    /** The largest parameter count whose Adam step goes through {@link #adam}, for the same reason. */
+    static final long ADAM_LOOP_MAX = 1L << 18;
+
     private FloatLoops() {
     }
 
