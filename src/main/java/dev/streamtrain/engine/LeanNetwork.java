@@ -7,9 +7,11 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.LayerNormBp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.nd4j.linalg.learning.GradientUpdater;
+import org.nd4j.linalg.learning.config.Adam;
 import org.nd4j.linalg.learning.regularization.Regularization.ApplyStep;
 import org.nd4j.linalg.schedule.ISchedule;
 
+import java.nio.FloatBuffer;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -24,6 +26,8 @@ import dev.streamtrain.model.spec.ModelSpec;
  * updater applied once to the whole flat gradient, between the clipping and regularisation passes DL4J makes around
  * it. The arithmetic is DL4J's (same layout, same kernels, same updater, same order of the passes), so a DL4J graph
  * built from the same spec with the same parameters takes the same steps.
+ * On small plain layers the bias, ReLU, identity and softmax, the bias gradients and plain Adam run as
+ * {@link FloatLoops} over the same buffers instead of ND4J ops (the products stay with BLAS).
  * Owned by one thread; {@link #close()} frees its native memory.
  */
 public final class LeanNetwork implements AutoCloseable {
@@ -75,6 +79,14 @@ public final class LeanNetwork implements AutoCloseable {
     private final Map<Integer, BatchBuffers> buffersByRows = new HashMap<>();
     private BatchBuffers buffers;
     private int iteration;
+    /** Per layer: what {@link FloatLoops} computes of its bias and activation, {@code OTHER} for ND4J's ops. */
+    private final FloatLoops.Kind[] loopKinds;
+    private final FloatBuffer parameterData;
+    private final FloatBuffer gradientData;
+    /** Adam's step by {@link FloatLoops#adam} (plain Adam on a small enough network), else ND4J's updater. */
+    private final boolean loopAdam;
+    /** The rows of the last {@link #outputForFit}, whose forward pass {@link #fitOutput} steps from; 0: none. */
+    private int forwardedRows;
 
     private LeanNetwork(EnginePlan plan) {
         this.plan = plan;
@@ -137,6 +149,17 @@ public final class LeanNetwork implements AutoCloseable {
             }
         }
         this.loss = new OutputLoss(plan.output(), plan.outputs());
+        this.loopKinds = new FloatLoops.Kind[n];
+        for (int l = 0; l < n; l++) {
+            DenseShape shape = layers.get(l);
+            // layer norm and the residual add keep ND4J's ops in between: the loops cover plain dense layers
+            loopKinds[l] = shape.layerNorm() || shape.residualFrom() >= 0 || shape.batchNorm() != null
+                    ? FloatLoops.Kind.OTHER
+                    : FloatLoops.kindOf(shape.activation());
+        }
+        this.parameterData = FloatLoops.buffer(parameters);
+        this.gradientData = FloatLoops.buffer(gradients);
+        this.loopAdam = FloatLoops.isAdam(plan.updater()) && count <= FloatLoops.ADAM_LOOP_MAX;
     }
 
     /**
@@ -238,9 +261,54 @@ public final class LeanNetwork implements AutoCloseable {
     public double fit(float[] x, float[] y, float[] weights, int rows, boolean sample) {
         BatchBuffers b = buffers(rows, x);
         forward(b, true);
+        forwardedRows = 0;
+        return fitForwarded(b, y, weights, rows, sample);
+    }
+
+    /**
+     * Whether the training forward pass computes what {@link #output} computes (no dropout, no batch norm: training
+     * normalises by the batch's statistics, inference by the running ones), so that {@link #outputForFit} can score a
+     * batch and {@link #fitOutput} train on it from one forward pass.
+     */
+    public boolean trainingForwardIsInference() {
+        return layers.stream().allMatch(shape -> shape.dropout() == null && shape.batchNorm() == null);
+    }
+
+    /**
+     * Test-then-train in one forward pass: the outputs of {@code rows} rows, equal to {@link #output}'s, from the
+     * training forward pass, whose buffers {@link #fitOutput} then steps from (unless another call comes between).
+     *
+     * @throws IllegalStateException if the network has dropout ({@link #trainingForwardIsInference} is false)
+     */
+    public float[] outputForFit(float[] x, int rows) {
+        if (!trainingForwardIsInference()) {
+            throw new IllegalStateException("with dropout or batch norm the training forward pass is not the inference pass");
+        }
+        BatchBuffers b = buffers(rows, x);
+        forward(b, true);
+        forwardedRows = rows;
+        return loss.outputs(b.outputs, rows);
+    }
+
+    /**
+     * The step {@link #fit(float[], float[], float[], int, boolean)} takes, on the rows of the last
+     * {@link #outputForFit} (same count), without a second forward pass: the same numbers.
+     *
+     * @throws IllegalStateException if the last call was not {@link #outputForFit} of {@code rows} rows
+     */
+    public double fitOutput(float[] y, float[] weights, int rows, boolean sample) {
+        if (forwardedRows != rows || buffers == null || buffers.rows != rows) {
+            throw new IllegalStateException("no forward pass of " + rows + " rows to step from (last: "
+                    + forwardedRows + ")");
+        }
+        forwardedRows = 0;
+        return fitForwarded(buffers, y, weights, rows, sample);
+    }
+
+    private double fitForwarded(BatchBuffers b, float[] y, float[] weights, int rows, boolean sample) {
         double mean = loss.lossAndDelta(b.outputs, y, weights, rows, b.outputDelta);
         backward(b);
-        gradients.divi(rows);
+        FloatLoops.divide(gradientData, (int) gradients.length(), rows);
         for (BatchNormLayer batchNorm : batchNorms) {
             if (batchNorm != null) {
                 // after the division by the batch size, which DL4J does not apply to the running statistics
@@ -260,13 +328,27 @@ public final class LeanNetwork implements AutoCloseable {
             mean += penalties.score(iteration, EPOCH);
             penalties.apply(ApplyStep.BEFORE_UPDATER, updaterRate(), iteration, EPOCH);
         }
-        for (int i = 0; i < blockUpdaters.length; i++) {
-            blockUpdaters[i].applyUpdater(blockGradients[i], iteration, EPOCH);
+        // Adam in one loop over the flat buffers when the state is one block (no batch norm, whose running
+        // statistics have their own NoOp block)
+        boolean loop = loopAdam && blockUpdaters.length == 1;
+        boolean subtracted = loop && penalties.isEmpty();
+        if (loop) {
+            Adam adam = (Adam) plan.updater();
+            // without weight decay after the updater, the update is subtracted in the same pass
+            FloatLoops.adam(gradientData, FloatLoops.buffer(updaterState), (int) gradients.length(),
+                    adam.getLearningRate(iteration, EPOCH), adam.getBeta1(), adam.getBeta2(), adam.getEpsilon(),
+                    iteration, subtracted ? parameterData : null);
+        } else {
+            for (int i = 0; i < blockUpdaters.length; i++) {
+                blockUpdaters[i].applyUpdater(blockGradients[i], iteration, EPOCH);
+            }
         }
         if (!penalties.isEmpty()) {
             penalties.apply(ApplyStep.POST_UPDATER, updaterRate(), iteration, EPOCH);
         }
-        parameters.subi(gradients);
+        if (!subtracted) {
+            parameters.subi(gradients);
+        }
         if (sample) {
             // the gradient buffer now holds the update the step subtracted
             for (int l = 0; l < layers.size(); l++) {
@@ -287,6 +369,7 @@ public final class LeanNetwork implements AutoCloseable {
 
     /** The outputs (class probabilities or regression values) of {@code rows} row-major rows, row-major. */
     public float[] output(float[] x, int rows) {
+        forwardedRows = 0;
         BatchBuffers b = buffers(rows, x);
         forward(b, false);
         return loss.outputs(b.outputs, rows);
@@ -311,12 +394,20 @@ public final class LeanNetwork implements AutoCloseable {
             }
             b.inputs[l] = in;
             INDArray z = b.preActivations[l];
+            INDArray a = b.activations[l];
+            if (loopKinds[l] != FloatLoops.Kind.OTHER
+                    && (long) b.rows * layers.get(l).outputs() <= FloatLoops.LAYER_LOOP_MAX) {
+                Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+                FloatLoops.biasActivate(FloatLoops.buffer(z), parameterData, (int) layers.get(l).biasOffset(), b.rows,
+                        layers.get(l).outputs(), loopKinds[l], FloatLoops.buffer(a));
+                in = a;
+                continue;
+            }
             if (batchNorms[l] != null) {
                 batchNormForward(b, l, in, z, training);
             } else {
                 preActivate(b, l, in, z);
             }
-            INDArray a = b.activations[l];
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
             in = a;
@@ -381,7 +472,13 @@ public final class LeanNetwork implements AutoCloseable {
                 delta = batchNormBackward(b, l, delta);
                 continue;
             }
-            delta.sum(biasGradients[l], 0);
+            boolean small = (long) b.rows * layers.get(l).outputs() <= FloatLoops.LAYER_LOOP_MAX;
+            if (small && delta.ordering() == 'f' && delta.offset() == 0) {
+                FloatLoops.columnSums(FloatLoops.buffer(delta), b.rows, layers.get(l).outputs(), gradientData,
+                        (int) layers.get(l).biasOffset());
+            } else {
+                delta.sum(biasGradients[l], 0);
+            }
             if (gains[l] != null) {
                 // the bias comes after the norm; the norm's backward pass turns the delta into dLoss/d(x·W) in place
                 Nd4j.getExecutioner().exec(new LayerNormBp(b.preNorms[l], gains[l], delta, delta, gainGradients[l],
@@ -390,6 +487,14 @@ public final class LeanNetwork implements AutoCloseable {
             Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
             if (l > 0) {
                 INDArray error = errorBelow(b, l, delta);
+                FloatLoops.Kind kindBelow = loopKinds[l - 1];
+                if (kindBelow == FloatLoops.Kind.RELU
+                        && (long) b.rows * layers.get(l - 1).outputs() <= FloatLoops.LAYER_LOOP_MAX) {
+                    FloatLoops.reluBackward(FloatLoops.buffer(b.preActivations[l - 1]), FloatLoops.buffer(error),
+                            b.rows * layers.get(l - 1).outputs());
+                    delta = b.preActivations[l - 1];
+                    continue;
+                }
                 // dLoss/dPreActivations; in place in the pre-activations, which the step needs no more
                 delta = layers.get(l - 1).activation().backprop(b.preActivations[l - 1], error).getFirst();
             }

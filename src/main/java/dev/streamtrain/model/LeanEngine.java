@@ -32,11 +32,13 @@ final class LeanEngine implements TrainingEngine {
     private final LeanNetwork network;
     private final ComputationGraphConfiguration configuration;
     private final List<String> layers;
+    private final boolean fusesScoring;
 
     private LeanEngine(LeanNetwork network, ComputationGraphConfiguration configuration) {
         this.network = network;
         this.configuration = configuration;
         this.layers = TrainingEngine.trainableLayers(configuration);
+        this.fusesScoring = network.trainingForwardIsInference();
         if (layers.size() != network.layerCount()) {
             throw new IllegalStateException("the lean engine has " + network.layerCount() + " layers, the spec's graph "
                     + layers);
@@ -113,8 +115,26 @@ final class LeanEngine implements TrainingEngine {
     }
 
     @Override
+    public boolean fusesScoring() {
+        return fusesScoring;
+    }
+
+    @Override
+    public float[] outputForFit(float[] x, int rows) {
+        return network.outputForFit(x, rows);
+    }
+
+    @Override
+    public Fit fitOutput(float[] y, float[] weights, int rows, boolean sample) {
+        return fitResult(network.fitOutput(y, weights, rows, sample), sample);
+    }
+
+    @Override
     public Fit fit(float[] x, float[] y, float[] weights, int rows, boolean sample) {
-        double score = network.fit(x, y, weights, rows, sample);
+        return fitResult(network.fit(x, y, weights, rows, sample), sample);
+    }
+
+    private Fit fitResult(double score, boolean sample) {
         Map<String, double[]> norms = null;
         if (sample) {
             norms = new LinkedHashMap<>();

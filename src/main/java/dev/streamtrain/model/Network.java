@@ -49,6 +49,8 @@ public final class Network {
     private GoodState good;
     private AdjustedSchedule schedule;
     private long adjustments;
+    /** Score from the training forward pass where that is the inference pass (see {@link #step}); tests compare. */
+    private boolean fuseScoring = true;
 
     /** A new network for the spec on the lean engine where it covers the spec, else on DL4J (said in the log). */
     public Network(ModelSpec spec) {
@@ -108,6 +110,19 @@ public final class Network {
         return fallbackReason;
     }
 
+    /**
+     * Whether {@link #step} may score a batch from the training forward pass when that computes what the inference
+     * pass does (the default); off, every step makes both passes. The results are the same either way.
+     */
+    void fuseScoring(boolean fuse) {
+        this.fuseScoring = fuse;
+    }
+
+    /** Whether the engine can score from its training forward pass (the lean engine without dropout). */
+    boolean engineFusesScoring() {
+        return engine.fusesScoring();
+    }
+
     /** Test-then-train on one mini-batch without sampling; the score of the trained rows. */
     public BatchScore trainStep(MiniBatch batch) {
         return step(batch, false, 0).train();
@@ -137,7 +152,10 @@ public final class Network {
         }
         long start = System.nanoTime();
         Map<String, INDArray> activations = sample ? new HashMap<>() : null;
-        float[] out = engine.output(x, n, activations);
+        // one forward pass for scoring and training where they compute the same: every row trained on as it is
+        // scored (none held out, no augmentation), no dropout; sampled steps keep the inference pass's activations
+        boolean fused = fuseScoring && !sample && augmenter == null && trainCount == n && engine.fusesScoring();
+        float[] out = fused ? engine.outputForFit(x, n) : engine.output(x, n, activations);
 
         double lossSum = 0, weightSum = 0, holdoutLossSum = 0, holdoutWeightSum = 0;
         int correct = 0, holdoutCorrect = 0, trained = 0;
@@ -177,7 +195,8 @@ public final class Network {
         }
         // the trained rows are the first ones: an optimizer step on them alone (the mean is over them)
         long fitStart = System.nanoTime();
-        TrainingEngine.Fit fit = engine.fit(x, y, batch.weighted() ? w : null, trained, sample);
+        TrainingEngine.Fit fit = fused ? engine.fitOutput(y, batch.weighted() ? w : null, trained, sample)
+                : engine.fit(x, y, batch.weighted() ? w : null, trained, sample);
         double trainLoss = fit.score();
         // the optimizer state is checked less often, by the caller (stateFinite): it is twice the parameters' size
         boolean finite = Double.isFinite(trainLoss) && parametersFinite();

@@ -38,6 +38,24 @@ interface TrainingEngine extends AutoCloseable {
      */
     Fit fit(float[] x, float[] y, float[] weights, int rows, boolean sample);
 
+    /**
+     * Whether the engine can score a batch and train on it from one forward pass ({@link #outputForFit}, then
+     * {@link #fitOutput}): only where the training forward pass computes what the inference pass does (no dropout).
+     */
+    default boolean fusesScoring() {
+        return false;
+    }
+
+    /** The outputs {@link #output} gives of the rows, from a training forward pass kept for {@link #fitOutput}. */
+    default float[] outputForFit(float[] x, int rows) {
+        throw new UnsupportedOperationException(kind() + " does not score from its training forward pass");
+    }
+
+    /** The step {@link #fit} takes on the rows of the last {@link #outputForFit}, without another forward pass. */
+    default Fit fitOutput(float[] y, float[] weights, int rows, boolean sample) {
+        throw new UnsupportedOperationException(kind() + " does not score from its training forward pass");
+    }
+
     /** The flat parameters, DL4J's layout: a live view. */
     INDArray parameters();
 

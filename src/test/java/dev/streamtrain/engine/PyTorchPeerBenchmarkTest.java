@@ -47,6 +47,8 @@ class PyTorchPeerBenchmarkTest {
     private static final long WINDOW = WINDOW_MS * 1_000_000;
     private static final Duration ANSWER = Duration.ofMillis(WINDOW_MS).plusMinutes(2);
     private static final String ENGINES = "DL4J, lean, PyTorch";
+    /** The training measures: DL4J, lean (two passes), lean fused (one forward pass), PyTorch. */
+    private static final String TRAINERS = "DL4J, lean, lean fused, PyTorch";
     /** PyTorch's OpenMP wait policy: by default the one the build gives ND4J; blank for libgomp's own (spinning). */
     private static final String PEER_OMP_WAIT_POLICY = System.getProperty("bench.peer.omp-wait-policy",
             System.getenv().getOrDefault("OMP_WAIT_POLICY", ""));
@@ -78,8 +80,8 @@ class PyTorchPeerBenchmarkTest {
             measured.add(measure(setup, PeerWorkload.of(data, setup.batch())));
         }
         List<String> rows = measured.stream().map(Measured::row).toList();
-        String header = "| model | threads | batch | DL4J ex/s | lean ex/s | PyTorch ex/s | lean/PyTorch | DL4J/PyTorch"
-                + " | DL4J 1-row µs | lean 1-row µs | PyTorch 1-row µs | first-pass accuracy (" + ENGINES + ") |";
+        String header = "| model | threads | batch | DL4J ex/s | lean ex/s | lean fused ex/s | PyTorch ex/s | lean/PyTorch"
+                + " | lean fused/PyTorch | DL4J/PyTorch | DL4J 1-row µs | lean 1-row µs | PyTorch 1-row µs | first-pass accuracy (" + ENGINES + ") |";
         LOG.info(header);
         rows.forEach(LOG::info);
         Path out = Path.of("target", "pytorch-peer-results.md");
@@ -110,7 +112,19 @@ class PyTorchPeerBenchmarkTest {
                 score.score(lean.output(batch[0], work.batch()), batch[1], work.batch());
                 lean.fit(batch[0], batch[1], work.batch());
             };
+            // scored from the training forward pass, which is the inference pass here (no dropout)
+            BiConsumer<float[][], Prequential> leanFusedStep = (batch, score) -> {
+                score.score(lean.outputForFit(batch[0], work.batch()), batch[1], work.batch());
+                lean.fitOutput(batch[1], null, work.batch(), false);
+            };
             double[] accuracy = {firstPass(dl4j::testThenTrain, work), firstPass(leanStep, work), Double.NaN};
+            try (LeanNetwork fresh = LeanNetwork.create(spec)) {
+                double fused = firstPass((batch, score) -> {
+                    score.score(fresh.outputForFit(batch[0], work.batch()), batch[1], work.batch());
+                    fresh.fitOutput(batch[1], null, work.batch(), false);
+                }, work);
+                assertThat(fused).as("the fused lean step's first-pass accuracy, %s", label).isEqualTo(accuracy[1]);
+            }
             String[] ready = peer.ready(ANSWER.plusMinutes(5));
             accuracy[2] = Double.parseDouble(ready[1]);
             LOG.infof("%s: PyTorch %s on %s intra-op and %s inter-op thread(s), OMP_WAIT_POLICY '%s'; ND4J on %d",
@@ -120,6 +134,8 @@ class PyTorchPeerBenchmarkTest {
             List<DoubleSupplier> measures = List.of(
                     () -> Measure.perSecond(i -> dl4j.testThenTrain(work.ring().get(i % work.ring().size()), windows), WINDOW),
                     () -> Measure.perSecond(i -> leanStep.accept(work.ring().get(i % work.ring().size()), windows), WINDOW),
+                    () -> Measure.perSecond(i -> leanFusedStep.accept(work.ring().get(i % work.ring().size()), windows),
+                            WINDOW),
                     () -> peerPerSecond(peer, "train"),
                     () -> Measure.perSecond(i -> dl4j.infer(row), WINDOW),
                     () -> Measure.perSecond(i -> lean.output(row, 1), WINDOW),
@@ -129,25 +145,29 @@ class PyTorchPeerBenchmarkTest {
                 for (int m = 0; m < measures.size(); m++) {
                     double rate = measures.get(m).getAsDouble();
                     if (r >= 0) {
-                        rates[m][r] = rate * (m < 3 ? work.batch() : 1);
+                        rates[m][r] = rate * (m < 4 ? work.batch() : 1);
                     }
                 }
             }
-            LOG.infof("%s: test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s: %s", label, ENGINES,
-                    windows(rates, 0), windows(rates, 3));
+            LOG.infof("%s: test-then-train windows (ex/s) of %s: %s; 1-row forward passes/s of %s: %s", label,
+                    TRAINERS, windows(rates, 0, 4), ENGINES, windows(rates, 4, 3));
             double[] median = Arrays.stream(rates).mapToDouble(Measure::median).toArray();
             // ratios of adjacent windows, which saw the same load on a shared machine
-            double[] ratios = {Measure.median(paired(rates[1], rates[2])), Measure.median(paired(rates[0], rates[2]))};
+            double[] ratios = {Measure.median(paired(rates[1], rates[3])), Measure.median(paired(rates[2], rates[3])),
+                Measure.median(paired(rates[0], rates[3]))};
             return new Measured(row(setup, median, ratios, accuracy), accuracy[1], accuracy[2]);
         }
     }
 
-    /** Medians: DL4J, lean, PyTorch examples/s, then the same three's single-row forward passes per second. */
+    /**
+     * Medians: DL4J, lean, lean fused, PyTorch examples/s, then DL4J's, lean's and PyTorch's single-row forward passes
+     * per second; ratios: lean, lean fused and DL4J to PyTorch.
+     */
     private static String row(Setup setup, double[] median, double[] ratios, double[] accuracy) {
-        return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.1f | %.1f | %.1f"
+        return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %,.0f | %.2f | %.2f | %.2f | %.1f | %.1f | %.1f"
                 + " | %.3f / %.3f / %.3f |", setup.name(), setup.threads(), setup.batch(), median[0], median[1],
-                median[2], ratios[0], ratios[1], 1e6 / median[3], 1e6 / median[4],
-                1e6 / median[5], accuracy[0], accuracy[1], accuracy[2]);
+                median[2], median[3], ratios[0], ratios[1], ratios[2], 1e6 / median[4], 1e6 / median[5],
+                1e6 / median[6], accuracy[0], accuracy[1], accuracy[2]);
     }
 
     /** DL4J's graph stepping over the workload's batches, through two arrays it refills. */
@@ -200,9 +220,9 @@ class PyTorchPeerBenchmarkTest {
         return ratios;
     }
 
-    private static String windows(double[][] rates, int from) {
+    private static String windows(double[][] rates, int from, int count) {
         List<String> engines = new ArrayList<>();
-        for (int m = from; m < from + 3; m++) {
+        for (int m = from; m < from + count; m++) {
             engines.add(Arrays.stream(rates[m]).mapToObj(rate -> String.format("%,.0f", rate))
                     .collect(Collectors.joining(" ", "[", "]")));
         }

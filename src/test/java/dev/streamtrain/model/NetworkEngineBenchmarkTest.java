@@ -35,7 +35,7 @@ class NetworkEngineBenchmarkTest {
             row("M", 64, "[{dense: {units: 256}}, {dense: {units: 256}}]", 64),
             row("W", 512, "[{dense: {units: 1024}}, {dense: {units: 1024}}]", 256),
         };
-        LOG.info("| model | batch | threads | DL4J ex/s | lean ex/s | lean/DL4J |");
+        LOG.info("| model | batch | threads | DL4J ex/s | lean two-pass ex/s | lean ex/s | two-pass/DL4J | lean/DL4J |");
         for (String row : rows) {
             LOG.info(row);
             assertThat(row).doesNotContain("NaN");
@@ -72,19 +72,27 @@ class NetworkEngineBenchmarkTest {
         }
         Network dl4j = new Network(spec, EngineKind.DL4J);
         Network lean = new Network(spec, EngineKind.LEAN);
+        // the lean step with scoring and training from separate forward passes, as before they were fused
+        Network twoPass = new Network(spec, EngineKind.LEAN);
+        twoPass.fuseScoring(false);
         IntConsumer dl4jStep = i -> dl4j.step(batches[i % batches.length], false, i);
+        IntConsumer twoPassStep = i -> twoPass.step(batches[i % batches.length], false, i);
         IntConsumer leanStep = i -> lean.step(batches[i % batches.length], false, i);
         for (int i = 0; i < 3; i++) {
             Measure.perSecond(dl4jStep, WINDOW_NANOS);
+            Measure.perSecond(twoPassStep, WINDOW_NANOS);
             Measure.perSecond(leanStep, WINDOW_NANOS);
         }
-        double[][] rates = new double[2][REPETITIONS];
+        double[][] rates = new double[3][REPETITIONS];
         for (int r = 0; r < REPETITIONS; r++) {
             rates[0][r] = Measure.perSecond(dl4jStep, WINDOW_NANOS) * batchSize;
-            rates[1][r] = Measure.perSecond(leanStep, WINDOW_NANOS) * batchSize;
+            rates[1][r] = Measure.perSecond(twoPassStep, WINDOW_NANOS) * batchSize;
+            rates[2][r] = Measure.perSecond(leanStep, WINDOW_NANOS) * batchSize;
         }
         double a = Measure.median(rates[0]);
         double b = Measure.median(rates[1]);
-        return String.format("| %s | %d | %d | %,.0f | %,.0f | %.2f |", name, batchSize, threads, a, b, b / a);
+        double c = Measure.median(rates[2]);
+        return String.format("| %s | %d | %d | %,.0f | %,.0f | %,.0f | %.2f | %.2f |", name, batchSize, threads, a, b, c,
+                b / a, c / a);
     }
 }
