@@ -16,7 +16,7 @@ import org.deeplearning4j.util.NetworkUtils;
 import dev.streamtrain.model.AdjustedSchedule;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.NetworkBuilder;
-import dev.streamtrain.model.spec.WarmupCosineSchedule;
+import dev.streamtrain.model.WarmupCosineSchedule;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -21,6 +21,9 @@ import java.util.function.DoubleConsumer;
 import dev.streamtrain.model.spec.ModelSpec.OptimizerSpec;
 import dev.streamtrain.model.spec.ModelSpec.ScheduleSpec;
 
+import dev.streamtrain.model.ScheduledAdaGrad;
+import dev.streamtrain.model.WarmupCosineSchedule;
+
 /** Maps the spec's optimizer and schedule onto DL4J's updaters and ND4J's schedules (counted in steps). */
 final class UpdaterFactory {
 

@@ -1,4 +1,4 @@
-package dev.streamtrain.model.spec;
+package dev.streamtrain.model;
 
 import org.nd4j.linalg.schedule.ISchedule;
 import org.nd4j.shade.jackson.annotation.JsonProperty;
@@ -7,6 +7,10 @@ import org.nd4j.shade.jackson.annotation.JsonProperty;
  * Linear warm-up from 0 to the base rate over {@code warmupSteps}, then cosine decay to {@code minRate} at
  * {@code totalSteps}, after which the rate stays at {@code minRate} (Loshchilov and Hutter, SGDR, 2017,
  * without restarts; warm-up as in Goyal et al., 2017). ND4J has no cosine schedule of its own.
+ * <p>
+ * Stays in {@code dev.streamtrain.model} (not with the spec in {@code model.spec}): a checkpoint holds DL4J's
+ * configuration as JSON, which names this class, so moving it would make saved checkpoints unreadable
+ * ({@code CheckpointMigrationTest}).
  */
 public final class WarmupCosineSchedule implements ISchedule {
 

@@ -1,4 +1,4 @@
-package dev.streamtrain.model.spec;
+package dev.streamtrain.model;
 
 import org.junit.jupiter.api.Test;
 
