@@ -140,16 +140,7 @@ class ModelSnapshotTest {
         ModelSnapshot plain = network.snapshot(3);
         ModelSnapshot graph = FactorySnapshots.onGraph(plain);
         assertThat(plain.predictsWithoutLock()).isTrue();
-        float[] x = DigitsNetworks.rows(0, 500);
-        assertClose(graph.predict(x, 500), plain.predict(x, 500));
-        float[] rows = DigitsNetworks.rows(20, 3);
-        Explanation expected = graph.explain(rows, 3, null, null, 32);
-        Explanation actual = plain.explain(rows, 3, null, null, 32);
-        for (int row = 0; row < 3; row++) {
-            assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
-            assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
-        }
-        assertThat(plain.holdsGraph()).isFalse();
+        assertPredictsAndExplainsAsTheGraph(plain, graph);
     }
 
     /**
@@ -166,16 +157,7 @@ class ModelSnapshotTest {
         assertThat(plain.predictsWithoutLock()).isTrue();
         assertThat(plain.holdsGraph()).isFalse();
         assertThat(plain.multiplyAdds(1)).isEqualTo(64 * 32 + 2 * 32 * 32 + 32 * 16 + 16 * 16 + 16 * 10);
-        float[] x = DigitsNetworks.rows(0, 500);
-        assertClose(graph.predict(x, 500), plain.predict(x, 500));
-        float[] rows = DigitsNetworks.rows(20, 3);
-        Explanation expected = graph.explain(rows, 3, null, null, 32);
-        Explanation actual = plain.explain(rows, 3, null, null, 32);
-        for (int row = 0; row < 3; row++) {
-            assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
-            assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
-        }
-        assertThat(plain.holdsGraph()).isFalse();
+        assertPredictsAndExplainsAsTheGraph(plain, graph);
         assertThat(plain.parametersFinite()).isTrue();
         MiniBatch batch = new MiniBatch(4, spec.inputs(), spec.outputs());
         for (int i = 0; i < 4; i++) {
@@ -216,6 +198,20 @@ class ModelSnapshotTest {
         ModelSnapshot broken = ModelSnapshot.of(spec, parameters, normalizer, 1, java.time.Instant.now());
         assertThat(broken.predictsWithoutLock()).isTrue();
         assertThat(broken.parametersFinite()).isFalse();
+    }
+
+    /** The plain snapshot's predictions and explanations are the graph's, and answering them built no graph. */
+    private static void assertPredictsAndExplainsAsTheGraph(ModelSnapshot plain, ModelSnapshot graph) {
+        float[] x = DigitsNetworks.rows(0, 500);
+        assertClose(graph.predict(x, 500), plain.predict(x, 500));
+        float[] rows = DigitsNetworks.rows(20, 3);
+        Explanation expected = graph.explain(rows, 3, null, null, 32);
+        Explanation actual = plain.explain(rows, 3, null, null, 32);
+        for (int row = 0; row < 3; row++) {
+            assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
+            assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
+        }
+        assertThat(plain.holdsGraph()).isFalse();
     }
 
     /** Within 1e-5 of the largest value: the plain pass sums in another order than BLAS. */
