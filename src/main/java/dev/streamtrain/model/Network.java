@@ -9,6 +9,7 @@ import org.deeplearning4j.util.ModelSerializer;
 import org.jboss.logging.Logger;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.learning.config.IUpdater;
 import org.nd4j.linalg.schedule.ISchedule;
 
@@ -452,6 +453,44 @@ public final class Network {
             schedule = donor.schedule;
             engine.setSchedule(schedule);
         }
+        adjustments++;
+    }
+
+    /**
+     * What model averaging combines across the trainers of one model (docs/scale-out.md), as copies: the parameters
+     * (batch norm's running statistics among them), the optimizer's state, the iteration counter that drives the
+     * schedule and the bias corrections, and the normaliser's statistics.
+     */
+    public record Replica(float[] parameters, float[] optimizerState, int iteration, OnlineNormalizer normalizer) {
+    }
+
+    /** This network's {@link Replica}: copies, so that it stays what it was while the network trains on. */
+    public Replica replica() {
+        return new Replica(parameters(), optimizerState(), engine.iteration(), normalizer.copy());
+    }
+
+    /**
+     * Makes this network's training state {@code replica} (from {@link #replica()} of a network of the same spec, or
+     * an average of such), in place. The learning-rate adjustments and the last good state stay this network's own.
+     */
+    public void assign(Replica replica) {
+        INDArray parameters = engine.parameters();
+        if (replica.parameters().length != parameters.length()) {
+            throw new IllegalArgumentException("a replica of " + replica.parameters().length + " parameters; model '"
+                    + spec.name() + "' has " + parameters.length());
+        }
+        parameters.assign(Nd4j.create(replica.parameters(), parameters.shape(), parameters.ordering()));
+        INDArray updaterState = engine.updaterState();
+        int stateLength = updaterState == null ? 0 : (int) updaterState.length();
+        if (replica.optimizerState().length != stateLength) {
+            throw new IllegalArgumentException("a replica with optimizer state of " + replica.optimizerState().length
+                    + " values; model '" + spec.name() + "' has " + stateLength);
+        }
+        if (updaterState != null) {
+            updaterState.assign(Nd4j.create(replica.optimizerState(), updaterState.shape(), updaterState.ordering()));
+        }
+        engine.setCounters(replica.iteration(), engine.epoch());
+        normalizer.copyFrom(replica.normalizer());
         adjustments++;
     }
 

@@ -115,6 +115,65 @@ public final class OnlineNormalizer {
         System.arraycopy(other.scale, 0, scale, 0, features);
     }
 
+    /**
+     * Folds the statistics of {@code other} (disjoint examples, same features) into these, in place: Chan et al.'s
+     * pairwise combination, exact up to rounding. Model averaging merges its members' normalisers this way.
+     */
+    public void merge(OnlineNormalizer other) {
+        requireSameFeatures(other);
+        if (other.count == 0) {
+            return;
+        }
+        long total = count + other.count;
+        for (int j = 0; j < features; j++) {
+            double delta = other.mean[j] - mean[j];
+            mean[j] += delta * other.count / total;
+            m2[j] += other.m2[j] + delta * delta * count * other.count / total;
+        }
+        count = total;
+        refresh();
+    }
+
+    /**
+     * The statistics of the examples in {@code total} that are not in {@code part}, when {@code total} is
+     * {@code part} with more examples folded in: the inverse of {@link #merge}. A member of a group that started a
+     * round from {@code part} contributes only what it saw since, so that the shared history is counted once.
+     */
+    public static OnlineNormalizer difference(OnlineNormalizer total, OnlineNormalizer part) {
+        total.requireSameFeatures(part);
+        if (part.count > total.count) {
+            throw new IllegalArgumentException("cannot take " + part.count + " examples out of " + total.count);
+        }
+        OnlineNormalizer rest = new OnlineNormalizer(total.features);
+        long n = total.count - part.count;
+        if (n == 0) {
+            return rest;
+        }
+        for (int j = 0; j < total.features; j++) {
+            double restMean = (total.count * total.mean[j] - part.count * part.mean[j]) / n;
+            double delta = restMean - part.mean[j];
+            rest.mean[j] = restMean;
+            rest.m2[j] = Math.max(0, total.m2[j] - part.m2[j] - delta * delta * part.count * n / total.count);
+        }
+        rest.count = n;
+        rest.refresh();
+        return rest;
+    }
+
+    private void requireSameFeatures(OnlineNormalizer other) {
+        if (other.features != features) {
+            throw new IllegalArgumentException("normaliser of " + other.features + " features; this one has " + features);
+        }
+    }
+
+    private void refresh() {
+        for (int j = 0; j < features; j++) {
+            double std = count == 0 ? 0 : Math.sqrt(m2[j] / count);
+            shift[j] = (float) mean[j];
+            scale[j] = (float) (std < MIN_STD ? 1.0 : 1.0 / std);
+        }
+    }
+
     public OnlineNormalizer copy() {
         return new OnlineNormalizer(this);
     }
@@ -141,10 +200,8 @@ public final class OnlineNormalizer {
         for (int j = 0; j < features; j++) {
             normalizer.mean[j] = buffer.getDouble();
             normalizer.m2[j] = buffer.getDouble();
-            double std = normalizer.count == 0 ? 0 : Math.sqrt(normalizer.m2[j] / normalizer.count);
-            normalizer.shift[j] = (float) normalizer.mean[j];
-            normalizer.scale[j] = (float) (std < MIN_STD ? 1.0 : 1.0 / std);
         }
+        normalizer.refresh();
         return normalizer;
     }
 }
