@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
@@ -38,18 +39,27 @@ public record TestCertificates(Path dir, String password, Path caPem, Path trust
         }
     }
 
-    /** A TLS context that trusts this CA only, and presents the client certificate when {@code withClientKey}. */
-    public SSLContext sslContext(boolean withClientKey) {
+    /** Trust managers that trust this CA only. */
+    public TrustManager[] trustManagers() {
         try {
             TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
             trust.init(load(truststore));
+            return trust.getTrustManagers();
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot read the truststore " + truststore, e);
+        }
+    }
+
+    /** A TLS context that trusts this CA only, and presents the client certificate when {@code withClientKey}. */
+    public SSLContext sslContext(boolean withClientKey) {
+        try {
             KeyManagerFactory keys = null;
             if (withClientKey) {
                 keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
                 keys.init(load(clientKeystore), password.toCharArray());
             }
             SSLContext context = SSLContext.getInstance("TLS");
-            context.init(keys == null ? null : keys.getKeyManagers(), trust.getTrustManagers(), null);
+            context.init(keys == null ? null : keys.getKeyManagers(), trustManagers(), null);
             return context;
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot build a TLS context from " + dir, e);
