@@ -171,7 +171,8 @@ public final class SecuredKafkaBroker implements AutoCloseable {
     public void createTopics(Map<String, Integer> partitionsByTopic) {
         try (Admin admin = Admin.create(mutualTlsClient())) {
             admin.createTopics(partitionsByTopic.entrySet().stream()
-                    .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1)).toList()).all().get(60, TimeUnit.SECONDS);
+                    .map(e -> new NewTopic(e.getKey(), e.getValue(), (short) 1)).toList())
+                    .all().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
             throw new IllegalStateException("cannot create topics on the secured broker: " + e.getMessage(), e);
         }
