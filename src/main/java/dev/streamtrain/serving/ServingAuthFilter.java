@@ -7,6 +7,7 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.resteasy.reactive.server.ServerRequestFilter;
 
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /**
  * Requires the serving token ({@link ServingToken}, when one is configured) on the V2 REST routes that answer with
@@ -14,6 +15,10 @@ import java.util.Map;
  * for probes, as do {@code /q/health} and {@code /q/metrics}, which are not under {@code /v2}.
  */
 public class ServingAuthFilter {
+
+    // the V2 health routes: server live/ready, and a model's (or one version's) readiness
+    private static final Pattern OPEN =
+            Pattern.compile("/v2/health/(live|ready)|/v2/models/[^/]+(/versions/[^/]+)?/ready");
 
     private final ServingToken token;
 
@@ -37,6 +42,6 @@ public class ServingAuthFilter {
     }
 
     static boolean guarded(String path) {
-        return path.startsWith("/v2") && !path.startsWith("/v2/health/") && !path.endsWith("/ready");
+        return (path.equals("/v2") || path.startsWith("/v2/")) && !OPEN.matcher(path).matches();
     }
 }
