@@ -98,6 +98,46 @@ spec:
               name: {{ . }}
               key: {{ $root.Values.kafka.security.jaasConfigSecretKey }}
         {{- end }}
+        {{- with $root.Values.kafka.tls }}
+        {{- if .caSecret }}
+        - name: KAFKA_SSL_TRUSTSTORE_TYPE
+          value: "PEM"
+        - name: KAFKA_SSL_TRUSTSTORE_LOCATION
+          value: {{ printf "/etc/streamtrain/kafka-ca/%s" .caSecretKey | quote }}
+        {{- end }}
+        {{- if .keystoreSecret }}
+        - name: KAFKA_SSL_KEYSTORE_TYPE
+          value: "PKCS12"
+        - name: KAFKA_SSL_KEYSTORE_LOCATION
+          value: {{ printf "/etc/streamtrain/kafka-keystore/%s" .keystoreSecretKey | quote }}
+        - name: KAFKA_SSL_KEYSTORE_PASSWORD
+          valueFrom:
+            secretKeyRef:
+              name: {{ .keystoreSecret }}
+              key: {{ .keystorePasswordKey }}
+        {{- end }}
+        {{- end }}
+        {{- with $root.Values.checkpoint.s3.caSecret }}
+        - name: STREAMTRAIN_CHECKPOINT_S3_CA_FILE
+          value: {{ printf "/etc/streamtrain/s3-ca/%s" $root.Values.checkpoint.s3.caSecretKey | quote }}
+        {{- end }}
+        {{- if $root.Values.tls.existingSecret }}
+        {{- /* HTTPS only, on the same container port; the kubelet and the probes follow the scheme */}}
+        - name: QUARKUS_TLS_KEY_STORE_PEM_0_CERT
+          value: "/etc/streamtrain/tls/tls.crt"
+        - name: QUARKUS_TLS_KEY_STORE_PEM_0_KEY
+          value: "/etc/streamtrain/tls/tls.key"
+        - name: QUARKUS_TLS_RELOAD_PERIOD
+          value: "1h"
+        - name: QUARKUS_HTTP_SSL_PORT
+          value: "8080"
+        - name: QUARKUS_HTTP_INSECURE_REQUESTS
+          value: "disabled"
+        {{- end }}
+        {{- with $root.Values.servingToken.existingSecret }}
+        - name: STREAMTRAIN_SERVING_TOKEN_FILE
+          value: {{ printf "/etc/streamtrain/serving-token/%s" $root.Values.servingToken.existingSecretKey | quote }}
+        {{- end }}
         {{- with $root.Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -105,16 +145,25 @@ spec:
         httpGet:
           path: /q/health/started
           port: http
+          {{- if $root.Values.tls.existingSecret }}
+          scheme: HTTPS
+          {{- end }}
         {{- toYaml $root.Values.probes.startup | nindent 8 }}
       livenessProbe:
         httpGet:
           path: /q/health/live
           port: http
+          {{- if $root.Values.tls.existingSecret }}
+          scheme: HTTPS
+          {{- end }}
         {{- toYaml $root.Values.probes.liveness | nindent 8 }}
       readinessProbe:
         httpGet:
           path: /q/health/ready
           port: http
+          {{- if $root.Values.tls.existingSecret }}
+          scheme: HTTPS
+          {{- end }}
         {{- toYaml $root.Values.probes.readiness | nindent 8 }}
       resources:
         {{- toYaml $values.resources | nindent 8 }}
@@ -136,6 +185,11 @@ spec:
           mountPath: /etc/streamtrain/admin
           readOnly: true
         {{- end }}
+        {{- range $name, $secret := (include "streamtrain.secretVolumes" $root | fromYaml) }}
+        - name: {{ $name }}
+          mountPath: {{ printf "/etc/streamtrain/%s" $name }}
+          readOnly: true
+        {{- end }}
         {{- with $root.Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -153,6 +207,12 @@ spec:
         secretName: {{ . }}
         defaultMode: 0400
     {{- end }}
+    {{- range $name, $secret := (include "streamtrain.secretVolumes" $root | fromYaml) }}
+    - name: {{ $name }}
+      secret:
+        secretName: {{ $secret }}
+        defaultMode: 0400
+    {{- end }}
     {{- with $root.Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -168,4 +228,27 @@ spec:
   affinity:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+
+{{/*
+The Secrets of the secured transports that are mounted as files, volume name: Secret name (only those set): the
+Kafka CA and client keystore, the S3 CA, the HTTPS certificate and the serving tokens, each under
+/etc/streamtrain/<volume name>.
+*/}}
+{{- define "streamtrain.secretVolumes" -}}
+{{- with .Values.kafka.tls.caSecret }}
+kafka-ca: {{ . }}
+{{- end }}
+{{- with .Values.kafka.tls.keystoreSecret }}
+kafka-keystore: {{ . }}
+{{- end }}
+{{- with .Values.checkpoint.s3.caSecret }}
+s3-ca: {{ . }}
+{{- end }}
+{{- with .Values.tls.existingSecret }}
+tls: {{ . }}
+{{- end }}
+{{- with .Values.servingToken.existingSecret }}
+serving-token: {{ . }}
+{{- end }}
 {{- end }}

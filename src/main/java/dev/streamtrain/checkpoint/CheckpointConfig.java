@@ -53,5 +53,11 @@ public interface CheckpointConfig {
         /** Path-style addressing (bucket in the path), which most S3 API servers other than AWS need. */
         @WithDefault("false")
         boolean pathStyle();
+
+        /**
+         * A PEM file of the CA certificates that an {@code https} endpoint's certificate must chain to (a private
+         * CA); set, only these are trusted. Unset: the JDK's trusted CAs.
+         */
+        Optional<String> caFile();
     }
 }

@@ -16,7 +16,8 @@ final class CheckpointStores {
         }
         if (root.startsWith("s3://")) {
             var s3 = config.s3();
-            return S3CheckpointStore.open(root, s3.endpoint(), s3.region(), s3.pathStyle());
+            return S3CheckpointStore.open(root, s3.endpoint(), s3.region(), s3.pathStyle(),
+                    s3.caFile().map(Path::of));
         }
         throw new IllegalArgumentException("streamtrain.checkpoint.root '" + root
                 + "' is not a checkpoint root: use file:<path> or s3://bucket/prefix");

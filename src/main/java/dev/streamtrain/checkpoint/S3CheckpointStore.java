@@ -18,6 +18,7 @@ import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -59,12 +60,23 @@ public final class S3CheckpointStore implements CheckpointStore {
      */
     public static S3CheckpointStore open(String root, Optional<String> endpoint, Optional<String> region,
                                          boolean pathStyle) {
+        return open(root, endpoint, region, pathStyle, Optional.empty());
+    }
+
+    /**
+     * As {@link #open(String, Optional, Optional, boolean)}, trusting for HTTPS only the CA certificates of the PEM
+     * file {@code caFile} when it is given (an S3 API server with a certificate from a private CA).
+     */
+    public static S3CheckpointStore open(String root, Optional<String> endpoint, Optional<String> region,
+                                         boolean pathStyle, Optional<Path> caFile) {
         S3Root parsed = S3Root.parse(root);
+        UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder()
+                .connectionTimeout(CONNECT_TIMEOUT)
+                .socketTimeout(SOCKET_TIMEOUT);
+        caFile.map(CustomCa::trusting).ifPresent(http::tlsTrustManagersProvider);
         DefaultCredentialsProvider credentials = DefaultCredentialsProvider.builder().build();
         S3ClientBuilder builder = S3Client.builder()
-                .httpClientBuilder(UrlConnectionHttpClient.builder()
-                        .connectionTimeout(CONNECT_TIMEOUT)
-                        .socketTimeout(SOCKET_TIMEOUT))
+                .httpClientBuilder(http)
                 .overrideConfiguration(c -> c.apiCallTimeout(API_CALL_TIMEOUT))
                 .credentialsProvider(credentials)
                 .region(region.map(Region::of).orElseGet(S3CheckpointStore::defaultRegion))

@@ -4,6 +4,7 @@ import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 
 import java.time.Duration;
+import java.util.Optional;
 
 /** Serving settings ({@code streamtrain.serving.*}): micro-batching, explanations, promotion, replicas. */
 @ConfigMapping(prefix = "streamtrain.serving")
@@ -57,4 +58,11 @@ public interface ServingConfig {
     /** {@code not-worse}: how many of the most recent held-out examples both models are scored on. */
     @WithDefault("512")
     int promotionWindow();
+
+    /**
+     * A file of bearer tokens that inference requires (REST {@code Authorization: Bearer <token>}, gRPC metadata
+     * {@code authorization}), one per line, watched so that tokens rotate without a restart; unset (the default):
+     * inference is open. Health and metrics stay open either way (see {@link ServingToken}).
+     */
+    Optional<String> tokenFile();
 }

@@ -123,6 +123,61 @@ class HelmChartTest {
     }
 
     @Test
+    void securedTransportsMountTheirSecretsAndSetTheStandardProperties() {
+        var objects = HelmRender.render("streamtrain", "secured.yaml");
+        K8sChecks.checkAll(objects, "streamtrain");
+        for (Deployment deployment : objects.ofKind(Deployment.class)) {
+            var pod = deployment.getSpec().getTemplate().getSpec();
+            Container container = K8sPodChecks.container(deployment);
+            assertThat(K8sPodChecks.env(container, "KAFKA_SSL_TRUSTSTORE_TYPE")).isEqualTo("PEM");
+            assertThat(K8sPodChecks.env(container, "KAFKA_SSL_TRUSTSTORE_LOCATION"))
+                    .isEqualTo("/etc/streamtrain/kafka-ca/ca.crt");
+            assertThat(K8sPodChecks.env(container, "KAFKA_SSL_KEYSTORE_TYPE")).isEqualTo("PKCS12");
+            assertThat(K8sPodChecks.env(container, "KAFKA_SSL_KEYSTORE_LOCATION"))
+                    .isEqualTo("/etc/streamtrain/kafka-keystore/user.p12");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_CHECKPOINT_S3_CA_FILE"))
+                    .isEqualTo("/etc/streamtrain/s3-ca/ca.crt");
+            assertThat(K8sPodChecks.env(container, "QUARKUS_TLS_KEY_STORE_PEM_0_CERT"))
+                    .isEqualTo("/etc/streamtrain/tls/tls.crt");
+            assertThat(K8sPodChecks.env(container, "QUARKUS_TLS_KEY_STORE_PEM_0_KEY"))
+                    .isEqualTo("/etc/streamtrain/tls/tls.key");
+            assertThat(K8sPodChecks.env(container, "QUARKUS_HTTP_SSL_PORT")).as("HTTPS on the http container port")
+                    .isEqualTo("8080");
+            assertThat(K8sPodChecks.env(container, "QUARKUS_HTTP_INSECURE_REQUESTS")).isEqualTo("disabled");
+            assertThat(K8sPodChecks.env(container, "STREAMTRAIN_SERVING_TOKEN_FILE"))
+                    .isEqualTo("/etc/streamtrain/serving-token/token");
+            assertThat(secretRefs(container)).contains("kafka-scram/sasl.jaas.config", "kafka-user/user.password");
+            assertThat(pod.getVolumes()).filteredOn(v -> v.getSecret() != null)
+                    .extracting(v -> v.getName() + "/" + v.getSecret().getSecretName() + " "
+                            + v.getSecret().getDefaultMode())
+                    .contains("kafka-ca/kafka-cluster-ca 256", "kafka-keystore/kafka-user 256", "s3-ca/minio-ca 256",
+                            "tls/streamtrain-tls 256", "serving-token/streamtrain-serving-token 256");
+            assertThat(container.getVolumeMounts()).filteredOn(m -> m.getMountPath().startsWith("/etc/streamtrain/")
+                            && !m.getName().equals("model-spec") && !m.getName().equals("admin-token"))
+                    .extracting(m -> m.getName() + " " + m.getMountPath() + " " + m.getReadOnly())
+                    .containsExactlyInAnyOrder("kafka-ca /etc/streamtrain/kafka-ca true",
+                            "kafka-keystore /etc/streamtrain/kafka-keystore true", "s3-ca /etc/streamtrain/s3-ca true",
+                            "tls /etc/streamtrain/tls true", "serving-token /etc/streamtrain/serving-token true");
+            for (var probe : List.of(container.getStartupProbe(), container.getLivenessProbe(),
+                    container.getReadinessProbe())) {
+                assertThat(probe.getHttpGet().getScheme()).isEqualTo("HTTPS");
+            }
+        }
+        var endpoint = objects.ofKind(ServiceMonitor.class).get(0).getSpec().getEndpoints().get(0);
+        assertThat(endpoint.getScheme()).isEqualTo("https");
+        assertThat(endpoint.getTlsConfig().getServerName()).isEqualTo("streamtrain");
+        assertThat(endpoint.getTlsConfig().getCa().getSecret().getName()).isEqualTo("streamtrain-tls");
+
+        // the defaults: plaintext, no token, no extra Secret
+        for (Deployment deployment : HelmRender.render("streamtrain").ofKind(Deployment.class)) {
+            Container container = K8sPodChecks.container(deployment);
+            assertThat(container.getEnv()).extracting(EnvVar::getName).doesNotContain("KAFKA_SSL_TRUSTSTORE_LOCATION",
+                    "STREAMTRAIN_CHECKPOINT_S3_CA_FILE", "QUARKUS_HTTP_SSL_PORT", "STREAMTRAIN_SERVING_TOKEN_FILE");
+            assertThat(container.getReadinessProbe().getHttpGet().getScheme()).isNull();
+        }
+    }
+
+    @Test
     void servingCanBeSwitchedOff() {
         var objects = K8sObjects.parse(Map.of("serving.enabled=false",
                 HelmRender.template("streamtrain", Map.of("serving.enabled", false))));

@@ -21,13 +21,15 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.HttpsURLConnection;
+import javax.net.ssl.TrustManager;
 
 import static org.awaitility.Awaitility.await;
 
 /**
  * A real S3 API server for tests: S3Proxy in its own JVM (its classpath clashes with Quarkus's), on a free
- * loopback port, in memory or on disk. Its classpath comes from {@code target/s3proxy.classpath}, which the
- * build writes in generate-test-resources; its output goes to {@code target/s3proxy/<port>/server.log}.
+ * loopback port, in memory or on disk, over HTTP or (with {@link #startHttps}) HTTPS with a test CA's
+ * certificate. Its classpath comes from {@code target/s3proxy.classpath}, which the build writes in generate-test-resources; its output goes to {@code target/s3proxy/<port>/server.log}.
  */
 public final class S3ProxyServer implements AutoCloseable {
 
@@ -40,21 +42,32 @@ public final class S3ProxyServer implements AutoCloseable {
     private final Path dataDir;
     private final int port;
     private final Path workDir;
+    private final TestCertificates tls;
     private final Thread killOnExit = new Thread(this::kill, "s3proxy-kill-on-exit");
     private volatile Process process;
     private boolean paused;
 
-    private S3ProxyServer(Path dataDir, int port, Path workDir) {
+    private S3ProxyServer(Path dataDir, int port, Path workDir, TestCertificates tls) {
         this.dataDir = dataDir;
         this.port = port;
         this.workDir = workDir;
+        this.tls = tls;
     }
 
     /** Starts a server keeping its objects under {@code dataDir} across restarts, or in memory when null. */
     public static S3ProxyServer start(Path dataDir) {
+        return startHttps(dataDir, null);
+    }
+
+    /**
+     * As {@link #start}, but HTTPS only, with the server certificate of {@code tls} (plain HTTP when it is null); the
+     * server's own {@link #client()} trusts that CA.
+     */
+    public static S3ProxyServer startHttps(Path dataDir, TestCertificates tls) {
         int port = freePort();
         Path workDir = Path.of("target", "s3proxy", String.valueOf(port)).toAbsolutePath();
-        S3ProxyServer server = new S3ProxyServer(dataDir == null ? null : dataDir.toAbsolutePath(), port, workDir);
+        S3ProxyServer server = new S3ProxyServer(dataDir == null ? null : dataDir.toAbsolutePath(), port, workDir,
+                tls);
         try {
             Files.createDirectories(workDir);
             if (dataDir != null) {
@@ -71,7 +84,7 @@ public final class S3ProxyServer implements AutoCloseable {
     }
 
     public String endpoint() {
-        return "http://127.0.0.1:" + port;
+        return (tls == null ? "http" : "https") + "://127.0.0.1:" + port;
     }
 
     public String accessKey() {
@@ -88,8 +101,14 @@ public final class S3ProxyServer implements AutoCloseable {
 
     /** A path-style client with this server's credentials; the caller closes it. */
     public S3Client client() {
+        UrlConnectionHttpClient.Builder http = UrlConnectionHttpClient.builder()
+                .connectionTimeout(Duration.ofSeconds(5));
+        if (tls != null) {
+            TrustManager[] trust = tls.trustManagers();
+            http.tlsTrustManagersProvider(() -> trust);
+        }
         return S3Client.builder()
-                .httpClientBuilder(UrlConnectionHttpClient.builder().connectionTimeout(Duration.ofSeconds(5)))
+                .httpClientBuilder(http)
                 .endpointOverride(URI.create(endpoint()))
                 .forcePathStyle(true)
                 .region(Region.US_EAST_1)
@@ -188,6 +207,9 @@ public final class S3ProxyServer implements AutoCloseable {
     private boolean answers() {
         try {
             HttpURLConnection connection = (HttpURLConnection) URI.create(endpoint() + "/").toURL().openConnection();
+            if (connection instanceof HttpsURLConnection https) {
+                https.setSSLSocketFactory(tls.sslContext(false).getSocketFactory());
+            }
             connection.setConnectTimeout(500);
             connection.setReadTimeout(2000);
             try {
@@ -203,7 +225,11 @@ public final class S3ProxyServer implements AutoCloseable {
     private String properties() {
         String storage = dataDir == null ? "jclouds.provider=transient\n"
                 : "jclouds.provider=filesystem\njclouds.filesystem.basedir=" + dataDir + "\n";
-        return "s3proxy.endpoint=" + endpoint() + "\n"
+        String listener = tls == null ? "s3proxy.endpoint=" + endpoint() + "\n"
+                : "s3proxy.secure-endpoint=" + endpoint() + "\n"
+                + "s3proxy.keystore-path=" + tls.serverKeystore() + "\n"
+                + "s3proxy.keystore-password=" + tls.password() + "\n";
+        return listener
                 + "s3proxy.authorization=aws-v2-or-v4\n"
                 + "s3proxy.identity=" + ACCESS_KEY + "\n"
                 + "s3proxy.credential=" + SECRET_KEY + "\n"
