@@ -22,6 +22,10 @@ VERSION="$(sed -n 's:^  <version>\(.*\)</version>:\1:p' pom.xml | head -n 1)"
 IMAGE="${1:-ghcr.io/streamtrain/streamtrain:${VERSION}}"
 WORK="target/container"
 
+# the image a tag names now, to remove once the tag has moved on (when nothing else uses it)
+image_id() { podman image inspect --format '{{.Id}}' "$1" 2>/dev/null || true; }
+drop_if_replaced() { if [ -n "$2" ] && [ "$2" != "$(image_id "$1")" ]; then podman rmi "$2" >/dev/null 2>&1 || true; fi; }
+
 log() { printf '%s build-image: %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 fail() { log "$*"; exit 1; }
 
@@ -63,12 +67,15 @@ make_debian_base() {
     mv "$tar.part" "$tar"
   fi
   log "importing $tar as $DEBIAN_BASE"
+  local previous
+  previous="$(image_id "$DEBIAN_BASE")"
   podman import --quiet \
     --change 'ENV LANG=C.UTF-8' \
     --change 'ENV JAVA_HOME=/usr/lib/jvm/java-17-openjdk-amd64' \
     --change 'USER 185' --change 'WORKDIR /home/jboss' \
     --message "Debian bookworm with openjdk-17-jre-headless, shaped like $DEFAULT_BASE" \
     "$tar" "$DEBIAN_BASE" >/dev/null
+  drop_if_replaced "$DEBIAN_BASE" "$previous"
 }
 
 started=$SECONDS
@@ -85,8 +92,16 @@ fi
 base_done=$SECONDS
 
 log "building $IMAGE on $base"
+previous="$(image_id "$IMAGE")"
+# the build keeps its intermediate images (the throwaway stage alone holds ~350 MB beyond the base); they are
+# removed afterwards, and only those it made. (--layers=false would keep none, but squashes the image's layers.)
+dangling() { podman images --quiet --no-trunc --filter dangling=true | sort; }
+dangling_before="$(dangling)"
 podman "${podman_flags[@]}" build --quiet "${limits[@]}" --network=host \
   --build-arg "BASE_IMAGE=$base" --build-arg "VERSION=$VERSION" \
   -f docker/Dockerfile -t "$IMAGE" . >/dev/null
+drop_if_replaced "$IMAGE" "$previous"
+made="$(comm -13 <(echo "$dangling_before") <(dangling))"
+[ -z "$made" ] || podman rmi $made >/dev/null 2>&1 || true
 log "built $IMAGE in $((SECONDS - base_done)) s (base: $((base_done - started)) s);" \
   "$(podman image inspect --format '{{.Size}}' "$IMAGE" | awk '{printf "%.0f MB", $1 / 1e6}')"
