@@ -49,7 +49,8 @@ import inference.GrpcPredictV2.ModelInferResponse;
  * newest checkpoint from the bucket, follows the trainer's next one, and answers with the trainer's weights.
  * Runs in the {@code container-image} Maven profile, on the image {@code docker/build-image.sh} built
  * (system property {@code streamtrain.image}). Start time, resident memory and the image's size go to
- * {@code target/container/measurements.txt}; each container's output to {@code target/it-logs}.
+ * {@code target/container/measurements.txt}; each container's output to {@code target/it-logs}. The containers are
+ * named after their port, so that two runs on one host do not meet.
  */
 class ContainerImageIT {
 
@@ -92,14 +93,14 @@ class ContainerImageIT {
     void aTrainerAndAServingReplicaFromTheImage() throws Exception {
         DigitsDataset data = DigitsDataset.load();
         int trainerPort = freePort();
-        try (PodmanContainer trainer = PodmanContainer.start(image, "streamtrain-it-trainer",
+        try (PodmanContainer trainer = PodmanContainer.start(image, "streamtrain-it-trainer-" + trainerPort,
                 environment(trainerPort, "train", Map.of()))) {
             withLogsOnFailure(trainer, () -> checkTrainer(trainer, trainerPort, data));
             int replicaPort = freePort();
             // the JVM flags of the serving Deployment (k8s/040-Deployment-streamtrain-serving.yaml), which replace the image's
             Map<String, String> manifestFlags = Map.of("JAVA_OPTS_APPEND", "-XX:MaxRAMPercentage=35 -XX:+ExitOnOutOfMemoryError"
                     + " -Dorg.bytedeco.javacpp.maxbytes=256m -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -Djava.io.tmpdir=/tmp");
-            try (PodmanContainer replica = PodmanContainer.start(image, "streamtrain-it-serving",
+            try (PodmanContainer replica = PodmanContainer.start(image, "streamtrain-it-serving-" + replicaPort,
                     environment(replicaPort, "serve", manifestFlags))) {
                 withLogsOnFailure(replica, () -> checkReplica(replica, replicaPort, trainer, trainerPort, data));
                 withLogsOnFailure(replica, () -> assertThat(replica.stop()).as("replica's exit status after SIGTERM").isIn(0, 143));
