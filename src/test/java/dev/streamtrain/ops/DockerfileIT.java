@@ -225,7 +225,8 @@ class DockerfileIT {
             for (String command : run.arguments().split("&&|;")) {
                 List<String> words = Arrays.asList(command.trim().split("\\s+"));
                 int install = words.indexOf("install");
-                if (install > 0 && words.get(0).matches("microdnf|dnf|yum")) {
+                // "microdnf install ...", also inside "if ...; then microdnf install ..."
+                if (install > 0 && words.get(install - 1).matches("microdnf|dnf|yum")) {
                     words.subList(install + 1, words.size()).stream().filter(w -> !w.startsWith("-")).forEach(packages::add);
                 }
             }
