@@ -103,6 +103,8 @@ class TunedResumeTest {
                 .anyMatch(e -> e.type().equals("hyperparameters-changed")
                         && "tuner-exploit".equals(e.detail().get("reason")));
         assertThat(uninterrupted.trainer().tuner().pinned()).isNull();
+        assertThat(uninterrupted.events().stream().map(TrainingEvent::type).distinct().toList())
+                .as("the health story under the tuner").contains("exploding-gradient", "rolled-back");
 
         Run first = trainer(PopulationTuner.create(spec, TunerSettings.defaults(spec.seed())),
                 OnlineTrainer.freshState(), stream);
