@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 import dev.streamtrain.model.EngineKind;
@@ -17,11 +19,17 @@ import dev.streamtrain.training.PrequentialStats;
 import dev.streamtrain.training.SavedTraining;
 import dev.streamtrain.training.TrainerState;
 import dev.streamtrain.training.TrainingSnapshot;
+import dev.streamtrain.tuning.PopulationTuner;
+import dev.streamtrain.tuning.TunerCapture;
+import dev.streamtrain.tuning.TunerState;
 
 /**
  * The files of a checkpoint: {@code network.zip} (DL4J's model zip: configuration with the step count that
  * drives schedules, parameters, optimizer state), {@code normalizer.bin}, {@code spec.yaml} (the spec it was
- * trained with) and {@code trainer.json} (step, stream position, records per partition, prequential sums).
+ * trained with) and {@code trainer.json} (step, stream position, records per partition, prequential sums). With
+ * {@code learning-rate: auto} also {@code tuner.json} (the tuner's record) and, for every member of the population
+ * but the serving one (which is {@code network.zip}), {@code member-<id>.zip} and {@code member-<id>.normalizer.bin};
+ * a checkpoint without them (written before the tuner, or without it) restores as before.
  */
 final class CheckpointCodec {
 
@@ -29,6 +37,7 @@ final class CheckpointCodec {
     static final String NORMALIZER = "normalizer.bin";
     static final String SPEC = "spec.yaml";
     static final String TRAINER = "trainer.json";
+    static final String TUNER = "tuner.json";
 
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
@@ -44,6 +53,17 @@ final class CheckpointCodec {
         files.put(NORMALIZER, network.normalizer());
         files.put(SPEC, specText.getBytes(StandardCharsets.UTF_8));
         files.put(TRAINER, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(snapshot.trainer()));
+        TunerCapture tuner = snapshot.tuner();
+        if (tuner != null) {
+            files.put(TUNER, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(tuner.state()));
+            for (int id = 0; id < tuner.members().size(); id++) {
+                if (tuner.members().get(id) != null) {
+                    Network.State member = tuner.members().get(id).serialize();
+                    files.put(memberNetwork(id), member.graph());
+                    files.put(memberNormalizer(id), member.normalizer());
+                }
+            }
+        }
         return files;
     }
 
@@ -101,7 +121,41 @@ final class CheckpointCodec {
             // never written by this version (it checks before saving), but an older one could have
             throw new Checkpoints.InvalidCheckpointException("its parameters or optimizer state are not finite");
         }
-        return new SavedTraining(network, state, loaded.manifest().time());
+        return new SavedTraining(network, state, loaded.manifest().time(),
+                files.containsKey(TUNER) ? population(files, spec, engine, network) : null);
+    }
+
+    // the tuner's population: its record, the serving member (the checkpoint's network) and the other members
+    private static PopulationTuner population(Map<String, byte[]> files, ModelSpec spec, EngineKind engine,
+                                              Network serving) throws IOException {
+        try {
+            TunerState state = JSON.readValue(files.get(TUNER), TunerState.class);
+            List<Network> members = new ArrayList<>(state.members().size());
+            for (int id = 0; id < state.members().size(); id++) {
+                if (id == state.leader()) {
+                    members.add(serving);
+                    continue;
+                }
+                byte[] graph = files.get(memberNetwork(id));
+                byte[] normalizer = files.get(memberNormalizer(id));
+                if (graph == null || normalizer == null) {
+                    throw new IOException("member " + id + " of the tuner's population is not in the manifest");
+                }
+                members.add(Network.restore(spec, new Network.State(graph, normalizer), engine));
+            }
+            return PopulationTuner.restore(spec, state, members);
+        } catch (IOException | RuntimeException e) {
+            throw new Checkpoints.InvalidCheckpointException("its tuner's population cannot be read back: "
+                    + e.getMessage());
+        }
+    }
+
+    static String memberNetwork(int id) {
+        return "member-" + id + ".zip";
+    }
+
+    static String memberNormalizer(int id) {
+        return "member-" + id + ".normalizer.bin";
     }
 
     /** The newest checkpoint was trained with a different model spec than the configured one. */

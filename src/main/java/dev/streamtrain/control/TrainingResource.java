@@ -12,6 +12,7 @@ import jakarta.ws.rs.WebApplicationException;
 import jakarta.ws.rs.core.MediaType;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,6 +31,7 @@ import dev.streamtrain.training.TrainerService;
 import dev.streamtrain.telemetry.TrainingMeters;
 import dev.streamtrain.training.TrainingEvents;
 import dev.streamtrain.training.health.TrainingHealth;
+import dev.streamtrain.tuning.TunerView;
 
 /**
  * Training control, {@code /v1/training}: the trainer's status and checkpoints (open), a checkpoint now and
@@ -88,6 +90,9 @@ public class TrainingResource {
         holdout.put("gap", finite(held.recentLoss() - stats.recentLoss()));
         status.put("holdout", holdout);
         status.put("learning-rate", finite(trainer.learningRate()));
+        if (trainer.tuner() != null) {
+            status.put("tuner", tuner(trainer.tuner()));
+        }
         Map<String, Object> engine = new LinkedHashMap<>();
         engine.put("name", trainer.engine().label);
         if (trainer.engineFallbackReason() != null) {
@@ -132,6 +137,25 @@ public class TrainingResource {
         return status;
     }
 
+    // learning-rate: auto: the population's members (the serving one marked), its exploits and the operator's pin
+    private static Map<String, Object> tuner(TunerView view) {
+        Map<String, Object> tuner = new LinkedHashMap<>();
+        tuner.put("serving-member", view.leader());
+        tuner.put("pinned", view.pinned());
+        tuner.put("exploits", view.exploits());
+        List<Map<String, Object>> members = new ArrayList<>();
+        for (int m = 0; m < view.members(); m++) {
+            Map<String, Object> member = new LinkedHashMap<>();
+            member.put("member", m);
+            member.put("learning-rate", finite(view.rates().get(m)));
+            member.put("recent-loss", finite(view.recentLosses().get(m)));
+            member.put("serving", m == view.leader());
+            members.add(member);
+        }
+        tuner.put("members", members);
+        return tuner;
+    }
+
     /** The hyperparameters in force: what the spec says and what the health answers have made of it. */
     @GET
     @Path("/hyperparameters")
@@ -148,7 +172,11 @@ public class TrainingResource {
         result.put("learning-rate", finite(trainer.learningRate()));
         result.put("learning-rate-scale", trainer.health().view().learningRateScale());
         result.put("optimizer", spec.optimizer().type());
-        result.put("spec-learning-rate", finite(spec.optimizer().learningRate()));
+        result.put("spec-learning-rate", spec.optimizer().autoLearningRate() ? "auto"
+                : finite(spec.optimizer().learningRate()));
+        TunerView tuner = trainer.tuner();
+        // fixed: the spec's rate (as the health answers adjust it); auto: the tuner's; pinned: an operator's, until auto
+        result.put("learning-rate-mode", tuner == null ? "fixed" : tuner.pinned() == null ? "auto" : "pinned");
         result.put("schedule", spec.schedule().type());
         result.put("batch-size", spec.batchSize());
         return result;
@@ -156,7 +184,9 @@ public class TrainingResource {
 
     /**
      * Changes hyperparameters between two steps; for now the learning rate: {@code {"learning-rate": 0.001}}
-     * sets the rate in force now (the schedule keeps its shape, scaled). Publishes {@code hyperparameters-changed}.
+     * sets the rate in force now (the schedule keeps its shape, scaled). With {@code learning-rate: auto} in the spec
+     * a number pins every member of the tuner's population at that rate until {@code {"learning-rate": "auto"}} hands
+     * it back to the tuner. Publishes {@code hyperparameters-changed}.
      */
     @PUT
     @Path("/hyperparameters")
@@ -170,16 +200,19 @@ public class TrainingResource {
                 throw new WebApplicationException("'" + key + "' cannot be changed at run time; only learning-rate", 400);
             }
         }
-        if (!(change.get("learning-rate") instanceof Number number) || !(number.doubleValue() > 0)
-                || !Double.isFinite(number.doubleValue())) {
-            throw new WebApplicationException("learning-rate must be a finite number > 0, got "
-                    + change.get("learning-rate"), 400);
+        boolean auto = "auto".equals(change.get("learning-rate"));
+        if (!auto && (!(change.get("learning-rate") instanceof Number number) || !(number.doubleValue() > 0)
+                || !Double.isFinite(number.doubleValue()))) {
+            throw new WebApplicationException("learning-rate must be a finite number > 0, or \"auto\" (the tuner"
+                    + " chooses; the spec must say learning-rate: auto), got " + change.get("learning-rate"), 400);
         }
         OnlineTrainer trainer = trainer();
         double before = trainer.learningRate();
         double after;
         try {
-            after = trainer.setLearningRate(number.doubleValue()).get(WAIT_SECONDS, TimeUnit.SECONDS);
+            after = (auto ? trainer.tuneLearningRate()
+                    : trainer.setLearningRate(((Number) change.get("learning-rate")).doubleValue()))
+                    .get(WAIT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             throw new WebApplicationException(e.getCause().getMessage(), 409);
         } catch (TimeoutException e) {
@@ -189,7 +222,7 @@ public class TrainingResource {
             throw new WebApplicationException("interrupted", 503);
         }
         events.publish("hyperparameters-changed", trainer.step(), Map.of("learning-rate",
-                Map.of("from", before, "to", after), "reason", "requested"));
+                Map.of("from", before, "to", auto ? "auto" : after), "reason", "requested"));
         return hyperparameters();
     }
 

@@ -4,6 +4,7 @@ import org.jboss.logging.Logger;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Queue;
@@ -17,6 +18,10 @@ import dev.streamtrain.model.Network;
 import dev.streamtrain.model.StepResult;
 import dev.streamtrain.training.health.HealthSettings;
 import dev.streamtrain.training.health.TrainingHealth;
+import dev.streamtrain.tuning.Exploit;
+import dev.streamtrain.tuning.PopulationTuner;
+import dev.streamtrain.tuning.TunerStep;
+import dev.streamtrain.tuning.TunerView;
 
 /**
  * The online training loop, run by one dedicated thread: take a mini-batch from the {@link ExampleBatcher},
@@ -27,6 +32,13 @@ import dev.streamtrain.training.health.TrainingHealth;
  * {@link StepGuard} (the last good state, blame of a non-finite step, rollbacks and replays), the
  * {@link PublicationGate} (what serves) and the {@link CheckpointSchedule} (when to save, which is best).
  * A network that is not finite is never published and never checkpointed.
+ *
+ * <p>With {@code learning-rate: auto} a {@link PopulationTuner} trains beside it: "the network" above is the
+ * population's serving member, which the guard steps as ever; the tuner then steps the other members on the same
+ * raw rows, makes its exploit moves (published as {@code hyperparameters-changed}) and, when another member has
+ * become the best, that member is the network from the next step on (its state now the good one). A back-off of
+ * the serving member's rate by the health answers scales the other members' rates down with it; the members' good
+ * states are saved with the serving member's, so a checkpoint holds the whole population at its step.
  */
 public final class OnlineTrainer implements Runnable {
 
@@ -62,6 +74,8 @@ public final class OnlineTrainer implements Runnable {
     private final CheckpointSchedule checkpoints;
     private final Queue<Runnable> requests = new ConcurrentLinkedQueue<>();
     private volatile Network network;
+    private volatile PopulationTuner tuner;
+    private volatile TunerView tunerView;
     private volatile long step;
     private volatile boolean stopping;
     private volatile boolean failed;
@@ -84,7 +98,22 @@ public final class OnlineTrainer implements Runnable {
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
                          List<TrainingListener> listeners, Settings settings, Checkpointer checkpointer,
                          TrainingHealth health, RecordGuard recordGuard) {
+        this(network, null, state, batcher, served, listeners, settings, checkpointer, health, recordGuard);
+    }
+
+    /**
+     * As above, with the population of {@code learning-rate: auto} ({@code tuner}, null: none): the network trained
+     * and served is then its serving member, and {@code network} is ignored.
+     */
+    public OnlineTrainer(Network network, PopulationTuner tuner, TrainerState state, ExampleBatcher batcher,
+                         ServedModel served, List<TrainingListener> listeners, Settings settings,
+                         Checkpointer checkpointer, TrainingHealth health, RecordGuard recordGuard) {
         this.recordGuard = recordGuard;
+        this.tuner = tuner;
+        if (tuner != null) {
+            network = tuner.leader();
+            tunerView = tuner.view();
+        }
         if (!network.stateFinite()) {
             throw new IllegalStateException("the network to train from is not finite");
         }
@@ -121,6 +150,13 @@ public final class OnlineTrainer implements Runnable {
                     @Override
                     public double recentLoss() {
                         return stats.summary().recentLoss();
+                    }
+
+                    @Override
+                    public void goodStateSaved() {
+                        if (OnlineTrainer.this.tuner != null) {
+                            OnlineTrainer.this.tuner.markGood();
+                        }
                     }
                 }, state.step(), state.probationUntil(), state.goodRateScale());
     }
@@ -180,7 +216,11 @@ public final class OnlineTrainer implements Runnable {
         }
         long start = System.nanoTime();
         boolean sampled = health.sampleAt(step + 1);
+        double scaleBefore = network.learningRateScale();
         StepResult result = guard.step(batch, sources, sampled, step + 1);
+        // the other members learn from the very rows the serving one was trained on (dead letters left out)
+        TunerStep population = tuner != null && result.finite() && !guard.trained().isEmpty()
+                ? tuner.step(guard.trained(), result) : null;
         long elapsed = System.nanoTime() - start;
         step++;
         if (result.finite()) {
@@ -198,6 +238,9 @@ public final class OnlineTrainer implements Runnable {
         } else {
             ledger.settle(completed);
         }
+        if (population != null) {
+            followTuner(population, scaleBefore);
+        }
         long monitors = System.nanoTime() - start - elapsed;
         tellListeners(new StepReport(step, result.train(), network.learningRate(), elapsed, monitors, result));
         if (gate.due(step)) {
@@ -205,6 +248,39 @@ public final class OnlineTrainer implements Runnable {
         }
         checkpointIfDue();
         return true;
+    }
+
+    /**
+     * After the population's step: its moves published, a back-off of the serving member's rate passed on to the
+     * others, and the best member serving from now on.
+     */
+    private void followTuner(TunerStep population, double scaleBefore) {
+        boolean servingCopied = false;
+        for (Exploit exploit : population.exploits()) {
+            servingCopied |= tuner.member(exploit.member()) == network;
+            Map<String, Object> detail = new LinkedHashMap<>();
+            detail.put("reason", exploit.reason().equals("ranked") ? "tuner-exploit" : "tuner-non-finite");
+            detail.put("learning-rate", Map.of("from", exploit.previousRate(), "to", exploit.rate()));
+            detail.put("member", exploit.member());
+            detail.put("donor", exploit.donor());
+            detail.put("member-recent-loss", finiteOrNull(exploit.memberLoss()));
+            detail.put("donor-recent-loss", finiteOrNull(exploit.donorLoss()));
+            health.events().publish("hyperparameters-changed", step, detail);
+        }
+        double scaleAfter = network.learningRateScale();
+        if (!servingCopied && scaleAfter < scaleBefore) {
+            tuner.scaleOthers(scaleAfter / scaleBefore);
+        }
+        if (tuner.leader() != network) {
+            network = tuner.leader();
+            // the new serving member's state is the one to go back to (the whole population's is saved with it)
+            guard.reset(network, step);
+        }
+        tunerView = tuner.view();
+    }
+
+    private static Double finiteOrNull(double value) {
+        return Double.isFinite(value) ? value : null;
     }
 
     private void tellListeners(StepReport report) {
@@ -256,16 +332,22 @@ public final class OnlineTrainer implements Runnable {
     }
 
     private CompletableFuture<Long> checkpoint() {
-        return checkpoints.checkpoint(guard.goodStep(), holdoutStats.summary(), best -> guard.goodSnapshot(
-                network.spec().name(), stats.summary(), holdoutStats.summary(), best));
+        return checkpoints.checkpoint(guard.goodStep(), holdoutStats.summary(), this::goodSnapshot);
+    }
+
+    private TrainingSnapshot goodSnapshot(boolean best) {
+        TrainingSnapshot snapshot = guard.goodSnapshot(network.spec().name(), stats.summary(), holdoutStats.summary(),
+                best);
+        return tuner == null ? snapshot : snapshot.withTuner(tuner.captureGood());
     }
 
     /**
      * What a checkpoint taken now holds: the last good state and the trainer's state then (see
-     * {@link StepGuard}); called on the training thread, or on any thread once it has ended.
+     * {@link StepGuard}), with the tuner's population then; called on the training thread, or on any thread once it
+     * has ended.
      */
     public TrainingSnapshot checkpointSnapshot() {
-        return guard.goodSnapshot(network.spec().name(), stats.summary(), holdoutStats.summary(), false);
+        return goodSnapshot(false);
     }
 
     /** The whole state at this step; called on the training thread, or on any thread once it has ended. */
@@ -275,7 +357,7 @@ public final class OnlineTrainer implements Runnable {
 
     private TrainingSnapshot snapshot(boolean best) {
         return new TrainingSnapshot(network.spec().name(), state(guard.probationUntil(), guard.goodScale()), stats.summary(),
-                holdoutStats.summary(), best, network.capture());
+                holdoutStats.summary(), best, network.capture(), tuner == null ? null : tuner.capture());
     }
 
     private TrainerState state(long probationUntil, double goodRateScale) {
@@ -343,7 +425,15 @@ public final class OnlineTrainer implements Runnable {
                 return CompletableFuture.failedFuture(new IllegalArgumentException(
                         "the saved model's parameters or optimizer state are not finite"));
             }
-            network = saved.network();
+            if (tuner != null) {
+                // the saved population, or (a checkpoint without one) a new population from the saved model
+                tuner = saved.tuner() != null ? saved.tuner()
+                        : PopulationTuner.from(saved.network(), tuner.settings(), saved.network().engine());
+                network = tuner.leader();
+                tunerView = tuner.view();
+            } else {
+                network = saved.network();
+            }
             if (saved.state().holdout() != null) {
                 holdoutStats.restore(saved.state().holdout(), network.spec().isClassification());
             }
@@ -363,13 +453,36 @@ public final class OnlineTrainer implements Runnable {
      */
     public CompletableFuture<Double> setLearningRate(double rate) {
         return onTrainingThread(() -> {
-            if (!network.setLearningRate(rate)) {
+            // with the tuner: every member at the operator's rate, no exploits until the rate is set back to auto
+            if (tuner != null ? !tuner.pin(rate) : !network.setLearningRate(rate)) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException(
                         "the optimizer " + network.spec().optimizer().type() + " has no learning rate to set, or its"
                                 + " schedule's rate is 0 at this step"));
             }
+            tunerView = tuner == null ? null : tuner.view();
             return CompletableFuture.completedFuture(network.learningRate());
         });
+    }
+
+    /**
+     * Hands the learning rate back to the tuner after an operator pinned it (between two steps): the members start
+     * from the pinned rate and the exploits resume. Fails when the spec does not say {@code learning-rate: auto}.
+     */
+    public CompletableFuture<Double> tuneLearningRate() {
+        return onTrainingThread(() -> {
+            if (tuner == null) {
+                return CompletableFuture.failedFuture(new IllegalArgumentException("the model spec names a fixed"
+                        + " learning rate; the service tunes it only when the spec says learning-rate: auto"));
+            }
+            tuner.unpin();
+            tunerView = tuner.view();
+            return CompletableFuture.completedFuture(network.learningRate());
+        });
+    }
+
+    /** The tuner after its last step (null without {@code learning-rate: auto}); for readers on any thread. */
+    public TunerView tuner() {
+        return tunerView;
     }
 
     /** Asks the loop to finish its current step and return. */

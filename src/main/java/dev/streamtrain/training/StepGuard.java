@@ -72,6 +72,10 @@ final class StepGuard {
 
         /** The recent prequential loss (NaN before any): the loss of a typical row under the current model. */
         double recentLoss();
+
+        /** The network's state has just been saved as the good one (the tuner saves its other members'). */
+        default void goodStateSaved() {
+        }
     }
 
     private final Settings settings;
@@ -558,6 +562,7 @@ final class StepGuard {
 
     private void saveGood(long step, double scale) {
         network.saveGood();
+        trainer.goodStateSaved();
         goodStep = step;
         replayCount = 0;
         seenAdjustments = network.adjustments();

@@ -33,6 +33,8 @@ import dev.streamtrain.model.ComputeConfig;
 import dev.streamtrain.model.spec.ModelConfig;
 import dev.streamtrain.serving.ServingConfig;
 import dev.streamtrain.training.health.HealthConfig;
+import dev.streamtrain.tuning.PopulationTuner;
+import dev.streamtrain.tuning.TunerSettings;
 
 /**
  * Builds the model from its spec at start (refusing a wrong spec), or restores it with the trainer's state
@@ -113,21 +115,38 @@ public class TrainerService {
         Checkpointer checkpointer = checkpointers.get();
         TrainingHealth health = new TrainingHealth(healthSettings(healthConfig), events);
         Optional<SavedTraining> saved = restore(checkpointer);
-        Network network = saved.map(SavedTraining::network).orElseGet(() -> new Network(spec, engine(compute)));
+        PopulationTuner tuner = spec.optimizer().autoLearningRate() ? population(saved) : null;
+        Network network = tuner != null ? tuner.leader()
+                : saved.map(SavedTraining::network).orElseGet(() -> new Network(spec, engine(compute)));
         TrainerState state = saved.map(SavedTraining::state).orElseGet(OnlineTrainer::freshState);
         resumePosition = state.position();
         restoredStep = state.step();
         var t = training;
         var c = checkpoint;
-        trainer = new OnlineTrainer(network, state, batcher, served, listeners.stream().toList(),
+        trainer = new OnlineTrainer(network, tuner, state, batcher, served, listeners.stream().toList(),
                 new OnlineTrainer.Settings(t.linger(), t.publishEverySteps(), t.publishInterval(), t.recentHalfLife(),
                         c.everySteps(), c.interval(), promotion(serving, healthConfig)), checkpointer, health, RecordGuard.of(range));
-        LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads, %s engine", spec.name(),
+        LOG.infof("Model %s: %s, %d inputs, %d outputs, batch size %d, %d compute threads, %s engine%s", spec.name(),
                 spec.task().name().toLowerCase(), spec.inputs(), spec.outputs(), spec.batchSize(), threads,
-                network.engine().label);
+                network.engine().label, tuner == null ? "" : ", learning rate auto: a population of " + tuner.size()
+                        + " members at rates " + tuner.rates() + (tuner.pinned() == null ? ""
+                        : " (pinned by an operator at " + tuner.pinned() + ")"));
         thread = new Thread(trainer, "streamtrain-trainer");
         thread.setDaemon(true);
         thread.start();
+    }
+
+    /**
+     * The population of {@code learning-rate: auto}: the checkpoint's, or a new one (from the checkpoint's model when
+     * it was trained without the tuner).
+     */
+    private PopulationTuner population(Optional<SavedTraining> saved) {
+        TunerSettings settings = TunerSettings.defaults(spec.seed());
+        if (saved.isEmpty()) {
+            return PopulationTuner.create(spec, settings, engine(compute));
+        }
+        return saved.get().tuner() != null ? saved.get().tuner()
+                : PopulationTuner.from(saved.get().network(), settings, engine(compute));
     }
 
     /** The engine the configuration asks for; an unknown name is refused with the key that holds it. */

@@ -78,7 +78,7 @@ class PopulationTunerTest {
             whole.step(batch(b, spec));
             first.step(batch(b, spec));
         }
-        PopulationTuner restored = PopulationTuner.restore(spec, first.state());
+        PopulationTuner restored = PopulationTuner.restore(spec, first.saved());
         List<Exploit> wholeMoves = new ArrayList<>();
         List<Exploit> restoredMoves = new ArrayList<>();
         for (int b = 22; b < 50; b++) {

@@ -79,7 +79,11 @@ public record ModelSpec(
     public record Residual(int units, String activation, int depth, String norm, String init) implements LayerSpec {
     }
 
-    /** The optimizer and its parameters; NaN means "the optimizer's own default". */
+    /**
+     * The optimizer and its parameters; NaN means "the optimizer's own default". {@code autoLearningRate}: the spec
+     * said {@code learning-rate: auto}, so the service tunes the rate on the stream ({@code dev.streamtrain.tuning});
+     * {@code learningRate} is then the optimizer's default, the rate the tuner's multiples are taken of.
+     */
     public record OptimizerSpec(
             String type,
             double learningRate,
@@ -91,7 +95,14 @@ public record ModelSpec(
             double rho,
             double weightDecay,
             double l1,
-            double l2) {
+            double l2,
+            boolean autoLearningRate) {
+
+        /** An optimizer at a fixed (named or default) learning rate. */
+        public OptimizerSpec(String type, double learningRate, double beta1, double beta2, double epsilon,
+                             double momentum, boolean nesterov, double rho, double weightDecay, double l1, double l2) {
+            this(type, learningRate, beta1, beta2, epsilon, momentum, nesterov, rho, weightDecay, l1, l2, false);
+        }
     }
 
     /** The learning-rate schedule, in optimizer steps. */

@@ -131,8 +131,14 @@ public final class ModelSpecParser {
             case "adadelta" -> 1.0;
             default -> 0.001;
         };
-        if (o.has("learning-rate") && o.raw().get("learning-rate").isTextual()) {
-            throw new InvalidSpecException(o.path("learning-rate"), "must be a positive number (self-tuning 'auto' is not available yet)");
+        boolean auto = o.has("learning-rate") && o.raw().get("learning-rate").isTextual();
+        if (auto && !o.raw().get("learning-rate").asText().equals("auto")) {
+            throw new InvalidSpecException(o.path("learning-rate"), "must be a number in (0, 10] or auto (the service"
+                    + " tunes it on the stream), got '" + o.raw().get("learning-rate").asText() + "'");
+        }
+        if (auto && type.equals("adadelta")) {
+            throw new InvalidSpecException(o.path("learning-rate"), "auto tunes a learning rate, and adadelta has none;"
+                    + " name another optimizer (adam, sgd, ...) or leave learning-rate out");
         }
         double momentum = o.number("momentum", type.equals("sgd") ? 0.0 : Double.NaN, 0.0, false, 0.999);
         boolean nesterov = o.bool("nesterov", true);
@@ -141,7 +147,7 @@ public final class ModelSpecParser {
                     "sgd with momentum uses Nesterov momentum (DL4J's Nesterovs updater); set nesterov: true or momentum: 0");
         }
         OptimizerSpec spec = new OptimizerSpec(type,
-                o.number("learning-rate", defaultRate, 0.0, true, 10.0),
+                auto ? defaultRate : o.number("learning-rate", defaultRate, 0.0, true, 10.0),
                 o.number("beta1", Double.NaN, 0.0, false, 0.9999),
                 o.number("beta2", Double.NaN, 0.0, false, 0.99999),
                 o.number("epsilon", Double.NaN, 0.0, true, 1.0),
@@ -149,7 +155,7 @@ public final class ModelSpecParser {
                 o.number("rho", Double.NaN, 0.0, false, 0.9999),
                 o.number("weight-decay", type.equals("adamw") ? 0.01 : 0.0, 0.0, false, 1.0),
                 o.number("l1", 0.0, 0.0, false, 1.0),
-                o.number("l2", 0.0, 0.0, false, 1.0));
+                o.number("l2", 0.0, 0.0, false, 1.0), auto);
         if (spec.l2() > 0 && spec.weightDecay() > 0) {
             // DL4J keeps only one of the two: its weight decay replaces an L2 penalty
             throw new InvalidSpecException(o.path("l2"), "cannot be combined with weight-decay (" + spec.weightDecay()

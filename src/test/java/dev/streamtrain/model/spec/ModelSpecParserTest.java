@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
@@ -149,6 +150,31 @@ class ModelSpecParserTest {
                 "schedule", "{type: warmup-cosine, total-steps: 100, min-learning-rate: 0.1}")))
                 .isInstanceOf(InvalidSpecException.class).hasMessageContaining("schedule.min-learning-rate");
         assertThat(ModelSpecParser.parse(yaml("optimizer", "{type: adam, l2: 0.001}")).optimizer().l2()).isEqualTo(0.001);
+    }
+
+    @Test
+    void autoLearningRateIsAcceptedWithEveryOptimizerThatHasARateAndScalesItsDefault() {
+        for (String type : List.of("sgd", "adam", "adamw", "nadam", "amsgrad", "adamax", "rmsprop", "adagrad")) {
+            ModelSpec spec = ModelSpecParser.parse(yaml("optimizer", "{type: " + type + ", learning-rate: auto}",
+                    "schedule", "{type: step, factor: 0.5, every: 100}"));
+            assertThat(spec.optimizer().autoLearningRate()).as(type).isTrue();
+            // the tuner's multiples are taken of the optimizer's default: what the spec gives when it names none
+            assertThat(spec.optimizer().learningRate()).as(type)
+                    .isEqualTo(ModelSpecParser.parse(yaml("optimizer", "{type: " + type + "}")).optimizer().learningRate());
+        }
+        assertThat(ModelSpecParser.parse(yaml("optimizer", "{type: adam, learning-rate: 0.01}")).optimizer()
+                .autoLearningRate()).isFalse();
+    }
+
+    @Test
+    void aLearningRateThatIsNeitherANumberNorAutoIsRefusedByName() {
+        assertThatThrownBy(() -> ModelSpecParser.parse(yaml("optimizer", "{type: adam, learning-rate: fast}")))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("optimizer.learning-rate").hasMessageContaining("or auto")
+                .hasMessageContaining("'fast'");
+        assertThatThrownBy(() -> ModelSpecParser.parse(yaml("optimizer", "{type: adadelta, learning-rate: auto}")))
+                .isInstanceOf(InvalidSpecException.class)
+                .hasMessageContaining("optimizer.learning-rate").hasMessageContaining("adadelta has none");
     }
 
     @Test
@@ -321,8 +347,8 @@ class ModelSpecParserTest {
                         "'lion' is not one of [sgd, adam, adamw, nadam, amsgrad, adamax, rmsprop, adagrad, adadelta]"),
                 Arguments.of("unknown optimizer field", yaml("optimizer", "{type: adam, lr: 0.1}"), "optimizer.lr",
                         "unknown field; allowed here: [beta1, beta2, epsilon, l1, l2, learning-rate, momentum"),
-                Arguments.of("learning-rate auto", yaml("optimizer", "{type: adam, learning-rate: auto}"),
-                        "optimizer.learning-rate", "must be a positive number"),
+                Arguments.of("learning-rate a word", yaml("optimizer", "{type: adam, learning-rate: quick}"),
+                        "optimizer.learning-rate", "must be a number in (0, 10] or auto"),
                 Arguments.of("learning-rate zero", yaml("optimizer", "{learning-rate: 0}"), "optimizer.learning-rate",
                         "must be a number in (0.0, 10.0]"),
                 Arguments.of("sgd with momentum and nesterov false",
