@@ -2,6 +2,7 @@ package dev.streamtrain.model;
 
 import org.junit.jupiter.api.Test;
 
+import dev.streamtrain.model.explain.Explanation;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.NetworkBuilder;
 
