@@ -24,8 +24,11 @@ final class BatchBuffers implements AutoCloseable {
     final INDArray[] errors;
     /** Per layer-normalised layer: x·W before the norm, which the norm's backward pass needs; null elsewhere. */
     final INDArray[] preNorms;
-    /** Per layer with input dropout: the mask of the step and the dropped input the layer reads; null elsewhere. */
-    final INDArray[] dropoutMasks;
+    /**
+     * Per layer with input dropout: the masks of the step (one per dropout entry before the layer, in order) and the
+     * dropped input the layer reads; null elsewhere.
+     */
+    final INDArray[][] dropoutMasks;
     final INDArray[] droppedInputs;
     /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
     final INDArray[] skipErrors;
@@ -51,7 +54,7 @@ final class BatchBuffers implements AutoCloseable {
         this.activations = new INDArray[count];
         this.errors = new INDArray[count];
         this.preNorms = new INDArray[count];
-        this.dropoutMasks = new INDArray[count];
+        this.dropoutMasks = new INDArray[count][];
         this.droppedInputs = new INDArray[count];
         this.skipErrors = new INDArray[count];
         this.inputs = new INDArray[count];
@@ -81,7 +84,11 @@ final class BatchBuffers implements AutoCloseable {
                 // DL4J draws the mask in the order of the array it drops, row-major there (the input, and the
                 // activations as its graph hands them on): the same numbers land in the same places
                 long[] in = {rows, layers.get(l).inputs()};
-                dropoutMasks[l] = Nd4j.create(DataType.FLOAT, in, 'c');
+                // entries in a row: each drops the previous one's output, a copy of that array in the same order
+                dropoutMasks[l] = new INDArray[layers.get(l).dropout().count()];
+                for (int k = 0; k < dropoutMasks[l].length; k++) {
+                    dropoutMasks[l][k] = Nd4j.create(DataType.FLOAT, in, 'c');
+                }
                 droppedInputs[l] = Nd4j.create(DataType.FLOAT, in, 'c');
             }
         }
@@ -103,7 +110,9 @@ final class BatchBuffers implements AutoCloseable {
                 skipErrors[l].close();
             }
             if (dropoutMasks[l] != null) {
-                dropoutMasks[l].close();
+                for (INDArray mask : dropoutMasks[l]) {
+                    mask.close();
+                }
                 droppedInputs[l].close();
             }
             if (centred[l] != null) {

@@ -182,11 +182,11 @@ public final class DenseForward {
         }
     }
 
-    public int inputs() {
+    int inputs() {
         return layers[0].inputs();
     }
 
-    public int outputs() {
+    int outputs() {
         return layers[layers.length - 1].outputs();
     }
 

@@ -22,8 +22,8 @@ import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
  * The dense layers of the DL4J graph {@link NetworkBuilder} makes of a spec, in the order of the forward pass (the
- * order it adds the vertices in), with what sits between them folded into them: a dropout entry into the layer after
- * it, a residual block's Add and activation into the block's last dense layer. Batch normalisation (when asked
+ * order it adds the vertices in), with what sits between them folded into them: dropout entries (one, or several in
+ * a row) into the layer after them, a residual block's Add and activation into the block's last dense layer. Batch normalisation (when asked
  * for) is a layer of its own, as in the graph: it has parameters, health signals and a place in the updater's blocks;
  * a block whose last dense layer is followed by batch norm ({@code norm: batch}) closes on the batch-norm layer.
  * Anything else is refused by name.
@@ -79,10 +79,12 @@ final class LayerWalk {
         Layer layer = vertex instanceof LayerVertex v ? v.getLayerConf().getLayer() : null;
         if (openBlockFrom >= 0) {
             closeBlock(name, layer);
-        } else if (layer instanceof DropoutLayer d && dropout == null) {
-            dropout = EnginePlan.dropout(spec, name, d.getIDropout());
-        } else if (layer instanceof DropoutLayer) {
-            throw new UnsupportedSpecException(spec.name(), "two dropout layers in a row, at " + name);
+        } else if (layer instanceof DropoutLayer d) {
+            // entries in a row all drop the input of the layer after them, one after the other
+            InputDropout entry = EnginePlan.dropout(spec, name, d.getIDropout());
+            if (entry != null) {
+                dropout = dropout == null ? entry : dropout.then(entry);
+            }
         } else if (layer instanceof BatchNormalization batchNorm && batchNormAllowed) {
             batchNorm(name, batchNorm);
         } else {

@@ -15,8 +15,8 @@ public interface ComputeConfig {
     Optional<Integer> threads();
 
     /**
-     * The training engine: {@code lean} (streamtrain's own; a spec it does not cover yet trains on DL4J, said in the
-     * log, the status route and {@code streamtrain_engine}) or {@code dl4j} (DL4J's graph, the reference).
+     * The training engine: {@code lean} (streamtrain's own, which covers every spec) or {@code dl4j} (DL4J's graph, the
+     * reference it is checked against), named by the status route and {@code streamtrain_engine}.
      */
     @WithDefault("lean")
     String engine();

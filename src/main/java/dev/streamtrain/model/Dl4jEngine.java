@@ -16,9 +16,9 @@ import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
- * DL4J's computation graph as a {@link TrainingEngine}: the reference engine, and the one for specs the lean engine
- * does not cover yet. Global-norm clipping is a listener ({@link GlobalNormClipping}); the health signals come from a
- * {@link GradientProbe} registered before it, so that it sees the gradient before clipping.
+ * DL4J's computation graph as a {@link TrainingEngine}: the reference engine, chosen by name
+ * ({@code streamtrain.compute.engine=dl4j}). Global-norm clipping is a listener ({@link GlobalNormClipping}); the
+ * health signals come from a {@link GradientProbe} registered before it, so that it sees the gradient before clipping.
  */
 final class Dl4jEngine implements TrainingEngine {
 

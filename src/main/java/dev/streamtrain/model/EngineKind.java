@@ -2,9 +2,9 @@ package dev.streamtrain.model;
 
 /** The engines a network trains on. */
 public enum EngineKind {
-    /** streamtrain's own engine ({@code dev.streamtrain.engine.LeanNetwork}): the default wherever it covers the spec. */
+    /** streamtrain's own engine ({@code dev.streamtrain.engine.LeanNetwork}): the default; it covers every spec. */
     LEAN("lean"),
-    /** DL4J's computation graph: the reference, and the fallback for specs the lean engine does not cover yet. */
+    /** DL4J's computation graph: the reference, chosen by name only. */
     DL4J("dl4j");
 
     public final String label;

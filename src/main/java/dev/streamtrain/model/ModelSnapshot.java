@@ -11,7 +11,12 @@ import java.time.Instant;
 
 import dev.streamtrain.engine.DenseForward;
 import dev.streamtrain.engine.UnsupportedSpecException;
-
+import dev.streamtrain.model.explain.Baseline;
+import dev.streamtrain.model.explain.Explanation;
+import dev.streamtrain.model.explain.GradientGraph;
+import dev.streamtrain.model.explain.InputGradients;
+import dev.streamtrain.model.explain.IntegratedGradients;
+import dev.streamtrain.model.explain.InvalidExplanationException;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.NetworkBuilder;
 
@@ -200,13 +205,7 @@ public final class ModelSnapshot {
             throw new IllegalArgumentException(features.length + " values are not " + rows + " rows of "
                     + spec.inputs() + " features");
         }
-        ExplanationArguments.checkSteps(steps);
-        Baseline start = ExplanationArguments.baseline(spec, normalizer, baseline);
-        int[] perRow = ExplanationArguments.targets(spec, targets, rows);
-        IntegratedGradients method = new IntegratedGradients(inputGradients(), spec.normalize() ? normalizer : null,
-                spec.inputs(), spec.outputs());
-        return method.explain(features, rows, perRow == null ? method.predictedTargets(features, rows) : perRow,
-                start, steps);
+        return IntegratedGradients.explain(inputGradients(), spec, normalizer, features, rows, targets, baseline, steps);
     }
 
     /** What explanations differentiate: the plain-Java pass, or the graph's inference-mode copy. */

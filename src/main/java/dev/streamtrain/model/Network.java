@@ -6,7 +6,6 @@ import org.deeplearning4j.nn.conf.layers.ActivationLayer;
 import org.deeplearning4j.nn.conf.layers.BaseLayer;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.deeplearning4j.util.ModelSerializer;
-import org.jboss.logging.Logger;
 import org.nd4j.linalg.activations.impl.ActivationReLU;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -22,24 +21,19 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import dev.streamtrain.engine.UnsupportedSpecException;
 
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
- * The network being trained: the engine that trains the spec's layers (streamtrain's lean engine where it covers the
- * spec, DL4J's computation graph otherwise: {@link TrainingEngine}), its online input normaliser and its optimizer
+ * The network being trained: the engine that trains the spec's layers (streamtrain's lean engine, or DL4J's
+ * computation graph, the reference, when configured by name: {@link TrainingEngine}), its online input normaliser and its optimizer
  * state, with the test-then-train step, the learning-rate adjustments and the last good state around them. Owned by the training thread alone; serving reads {@link ModelSnapshot}s of it.
  */
 public final class Network {
 
-    private static final Logger LOG = Logger.getLogger(Network.class);
-
     private final ModelSpec spec;
     private final TrainingEngine engine;
-    /** Why the spec runs on DL4J although the lean engine was asked for; null when it runs where it was asked. */
-    private final String fallbackReason;
     private final ExampleScorer scorer;
     private final Augmenter augmenter;
     private final List<String> layerNames;
@@ -53,14 +47,14 @@ public final class Network {
     /** Score from the training forward pass where that is the inference pass (see {@link #step}); tests compare. */
     private boolean fuseScoring = true;
 
-    /** A new network for the spec on the lean engine where it covers the spec, else on DL4J (said in the log). */
+    /** A new network for the spec on the lean engine. */
     public Network(ModelSpec spec) {
         this(spec, EngineKind.LEAN);
     }
 
     /**
-     * A new network for the spec on the engine asked for: the lean one falls back to DL4J for a spec it does not
-     * cover yet, which is logged and reported by {@link #fallbackReason()}. Both start from the same parameters.
+     * A new network for the spec on the engine asked for (the lean one, or DL4J's graph as the reference); both start
+     * from the same parameters.
      */
     public Network(ModelSpec spec, EngineKind engine) {
         this(spec, engine, null, new OnlineNormalizer(spec.inputs()));
@@ -69,21 +63,15 @@ public final class Network {
     private Network(ModelSpec spec, EngineKind kind, ComputationGraph restored, OnlineNormalizer normalizer)
             throws EngineStateException {
         this.spec = spec;
-        String reason = null;
-        TrainingEngine chosen = null;
-        if (kind == EngineKind.LEAN) {
-            try {
-                chosen = restored == null ? LeanEngine.create(spec) : LeanEngine.restore(spec, restored);
-            } catch (UnsupportedSpecException e) {
-                reason = e.getMessage();
-                LOG.warnf("The model '%s' trains on DL4J, not on the lean engine: %s", spec.name(), reason);
-            } catch (IOException e) {
-                throw new EngineStateException(e.getMessage(), e);
-            }
+        try {
+            // the lean engine covers every spec the parser accepts (EveryAcceptedSpecTest): one it refused would be a
+            // bug, which fails the start with the reason (an UnsupportedSpecException) instead of training elsewhere
+            this.engine = kind == EngineKind.DL4J
+                    ? restored == null ? Dl4jEngine.create(spec) : new Dl4jEngine(spec, restored)
+                    : restored == null ? LeanEngine.create(spec) : LeanEngine.restore(spec, restored);
+        } catch (IOException e) {
+            throw new EngineStateException(e.getMessage(), e);
         }
-        this.engine = chosen != null ? chosen
-                : restored == null ? Dl4jEngine.create(spec) : new Dl4jEngine(spec, restored);
-        this.fallbackReason = reason;
         this.normalizer = normalizer;
         this.scorer = new ExampleScorer(spec.loss(), spec.outputs());
         this.augmenter = spec.augmentation().enabled() ? new Augmenter(spec.augmentation(), spec.seed()) : null;
@@ -106,9 +94,12 @@ public final class Network {
         return engine.kind();
     }
 
-    /** Why the network trains on DL4J although the lean engine was asked for; null when it was not a fallback. */
+    /**
+     * Always null: every spec the parser accepts trains on the engine asked for, DL4J being only the reference chosen
+     * by name. Kept while the trainer still asks (its status route has no fallback to report any more).
+     */
     public String fallbackReason() {
-        return fallbackReason;
+        return null;
     }
 
     /**
@@ -299,13 +290,13 @@ public final class Network {
         }
     }
 
-    /** Rebuilds a network from a serialised state on the lean engine where it covers the spec (else DL4J). */
+    /** Rebuilds a network from a serialised state on the lean engine. */
     public static Network restore(ModelSpec spec, State state) throws IOException {
         return restore(spec, state, EngineKind.LEAN);
     }
 
     /**
-     * Rebuilds a network from a serialised state, on the engine asked for (with {@link EngineKind#LEAN}'s fallback):
+     * Rebuilds a network from a serialised state, on the engine asked for:
      * training continues exactly where it stopped. Either engine's state restores into either.
      */
     public static Network restore(ModelSpec spec, State state, EngineKind engine) throws IOException {

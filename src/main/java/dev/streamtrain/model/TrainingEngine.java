@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * What trains a {@link Network}'s parameters: the lean engine ({@link LeanEngine}) where it covers the spec, DL4J's
- * computation graph ({@link Dl4jEngine}) elsewhere and as the reference. Both keep the parameters and the optimizer
+ * What trains a {@link Network}'s parameters: the lean engine ({@link LeanEngine}), or DL4J's computation graph
+ * ({@link Dl4jEngine}), the reference, when configured by name. Both keep the parameters and the optimizer
  * state in DL4J's flat layout and describe themselves by a DL4J configuration (layers, updater with the schedule in
  * force, step counters), so a checkpoint of either restores into either. Owned by the training thread.
  */

@@ -4,8 +4,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-import dev.streamtrain.model.Baseline;
-import dev.streamtrain.model.Explanation;
+import dev.streamtrain.model.explain.Baseline;
+import dev.streamtrain.model.explain.Explanation;
 
 /**
  * The request-level {@code parameters} of an explain request, as JSON decoded them: {@code target} (an output

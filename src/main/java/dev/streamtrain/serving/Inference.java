@@ -8,10 +8,10 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
-import dev.streamtrain.model.Baseline;
-import dev.streamtrain.model.Explanation;
-import dev.streamtrain.model.InvalidExplanationException;
 import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.model.explain.Baseline;
+import dev.streamtrain.model.explain.Explanation;
+import dev.streamtrain.model.explain.InvalidExplanationException;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.serving.V2Messages.TensorMetadata;
 import dev.streamtrain.training.ServedModel;

@@ -20,8 +20,8 @@ import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Map;
 
-import dev.streamtrain.model.Explanation;
 import dev.streamtrain.model.ModelSnapshot;
+import dev.streamtrain.model.explain.Explanation;
 import dev.streamtrain.serving.V2Messages.ExplainBaseline;
 import dev.streamtrain.serving.V2Messages.ExplainResponse;
 import dev.streamtrain.serving.V2Messages.InferRequest;

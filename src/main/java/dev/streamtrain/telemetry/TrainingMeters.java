@@ -105,11 +105,11 @@ public class TrainingMeters implements TrainingListener {
             }
         }
         for (EngineKind kind : EngineKind.values()) {
-            // 1 for the engine the model trains on: a spec the lean engine does not cover shows up as dl4j
+            // 1 for the engine the model trains on: lean, or dl4j when configured as the reference
             Gauge.builder("streamtrain.engine", this, m -> m.trainer.trainer() != null
                             && m.trainer.trainer().engine() == kind ? 1 : 0)
                     .tags("model", model, "engine", kind.label)
-                    .description("1 for the engine the model trains on (lean, or dl4j for a spec lean does not cover)")
+                    .description("1 for the engine the model trains on (lean, or dl4j, the reference, when configured)")
                     .register(registry);
         }
         Gauge.builder("streamtrain.offheap", Pointer::totalBytes).baseUnit("bytes").tag("model", model)

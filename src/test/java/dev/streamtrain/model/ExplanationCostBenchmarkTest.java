@@ -7,6 +7,9 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Arrays;
 
+import dev.streamtrain.model.explain.Explanation;
+import dev.streamtrain.model.explain.IntegratedGradients;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**

@@ -8,9 +8,10 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.Arrays;
 import java.util.function.IntConsumer;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.streamtrain.model.explain.Explanation;
 import dev.streamtrain.support.Measure;
+
+import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Explanations and single-row predictions of one snapshot on the plain-Java pass against the same parameters on DL4J's

@@ -5,6 +5,7 @@ import org.deeplearning4j.nn.conf.WorkspaceMode;
 import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.factory.Nd4j;
 
+import dev.streamtrain.model.explain.GradientGraph;
 import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**

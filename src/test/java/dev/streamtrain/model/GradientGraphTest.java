@@ -7,6 +7,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Random;
 
+import dev.streamtrain.model.explain.InputGradients;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.ModelSpecParser;
 

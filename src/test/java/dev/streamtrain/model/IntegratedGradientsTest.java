@@ -7,6 +7,9 @@ import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.Random;
 
+import dev.streamtrain.model.explain.Baseline;
+import dev.streamtrain.model.explain.Explanation;
+import dev.streamtrain.model.explain.InvalidExplanationException;
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.model.spec.ModelSpecParser;
 

@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 /**
  * Where an explanation's path starts: the average input (the normaliser's running mean), zeros, or raw feature

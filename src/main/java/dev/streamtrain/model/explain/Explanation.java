@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import java.util.List;
 

@@ -1,7 +1,10 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import java.util.ArrayList;
 import java.util.List;
+
+import dev.streamtrain.model.OnlineNormalizer;
+import dev.streamtrain.model.spec.ModelSpec;
 
 /**
  * Integrated gradients (Sundararajan, Taly, Yan, "Axiomatic Attribution for Deep Networks", ICML 2017): the
@@ -11,10 +14,10 @@ import java.util.List;
  * over {@code steps} intervals (steps + 1 gradients per row), all rows' points batched into few passes of
  * {@link InputGradients}.
  */
-final class IntegratedGradients {
+public final class IntegratedGradients {
 
     /** Interpolation points per forward/backward pass: bounds the activations held at once. */
-    static final int POINTS_PER_PASS = 1024;
+    public static final int POINTS_PER_PASS = 1024;
 
     private final InputGradients network;
     private final OnlineNormalizer normalizer;
@@ -27,6 +30,24 @@ final class IntegratedGradients {
         this.normalizer = normalizer;
         this.inputs = inputs;
         this.outputs = outputs;
+    }
+
+    /**
+     * Explains {@code rows} raw rows of a model over {@code steps} trapezoid intervals
+     * (1..{@value Explanation#MAX_STEPS}) by differentiating {@code network}. {@code targets} names the explained
+     * output of each row (or one for all; null: the predicted class, or the only regression output); {@code baseline}
+     * is null for the default, the running mean (zeros for a model that does not normalise). The arguments are
+     * checked before any work and refused with an {@link InvalidExplanationException}.
+     */
+    public static Explanation explain(InputGradients network, ModelSpec spec, OnlineNormalizer normalizer,
+                                      float[] features, int rows, int[] targets, Baseline baseline, int steps) {
+        ExplanationArguments.checkSteps(steps);
+        Baseline start = ExplanationArguments.baseline(spec, normalizer, baseline);
+        int[] perRow = ExplanationArguments.targets(spec, targets, rows);
+        IntegratedGradients method = new IntegratedGradients(network, spec.normalize() ? normalizer : null,
+                spec.inputs(), spec.outputs());
+        return method.explain(features, rows, perRow == null ? method.predictedTargets(features, rows) : perRow,
+                start, steps);
     }
 
     /** Explains {@code rows} raw rows for the given output per row, from a resolved baseline (raw values). */

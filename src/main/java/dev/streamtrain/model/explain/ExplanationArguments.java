@@ -1,7 +1,8 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import java.util.Arrays;
 
+import dev.streamtrain.model.OnlineNormalizer;
 import dev.streamtrain.model.spec.ModelSpec;
 
 /** Checks an explanation's arguments against the model before any work; refusals name the argument and what is allowed. */

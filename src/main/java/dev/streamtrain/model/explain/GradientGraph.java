@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.graph.ComputationGraph;
@@ -16,14 +16,14 @@ import java.util.Map;
  * Explanations use it only for what {@link dev.streamtrain.engine.DenseForward} does not compute (batch norm); for
  * everything else it is the reference the plain-Java gradient is tested against.
  */
-final class GradientGraph extends ComputationGraph implements InputGradients {
+public final class GradientGraph extends ComputationGraph implements InputGradients {
 
     private GradientGraph(ComputationGraphConfiguration configuration) {
         super(configuration);
     }
 
     /** An inference-mode copy of {@code served} with the same function; refuses layers it cannot copy. */
-    static GradientGraph of(ComputationGraph served) {
+    public static GradientGraph of(ComputationGraph served) {
         GradientGraph graph = new GradientGraph(InferenceCopy.configuration(served.getConfiguration()));
         graph.init();
         InferenceCopy.copyParameters(served, graph);
@@ -46,7 +46,7 @@ final class GradientGraph extends ComputationGraph implements InputGradients {
      * seeded with {@code seed} [rows, C] at the output: the input gradient of row i is
      * {@code sum_k seed[i, k] * d out[i, k] / d input[i]} (seed one-hot at the target: that output's gradient).
      */
-    synchronized Pass pass(float[] inputs, float[] seed, int rows) {
+    public synchronized Pass pass(float[] inputs, float[] seed, int rows) {
         String input = getConfiguration().getNetworkInputs().get(0);
         String output = getConfiguration().getNetworkOutputs().get(0);
         INDArray x = Nd4j.create(inputs, new long[] {rows, inputs.length / rows}, getConfiguration().getDataType());

@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
 import org.deeplearning4j.nn.conf.ComputationGraphConfiguration.GraphBuilder;

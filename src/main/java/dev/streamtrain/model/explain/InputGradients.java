@@ -1,4 +1,4 @@
-package dev.streamtrain.model;
+package dev.streamtrain.model.explain;
 
 import dev.streamtrain.engine.DenseForward;
 
@@ -8,7 +8,7 @@ import dev.streamtrain.engine.DenseForward;
  * {@link DenseForward} computes it in plain Java for every spec it covers, without a lock; {@link GradientGraph}, by
  * DL4J's backpropagation on a graph copy, for the rest (batch norm), one pass at a time.
  */
-interface InputGradients {
+public interface InputGradients {
 
     /** Outputs [rows, C] and input gradients [rows, F] of one pass, row-major. */
     record Pass(float[] outputs, float[] inputGradients) {
