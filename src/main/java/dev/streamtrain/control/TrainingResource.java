@@ -95,9 +95,6 @@ public class TrainingResource {
         }
         Map<String, Object> engine = new LinkedHashMap<>();
         engine.put("name", trainer.engine().label);
-        if (trainer.engineFallbackReason() != null) {
-            engine.put("fallback-reason", trainer.engineFallbackReason());
-        }
         status.put("engine", engine);
         TrainingHealth.View view = trainer.health().view();
         Map<String, Object> health = new LinkedHashMap<>();

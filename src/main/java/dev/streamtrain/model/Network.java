@@ -95,14 +95,6 @@ public final class Network {
     }
 
     /**
-     * Always null: every spec the parser accepts trains on the engine asked for, DL4J being only the reference chosen
-     * by name. Kept while the trainer still asks (its status route has no fallback to report any more).
-     */
-    public String fallbackReason() {
-        return null;
-    }
-
-    /**
      * Whether {@link #step} may score a batch from the training forward pass when that computes what the inference
      * pass does (the default); off, every step makes both passes. The results are the same either way.
      */

@@ -518,10 +518,6 @@ public final class OnlineTrainer implements Runnable {
         return network.engine();
     }
 
-    /** Why the model trains on DL4J although the lean engine was asked for; null when it does not. */
-    public String engineFallbackReason() {
-        return network.fallbackReason();
-    }
 
     /** How far into the stream the model has come (partly trained records are known only between steps). */
     public StreamPosition position() {
