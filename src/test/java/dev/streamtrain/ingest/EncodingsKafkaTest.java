@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -43,11 +44,13 @@ class EncodingsKafkaTest {
     @ConfigProperty(name = "kafka.bootstrap.servers")
     String bootstrapServers;
 
+    // optional: the other Quarkus tests, which start no registry, validate this injection point too
     @ConfigProperty(name = "streamtrain.schema-registry.url")
-    String registryUrl;
+    Optional<String> registry;
 
     @Test
     void everyEncodingTrainsAndBadSchemasAreDeadLetteredWithTheirReasons() {
+        String registryUrl = registry.orElseThrow();
         DigitsDataset data = DigitsDataset.load();
         int avroId = SchemaRegistryServer.register(registryUrl, "streamtrain.examples-value", "AVRO",
                 WireRecords.AVRO_EXAMPLE);
