@@ -43,7 +43,6 @@ import dev.streamtrain.training.health.HealthConfig;
 public class ExampleConsumer {
 
     private static final Logger LOG = Logger.getLogger(ExampleConsumer.class);
-    private static final String JSON = "application/json";
     private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
     private final ExampleDecoder decoder;
@@ -56,14 +55,15 @@ public class ExampleConsumer {
     // one String per partition for good: the trainer's per-partition maps then hash each name once, not per record
     private final Map<TopicPartition, String> names = new ConcurrentHashMap<>();
 
-    ExampleConsumer(ModelSpec spec, IngestConfig config, RangeConfig range, HealthConfig health,
+    ExampleConsumer(ModelSpec spec, IngestConfig config, SchemaRegistryConfig schemaRegistry, RangeConfig range,
+                    HealthConfig health,
                     ExampleBatcher batcher, RejectionMeter rejections, ReadPosition position, MeterRegistry registry,
                     KafkaBacklog backlog) {
         this.decodeTime = Timer.builder("streamtrain.decode").tag("model", spec.name())
                 .description("Time to decode and validate one training record").register(registry);
         this.holdout = new HoldoutSplit(health.holdout().fraction());
         this.decoder = new ExampleDecoder(spec, config.maxRecordBytes(), config.maxExamplesPerRecord(),
-                ValueBounds.of(range));
+                ValueBounds.of(range), schemaRegistry);
         this.batcher = batcher;
         this.rejections = rejections;
         this.position = position;
@@ -106,7 +106,6 @@ public class ExampleConsumer {
     private CompletionStage<Void> consume(PolledBatch.Record handle) throws InterruptedException {
         KafkaRecord<byte[], byte[]> record = handle.kafka();
         try {
-            checkContentType(record.getHeaders());
             ExampleBlock block = decode(record, handle);
             ExampleBlock untrained = position.admit(block);
             if (untrained == null) {
@@ -125,14 +124,17 @@ public class ExampleConsumer {
         }
     }
 
-    private ExampleBlock decode(KafkaRecord<byte[], byte[]> record, PolledBatch.Record handle) {
+    private ExampleBlock decode(KafkaRecord<byte[], byte[]> record, PolledBatch.Record handle)
+            throws InterruptedException {
         long start = System.nanoTime();
         byte[] value = record.getPayload();
         ExampleBlock block;
         try {
-            block = decoder.decode(value, handle);
+            block = decoder.decode(value, contentType(record.getHeaders()), handle);
         } catch (RejectedRecordException e) {
             throw e;
+        } catch (SchemaRegistry.RegistryInterruptedException e) {
+            throw new InterruptedException(e.getMessage());
         } catch (RuntimeException e) {
             // the decoder's own failure on one odd record must not fail the whole poll (the connector would
             // dead-letter every record of it, trained ones too): this record alone goes to the dead-letter topic
@@ -142,15 +144,9 @@ public class ExampleConsumer {
         return block.heldOut(holdout.heldOut(record.getKey(), value));
     }
 
-    private static void checkContentType(Headers headers) {
+    private static String contentType(Headers headers) {
         Header header = headers == null ? null : headers.lastHeader("content-type");
-        if (header == null) {
-            return;
-        }
-        String type = new String(header.value(), StandardCharsets.UTF_8).trim();
-        if (!type.isEmpty() && !type.regionMatches(true, 0, JSON, 0, JSON.length())) {
-            throw new RejectedRecordException(RejectReason.MALFORMED,
-                    "content-type " + type + " is not supported; send application/json");
-        }
+        return header == null || header.value() == null ? null
+                : new String(header.value(), StandardCharsets.UTF_8).trim();
     }
 }

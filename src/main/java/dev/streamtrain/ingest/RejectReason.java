@@ -8,7 +8,11 @@ public enum RejectReason {
     BAD_LABEL("bad-label"),
     TOO_LARGE("too-large"),
     /** Finite, but beyond a configured bound: it would overflow the arithmetic or wreck the normaliser. */
-    OUT_OF_RANGE("out-of-range");
+    OUT_OF_RANGE("out-of-range"),
+    /** A schema-registry framed record whose schema id the registry does not know (or no registry is configured). */
+    UNKNOWN_SCHEMA("unknown-schema"),
+    /** A schema-registry framed record whose schema has no numeric {@code features} array or no label field. */
+    SCHEMA_MISMATCH("schema-mismatch");
 
     private final String code;
 

@@ -7,8 +7,9 @@ import java.io.IOException;
 import java.util.Arrays;
 
 /**
- * One numeric JSON value of a record as read: a number, a flat array of numbers, or an array of such arrays.
- * Numbers go straight into one float array; nested rows keep their lengths for the shape checks.
+ * One numeric value of a record as read: a number, a flat array of numbers, or an array of such arrays.
+ * Numbers go straight into one float array; nested rows keep their lengths for the shape checks. JSON is read by
+ * {@link #read}; the binary decoders fill one through {@link #of}, {@link #add} and {@link #endRow}.
  */
 final class Rows {
 
@@ -50,6 +51,37 @@ final class Rows {
 
     int length(int row) {
         return lengths[row];
+    }
+
+    /** An empty value of this kind, to be filled with {@link #add} (and {@link #endRow} for each nested row). */
+    static Rows of(Kind kind) {
+        Rows rows = new Rows(kind);
+        if (kind == Kind.FLAT) {
+            rows.rows = 1;
+        }
+        return rows;
+    }
+
+    /**
+     * The values of {@code flat} (no copy) as {@code rows} nested rows of {@code width} values each; the caller has
+     * checked that {@code flat} holds {@code rows * width} values.
+     */
+    static Rows split(Rows flat, int rows, int width) {
+        Rows nested = new Rows(Kind.NESTED);
+        nested.values = flat.values;
+        nested.count = flat.count;
+        nested.lengths = new int[Math.max(rows, 1)];
+        java.util.Arrays.fill(nested.lengths, 0, rows, width);
+        nested.rows = rows;
+        return nested;
+    }
+
+    /** Ends the nested row whose first value was added when {@link #count()} was {@code start}. */
+    void endRow(int start) {
+        if (rows == lengths.length) {
+            lengths = Arrays.copyOf(lengths, rows * 2);
+        }
+        lengths[rows++] = count - start;
     }
 
     /** Reads the value at the parser's current token; {@code maxRows} bounds a batch's size. */
@@ -98,13 +130,10 @@ final class Rows {
             }
             add(p.getFloatValue());
         }
-        if (rows == lengths.length) {
-            lengths = Arrays.copyOf(lengths, rows * 2);
-        }
-        lengths[rows++] = count - start;
+        endRow(start);
     }
 
-    private void add(float v) {
+    void add(float v) {
         if (count == values.length) {
             values = Arrays.copyOf(values, count * 2);
         }
