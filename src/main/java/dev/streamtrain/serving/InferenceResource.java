@@ -141,7 +141,7 @@ public class InferenceResource {
     }
 
     /** The request, or null for an empty body (refused as a request without inputs, as an absent entity is). */
-    private InferRequest read(byte[] body) {
+    InferRequest read(byte[] body) {
         if (body.length == 0) {
             return null;
         }
@@ -206,6 +206,6 @@ public class InferenceResource {
         if (request.outputs() != null) {
             inference.requireOutputs(request.outputs().stream().map(o -> o == null ? null : o.name()).toList());
         }
-        return InputTensor.of(request.inputs().get(0), inference.spec().inputs(), Inference.MAX_ROWS);
+        return InputTensor.of(request.inputs().get(0), inference.spec().inputs(), inference.maxRows());
     }
 }
