@@ -15,6 +15,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -149,6 +150,9 @@ public class InferenceResource {
             return requests.readValue(body);
         } catch (JsonProcessingException e) {
             throw InferenceException.badRequest(ErrorMappers.unreadable(e));
+        } catch (CharConversionException e) {
+            // Jackson guesses UTF-16/32 from the first bytes; a code unit that is no character is its own IOException
+            throw InferenceException.badRequest(ErrorMappers.notTextMessage(e));
         } catch (IOException e) {
             throw new UncheckedIOException("reading a request body held in memory", e);
         }
