@@ -156,6 +156,11 @@ public final class Checkpoints {
         }
         Map<String, byte[]> files = new LinkedHashMap<>();
         for (var entry : manifest.files().entrySet()) {
+            if (!isFileName(entry.getKey()) || entry.getValue() == null) {
+                // a name with a '/' would make the store read another folder's file, or one outside the root
+                throw new InvalidCheckpointException("the manifest lists '" + entry.getKey() + "', which is not a file"
+                        + " of its folder (or has no size and SHA-256)");
+            }
             byte[] data = store.get(folder + entry.getKey())
                     .orElseThrow(() -> new InvalidCheckpointException("file " + entry.getKey() + " is missing"));
             if (data.length != entry.getValue().size()) {
@@ -168,6 +173,12 @@ public final class Checkpoints {
             files.put(entry.getKey(), data);
         }
         return new Loaded(manifest, files);
+    }
+
+    /** A name a checkpoint file may have: what {@link #write} accepts, and no path. */
+    private static boolean isFileName(String name) {
+        return name != null && !name.isBlank() && !name.equals(Manifest.FILE_NAME) && !name.contains("/")
+                && !name.contains("\\") && !name.equals(".") && !name.equals("..");
     }
 
     static String sha256(byte[] data) {

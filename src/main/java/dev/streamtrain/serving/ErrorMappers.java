@@ -9,6 +9,7 @@ import jakarta.ws.rs.core.Response;
 import org.jboss.logging.Logger;
 import org.jboss.resteasy.reactive.server.ServerExceptionMapper;
 
+import java.io.CharConversionException;
 import java.util.Map;
 
 /** Maps failures to the V2 protocol's error body, {@code {"error": "..."}}, in one place. */
@@ -24,6 +25,16 @@ public class ErrorMappers {
     @ServerExceptionMapper
     public Response unreadableJson(JsonProcessingException e) {
         return error(400, unreadable(e));
+    }
+
+    /** A body whose bytes are not text in the encoding Jackson detected (UTF-8, -16 or -32): the client's mistake. */
+    @ServerExceptionMapper
+    public Response notText(CharConversionException e) {
+        return error(400, notTextMessage(e));
+    }
+
+    static String notTextMessage(java.io.IOException e) {
+        return "the request body is not valid JSON text: " + e.getMessage();
     }
 
     /** The message of a body that Jackson cannot read as the request (wherever it is read). */

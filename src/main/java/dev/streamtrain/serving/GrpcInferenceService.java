@@ -14,7 +14,6 @@ import dev.streamtrain.serving.V2Messages.TensorMetadata;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
-import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 import inference.GrpcPredictV2.ModelInferRequest.InferRequestedOutputTensor;
 import inference.GrpcPredictV2.ModelInferResponse;
 import inference.GrpcPredictV2.ModelInferResponse.InferOutputTensor;
@@ -102,30 +101,10 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
     private ModelInferResponse infer(ModelInferRequest request) {
         ModelSnapshot snapshot = inference.snapshot(request.getModelName(), request.getModelVersion());
         int features = inference.spec().inputs();
-        if (request.getInputsCount() != 1) {
-            throw InferenceException.badRequest("the request needs exactly one input tensor, named '"
-                    + Inference.INPUT + "' with shape [N, " + features + "]; got " + request.getInputsCount());
-        }
         inference.requireOutputs(request.getOutputsList().stream().map(InferRequestedOutputTensor::getName).toList());
-        InferInputTensor input = request.getInputs(0);
-        long[] shape = input.getShapeList().stream().mapToLong(Long::longValue).toArray();
-        int rows = inference.rows(input.getName(), input.getDatatype(), shape);
-        int count = rows * features;
+        float[] values = GrpcTensors.input(request, features, inference.maxRows());
+        int rows = values.length / features;
         boolean raw = request.getRawInputContentsCount() > 0;
-        float[] values;
-        if (raw) {
-            if (request.getRawInputContentsCount() != 1) {
-                throw InferenceException.badRequest("raw_input_contents has " + request.getRawInputContentsCount()
-                        + " entries; it needs one per input tensor, here 1");
-            }
-            if (input.hasContents()) {
-                throw InferenceException.badRequest("input '" + input.getName() + "' has both contents and"
-                        + " raw_input_contents; send its values in one of them");
-            }
-            values = GrpcTensors.fromRaw(input, request.getRawInputContents(0), count);
-        } else {
-            values = GrpcTensors.fromContents(input, count);
-        }
         float[] output = inference.predict(snapshot, values, rows);
         InferOutputTensor.Builder tensor = InferOutputTensor.newBuilder()
                 .setName(Inference.OUTPUT)

@@ -7,6 +7,7 @@ import java.nio.ByteOrder;
 import java.util.List;
 
 import inference.GrpcPredictV2.InferTensorContents;
+import inference.GrpcPredictV2.ModelInferRequest;
 import inference.GrpcPredictV2.ModelInferRequest.InferInputTensor;
 
 /**
@@ -28,6 +29,42 @@ final class GrpcTensors {
             case "INT64", "UINT64", "FP64" -> 8;
             default -> throw InferenceException.badRequest("datatype " + datatype + " cannot be read as numbers");
         };
+    }
+
+    /**
+     * The row-major values of the request's one input tensor, {@code features} per row, after checking the tensor's
+     * header ({@link InputTensor#rows}) and that its values are there, as many as its shape says: the shape is
+     * checked before anything is allocated for it.
+     */
+    static float[] input(ModelInferRequest request, int features, int maxRows) {
+        if (request.getInputsCount() != 1) {
+            throw InferenceException.badRequest("the request needs exactly one input tensor, named '"
+                    + Inference.INPUT + "' with shape [N, " + features + "]; got " + request.getInputsCount());
+        }
+        InferInputTensor input = request.getInputs(0);
+        long[] shape = input.getShapeList().stream().mapToLong(Long::longValue).toArray();
+        int rows = InputTensor.rows(input.getName(), input.getDatatype(), shape, features, maxRows);
+        return values(request, rows * features);
+    }
+
+    /**
+     * The {@code count} values of the request's one input tensor (its header already checked), from
+     * {@code raw_input_contents} when the request has any, else from the tensor's typed contents.
+     */
+    static float[] values(ModelInferRequest request, int count) {
+        InferInputTensor input = request.getInputs(0);
+        if (request.getRawInputContentsCount() == 0) {
+            return fromContents(input, count);
+        }
+        if (request.getRawInputContentsCount() != 1) {
+            throw InferenceException.badRequest("raw_input_contents has " + request.getRawInputContentsCount()
+                    + " entries; it needs one per input tensor, here 1");
+        }
+        if (input.hasContents()) {
+            throw InferenceException.badRequest("input '" + input.getName() + "' has both contents and"
+                    + " raw_input_contents; send its values in one of them");
+        }
+        return fromRaw(input, request.getRawInputContents(0), count);
     }
 
     /** {@code count} values of {@code input} (its header already checked) from raw little-endian bytes. */

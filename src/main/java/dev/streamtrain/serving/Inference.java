@@ -27,7 +27,7 @@ public class Inference {
     public static final String INPUT = "input";
     public static final String OUTPUT = "output";
     public static final String PLATFORM = "streamtrain-dl4j";
-    /** The most rows one request may carry. */
+    /** The default of {@code streamtrain.serving.max-request-rows}: the most rows one request may carry. */
     public static final int MAX_ROWS = 4096;
     /** The most gradients one explanation may evaluate, rows x (steps + 1): about a second or two on digits. */
     public static final int MAX_EXPLAIN_POINTS = 65_536;
@@ -40,6 +40,7 @@ public class Inference {
     private final int explainConcurrency;
     private final Semaphore explanations;
     private final long inlineMaxMultiplyAdds;
+    private final int maxRows;
 
     Inference(ModelSpec spec, ServedModel served, ServingMeters meters, ServingConfig config) {
         this.spec = spec;
@@ -47,12 +48,22 @@ public class Inference {
         this.meters = meters;
         this.predictor = new BatchingPredictor(config.maxBatchRows(), meters::batch);
         this.inlineMaxMultiplyAdds = config.inlineMaxMultiplyAdds();
+        this.maxRows = config.maxRequestRows();
+        if (maxRows < 1) {
+            throw new IllegalArgumentException("Refusing to start: streamtrain.serving.max-request-rows must be at"
+                    + " least 1, not " + maxRows);
+        }
         this.explainConcurrency = Math.max(1, config.explainConcurrency());
         this.explanations = new Semaphore(explainConcurrency, true);
     }
 
     public ModelSpec spec() {
         return spec;
+    }
+
+    /** The most rows one request may carry ({@code streamtrain.serving.max-request-rows}). */
+    public int maxRows() {
+        return maxRows;
     }
 
     public Optional<ModelSnapshot> current() {
@@ -119,10 +130,10 @@ public class Inference {
 
     /**
      * Checks an input tensor's header and returns its row count: name {@value #INPUT} (or empty), a numeric
-     * datatype, shape [N, F] (or [F] for one row) with F the model's feature count and 1 <= N <= MAX_ROWS.
+     * datatype, shape [N, F] (or [F] for one row) with F the model's feature count and 1 <= N <= {@link #maxRows}.
      */
     public int rows(String name, String datatype, long[] shape) {
-        return InputTensor.rows(name, datatype, shape, spec.inputs(), MAX_ROWS);
+        return InputTensor.rows(name, datatype, shape, spec.inputs(), maxRows);
     }
 
     /**
@@ -152,7 +163,7 @@ public class Inference {
         }
         ModelSnapshot snapshot = current.get();
         long rows = Math.max(1, (values + spec.inputs() - 1) / spec.inputs());
-        return snapshot.predictsWithoutLock() && rows <= MAX_ROWS
+        return snapshot.predictsWithoutLock() && rows <= maxRows
                 && snapshot.multiplyAdds((int) rows) <= inlineMaxMultiplyAdds;
     }
 

@@ -15,6 +15,7 @@ import jakarta.ws.rs.Produces;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
+import java.io.CharConversionException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.List;
@@ -141,7 +142,7 @@ public class InferenceResource {
     }
 
     /** The request, or null for an empty body (refused as a request without inputs, as an absent entity is). */
-    private InferRequest read(byte[] body) {
+    InferRequest read(byte[] body) {
         if (body.length == 0) {
             return null;
         }
@@ -149,6 +150,9 @@ public class InferenceResource {
             return requests.readValue(body);
         } catch (JsonProcessingException e) {
             throw InferenceException.badRequest(ErrorMappers.unreadable(e));
+        } catch (CharConversionException e) {
+            // Jackson guesses UTF-16/32 from the first bytes; a code unit that is no character is its own IOException
+            throw InferenceException.badRequest(ErrorMappers.notTextMessage(e));
         } catch (IOException e) {
             throw new UncheckedIOException("reading a request body held in memory", e);
         }
@@ -206,6 +210,6 @@ public class InferenceResource {
         if (request.outputs() != null) {
             inference.requireOutputs(request.outputs().stream().map(o -> o == null ? null : o.name()).toList());
         }
-        return InputTensor.of(request.inputs().get(0), inference.spec().inputs(), Inference.MAX_ROWS);
+        return InputTensor.of(request.inputs().get(0), inference.spec().inputs(), inference.maxRows());
     }
 }

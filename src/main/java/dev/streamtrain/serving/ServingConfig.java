@@ -33,6 +33,22 @@ public interface ServingConfig {
     long inlineMaxMultiplyAdds();
 
     /**
+     * The most rows one inference or explanation request may carry (REST and gRPC); more are refused with 400
+     * (INVALID_ARGUMENT) before any value is read into the model's layout. The request body's size limit
+     * ({@code quarkus.http.limits.max-body-size}, {@code quarkus.grpc.server.max-inbound-message-size}) applies
+     * first: a million rows of 64 features are a 413 (RESOURCE_EXHAUSTED) long before they are counted.
+     */
+    @WithDefault("4096")
+    int maxRequestRows();
+
+    /**
+     * How long an HTTP request's body may take to arrive after its headers; a slower one gets 408 and its
+     * connection is closed ({@link RequestBodyDeadline}). 0 turns the deadline off.
+     */
+    @WithDefault("30s")
+    Duration requestBodyTimeout();
+
+    /**
      * Explanations computed at once (each is ~steps + 1 forward and backward passes); more wait up to 10 s,
      * then get 503.
      */

@@ -38,7 +38,9 @@ final class SpecNode {
         while (names.hasNext()) {
             String name = names.next();
             if (!known.contains(name)) {
-                throw new InvalidSpecException(path(name), "unknown field; allowed here: " + sorted(known));
+                // a blank key (YAML allows "": x, or an anchor with no name) is quoted, so the message still names it
+                String field = name.isBlank() ? path("\"" + name + "\"") : path(name);
+                throw new InvalidSpecException(field, "unknown field; allowed here: " + sorted(known));
             }
         }
     }
