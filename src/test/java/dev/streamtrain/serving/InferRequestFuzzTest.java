@@ -79,6 +79,11 @@ class InferRequestFuzzTest {
         }
 
         @Override
+        public java.util.Optional<String> tokenFile() {
+            return java.util.Optional.empty();
+        }
+
+        @Override
         public int explainConcurrency() {
             return 1;
         }
