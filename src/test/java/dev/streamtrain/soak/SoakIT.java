@@ -93,6 +93,8 @@ class SoakIT {
 
     @Test
     void trainsEveryRecordExactlyOnceOrDeadLettersItWithMemoryFlat() throws Exception {
+        // the storage is down from two thirds for a minute, and a checkpoint must be durable after it while sampling
+        assertThat(MINUTES).as("-Dsoak.minutes: long enough for a checkpoint after the storage outage").isGreaterThanOrEqualTo(5);
         reset(dir);
         List<SoakSample> samples = new ArrayList<>();
         String firstInferenceError = null;
