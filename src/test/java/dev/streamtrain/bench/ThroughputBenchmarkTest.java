@@ -62,7 +62,7 @@ class ThroughputBenchmarkTest {
 
     private static final Logger LOG = Logger.getLogger(ThroughputBenchmarkTest.class);
     private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 40));
-    private static final long MAX_BACKLOG_BYTES = 1_500_000_000L;
+    private static final long MAX_BACKLOG_BYTES = Long.getLong("bench.max-backlog-bytes", 1_500_000_000L);
     private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("bench.window", 5));
     private static final int WINDOWS = Integer.getInteger("bench.windows", 5);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
