@@ -96,15 +96,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         if (process == null || !process.isAlive()) {
             return;
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Processes.terminate(process, STOP_TIMEOUT);
     }
 
     /** Starts the stopped broker again on the same port with the same log. */

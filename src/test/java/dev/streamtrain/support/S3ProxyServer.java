@@ -20,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.TrustManager;
 
@@ -132,15 +131,7 @@ public final class S3ProxyServer implements AutoCloseable {
         if (paused) {
             resume();
         }
-        process.destroy();
-        try {
-            if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly().waitFor();
-            }
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-        }
+        Processes.terminate(process, STOP_TIMEOUT);
     }
 
     /** Stops the server and starts it again on the same port with the same data directory. */
