@@ -30,16 +30,20 @@ Chart name and version, as in the helm.sh/chart label.
 {{- end }}
 
 {{/*
-Labels of every object.
+Labels of every object (without Helm's own when helmLabels is false: the plain manifests in k8s/).
 */}}
 {{- define "streamtrain.labels" -}}
+{{- if .Values.helmLabels }}
 helm.sh/chart: {{ include "streamtrain.chart" . }}
-{{ include "streamtrain.selectorLabels" . }}
+{{ end }}
+{{- include "streamtrain.selectorLabels" . }}
 app.kubernetes.io/part-of: streamtrain
 {{- if .Chart.AppVersion }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end }}
+{{- if .Values.helmLabels }}
 app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
 {{- end }}
 
 {{/*

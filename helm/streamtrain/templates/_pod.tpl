@@ -23,7 +23,7 @@ metadata:
 spec:
   serviceAccountName: {{ include "streamtrain.serviceAccountName" $root }}
   automountServiceAccountToken: false
-  {{- /* service links would put <SERVICE>_PORT etc. into the environment, which Quarkus reads as configuration */}}
+  # service links would put <SERVICE>_PORT etc. into the environment, which Quarkus reads as configuration
   enableServiceLinks: false
   {{- if eq .component "trainer" }}
   terminationGracePeriodSeconds: {{ add $root.Values.checkpoint.shutdownTimeoutSeconds $values.shutdownMarginSeconds }}
@@ -83,7 +83,7 @@ spec:
               key: AWS_SECRET_ACCESS_KEY
         {{- end }}
         {{- if $root.Values.admin.existingSecret }}
-        {{- /* the Secret's file, watched: a changed Secret rotates the token without a restart */}}
+        # the Secret's file, watched: a changed Secret rotates the token without a restart
         - name: STREAMTRAIN_ADMIN_TOKEN_FILE
           value: {{ printf "/etc/streamtrain/admin/%s" $root.Values.admin.existingSecretKey | quote }}
         {{- else }}
@@ -122,7 +122,7 @@ spec:
           value: {{ printf "/etc/streamtrain/s3-ca/%s" $root.Values.checkpoint.s3.caSecretKey | quote }}
         {{- end }}
         {{- if $root.Values.tls.existingSecret }}
-        {{- /* HTTPS only, on the same container port; the kubelet and the probes follow the scheme */}}
+        # HTTPS only (REST, gRPC, metrics, probes), on the same container port; the probes follow the scheme
         - name: QUARKUS_TLS_KEY_STORE_PEM_0_CERT
           value: "/etc/streamtrain/tls/tls.crt"
         - name: QUARKUS_TLS_KEY_STORE_PEM_0_KEY
@@ -194,7 +194,7 @@ spec:
         {{- toYaml . | nindent 8 }}
         {{- end }}
   volumes:
-    {{- /* JavaCPP extracts ND4J's native libraries here: on disk, not counted as memory */}}
+    # JavaCPP extracts ND4J's native libraries (about 400 MB) here: on disk, not counted as memory
     - name: tmp
       emptyDir:
         sizeLimit: {{ $root.Values.tmpSizeLimit }}
