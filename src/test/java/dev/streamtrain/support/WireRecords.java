@@ -33,6 +33,15 @@ public final class WireRecords {
               {"name": "weight", "type": ["null", "float"], "default": null}
             ]}""";
 
+    /** The Avro schema of a batch per record, as a producer registers it: rows of features, a label per row. */
+    public static final String AVRO_BATCH = """
+            {"type": "record", "name": "ExampleBatch", "namespace": "dev.streamtrain.test", "fields": [
+              {"name": "source", "type": "string"},
+              {"name": "features", "type": {"type": "array", "items": {"type": "array", "items": "float"}}},
+              {"name": "labels", "type": {"type": "array", "items": "int"}},
+              {"name": "weights", "type": ["null", {"type": "array", "items": "float"}], "default": null}
+            ]}""";
+
     /** A Protobuf schema of one example (message index [1]: the second message of the file). */
     public static final String PROTO_EXAMPLE = """
             syntax = "proto3";
@@ -60,6 +69,10 @@ public final class WireRecords {
         record.put("id", key);
         record.put("features", boxed(features));
         record.put("label", label);
+        return written(schemaId, schema, record);
+    }
+
+    private static byte[] written(int schemaId, Schema schema, GenericRecord record) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         header(out, schemaId);
         try {
@@ -70,6 +83,24 @@ public final class WireRecords {
             throw new UncheckedIOException(e);
         }
         return out.toByteArray();
+    }
+
+    /** Rows of features with their labels in the wire format of {@link #AVRO_BATCH} under {@code id}. */
+    public static byte[] avroBatch(int schemaId, String source, float[][] features, int[] labels) {
+        Schema schema = new Schema.Parser().parse(AVRO_BATCH);
+        GenericRecord record = new GenericData.Record(schema);
+        record.put("source", source);
+        List<List<Float>> rows = new ArrayList<>(features.length);
+        for (float[] row : features) {
+            rows.add(boxed(row));
+        }
+        record.put("features", rows);
+        List<Integer> y = new ArrayList<>(labels.length);
+        for (int label : labels) {
+            y.add(label);
+        }
+        record.put("labels", y);
+        return written(schemaId, schema, record);
     }
 
     /** One example in the wire format of {@link #PROTO_EXAMPLE}'s {@code Example} (message index [1]). */
