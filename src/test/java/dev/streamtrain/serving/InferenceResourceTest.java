@@ -8,17 +8,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.api.Test;
 
-import com.marcnuri.helm.Helm;
 import io.quarkus.test.common.http.TestHTTPResource;
 import jakarta.inject.Inject;
-import org.yaml.snakeyaml.Yaml;
 
 import java.net.URL;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 
 import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -28,6 +23,7 @@ import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.notNullValue;
 
 import dev.streamtrain.support.FactorySnapshotProfile;
+import dev.streamtrain.support.HelmTestScript;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.training.ServedModel;
 
@@ -54,36 +50,19 @@ class InferenceResourceTest {
     /**
      * The chart's {@code helm test} pod runs a shell script with curl against the inference Service: here the same
      * script, rendered by helm from the chart's defaults, runs against this service (its base URL swapped in), and
-     * must pass; then for a model this service does not serve, and must fail.
+     * must pass; then for a model this service does not serve, and must fail. With TLS and a token: SecuredServingTest.
      */
     @Test
     void theChartsHelmTestScriptPassesAgainstALiveService() throws Exception {
-        String rendered = new Helm(Path.of("helm/streamtrain")).template().withName("streamtrain")
-                .withNamespace("streamtrain-test").call();
-        String script = null;
-        for (Object document : new Yaml().loadAll(rendered)) {
-            if (document instanceof Map<?, ?> object && "ConfigMap".equals(object.get("kind"))
-                    && "streamtrain-test-inference".equals(((Map<?, ?>) object.get("metadata")).get("name"))) {
-                script = (String) ((Map<?, ?>) object.get("data")).get("test-inference.sh");
-            }
-        }
-        assertThat(script).as("the chart renders the helm-test script").isNotNull()
-                .contains("base=http://streamtrain-serving:8080").contains("model=digits");
+        String script = HelmTestScript.render(Map.of());
+        assertThat(script).contains("base=http://streamtrain-serving:8080").contains("model=digits")
+                .doesNotContain("--cacert", "Authorization");
         String base = root.toString().replaceAll("/$", "");
-        assertThat(runScript(script.replace("base=http://streamtrain-serving:8080", "base=" + base)))
+        assertThat(HelmTestScript.run(script, Map.of("base=http://streamtrain-serving:8080", "base=" + base)))
                 .contains("inference answered");
         // a model this service does not serve: the script must fail, not pass on anything
-        assertThat(runScript(script.replace("base=http://streamtrain-serving:8080", "base=" + base)
-                .replace("model=digits", "model=nope")))
-                .isNull();
-    }
-
-    /** The script's output, or null when it exits with an error. */
-    private static String runScript(String script) throws Exception {
-        Process process = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true).start();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(60, TimeUnit.SECONDS)).isTrue();
-        return process.exitValue() == 0 ? output : null;
+        assertThat(HelmTestScript.run(script, Map.of("base=http://streamtrain-serving:8080", "base=" + base,
+                "model=digits", "model=nope"))).isNull();
     }
 
     @Test

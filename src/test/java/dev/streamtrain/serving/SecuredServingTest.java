@@ -20,11 +20,13 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
@@ -36,6 +38,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.streamtrain.support.FactorySnapshotProfile;
+import dev.streamtrain.support.HelmTestScript;
 import dev.streamtrain.support.KafkaBrokerResource;
 import dev.streamtrain.support.ServingTlsResource;
 import dev.streamtrain.support.TestCertificates;
@@ -145,6 +148,40 @@ class SecuredServingTest {
         // the JDK's default trust store does not hold the test CA
         assertThatThrownBy(() -> rest(SSLContext.getDefault(), "GET", "/v2/health/live", null))
                 .hasCauseInstanceOf(SSLHandshakeException.class);
+    }
+
+    /**
+     * The chart's {@code helm test} script with serving TLS and a token set follows them: HTTPS trusting the Secret's
+     * CA ({@code ca.crt}, or else the chain in {@code tls.crt}) and the Secret's token, here pointed at local copies;
+     * with a token the service does not take, or no CA it can verify with, it fails.
+     */
+    @Test
+    void theChartsHelmTestScriptWithTlsAndATokenPassesAgainstThisService() throws Exception {
+        String script = HelmTestScript.render(Map.of("tls.existingSecret", "streamtrain-tls",
+                "servingToken.existingSecret", "streamtrain-serving-token"));
+        assertThat(script).contains("base=https://streamtrain-serving:8080");
+        Path dir = Files.createTempDirectory(certificates().dir(), "helm-test");
+        Path withCa = Files.createDirectories(dir.resolve("with-ca"));
+        Files.copy(certificates().caPem(), withCa.resolve("ca.crt"));
+        Path chainOnly = Files.createDirectories(dir.resolve("chain-only"));
+        certificates().writeServerPem(chainOnly.resolve("tls.crt"), chainOnly.resolve("tls.key"));
+        Path token = Files.createDirectories(dir.resolve("token"));
+        Files.writeString(token.resolve("token"), ServingTlsResource.TOKEN + "\n");
+        Path wrongToken = Files.createDirectories(dir.resolve("wrong-token"));
+        Files.writeString(wrongToken.resolve("token"), "not-" + ServingTlsResource.TOKEN + "\n");
+        String base = "base=https://localhost:" + https.getPort();
+
+        for (Path tls : List.of(withCa, chainOnly)) {
+            assertThat(HelmTestScript.run(script, Map.of("base=https://streamtrain-serving:8080", base,
+                    "/etc/streamtrain/tls/", tls + "/", "/etc/streamtrain/serving-token/", token + "/")))
+                    .as("with %s", tls.getFileName()).contains("inference answered");
+        }
+        assertThat(HelmTestScript.run(script, Map.of("base=https://streamtrain-serving:8080", base,
+                "/etc/streamtrain/tls/", withCa + "/", "/etc/streamtrain/serving-token/", wrongToken + "/")))
+                .as("a wrong token").isNull();
+        assertThat(HelmTestScript.run(script, Map.of("base=https://streamtrain-serving:8080", base,
+                "/etc/streamtrain/tls/", wrongToken + "/", "/etc/streamtrain/serving-token/", token + "/")))
+                .as("no CA").isNull();
     }
 
     @Test

@@ -7,7 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.security.cert.Certificate;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.KeyManagerFactory;
@@ -64,6 +66,30 @@ public record TestCertificates(Path dir, String password, Path caPem, Path trust
         } catch (GeneralSecurityException | IOException e) {
             throw new IllegalStateException("cannot build a TLS context from " + dir, e);
         }
+    }
+
+    /**
+     * The server's key pair as a kubernetes.io/tls Secret holds it (and cert-manager writes it): {@code certificate}
+     * gets the PEM chain (the server's certificate, then the CA's), {@code key} the unencrypted PKCS#8 private key.
+     */
+    public void writeServerPem(Path certificate, Path key) {
+        try {
+            KeyStore store = load(serverKeystore);
+            var pem = new StringBuilder();
+            for (Certificate link : store.getCertificateChain("key")) {
+                pem.append(pem("CERTIFICATE", link.getEncoded()));
+            }
+            Files.writeString(certificate, pem);
+            Files.writeString(key, pem("PRIVATE KEY", store.getKey("key", password.toCharArray()).getEncoded()));
+        } catch (GeneralSecurityException | IOException e) {
+            throw new IllegalStateException("cannot write the server's key pair from " + serverKeystore, e);
+        }
+    }
+
+    private static String pem(String type, byte[] der) {
+        return "-----BEGIN " + type + "-----\n"
+                + Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der)
+                + "\n-----END " + type + "-----\n";
     }
 
     private KeyStore load(Path file) throws GeneralSecurityException, IOException {
