@@ -11,11 +11,6 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.S3Object;
 
 import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -30,12 +25,14 @@ import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
+import static dev.streamtrain.support.ServiceEndpoint.at;
 
 import dev.streamtrain.demo.DigitsDataset;
 import dev.streamtrain.embedded.EmbeddedKafka;
 import dev.streamtrain.support.PodmanContainer;
 import dev.streamtrain.support.Records;
 import dev.streamtrain.support.S3ProxyServer;
+import dev.streamtrain.support.ServiceEndpoint;
 import inference.GRPCInferenceServiceGrpc;
 import inference.GrpcPredictV2.InferTensorContents;
 import inference.GrpcPredictV2.ModelInferRequest;
@@ -60,7 +57,6 @@ class ContainerImageIT {
     private static final Duration START_DEADLINE = Duration.ofSeconds(180);
     private static final Pattern SERIES = Pattern.compile("(?m)^(streamtrain_[a-z0-9_]+)[{ ]");
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
     private static String image;
     private static EmbeddedKafka broker;
@@ -92,11 +88,11 @@ class ContainerImageIT {
     @Test
     void aTrainerAndAServingReplicaFromTheImage() throws Exception {
         DigitsDataset data = DigitsDataset.load();
-        int trainerPort = freePort();
+        int trainerPort = ServiceEndpoint.freePort();
         try (PodmanContainer trainer = PodmanContainer.start(image, "streamtrain-it-trainer-" + trainerPort,
                 environment(trainerPort, "train", Map.of()))) {
             withLogsOnFailure(trainer, () -> checkTrainer(trainer, trainerPort, data));
-            int replicaPort = freePort();
+            int replicaPort = ServiceEndpoint.freePort();
             // the JVM flags of the serving Deployment (k8s/040-Deployment-streamtrain-serving.yaml), which replace the image's
             Map<String, String> manifestFlags = Map.of("JAVA_OPTS_APPEND", "-XX:MaxRAMPercentage=35 -XX:+ExitOnOutOfMemoryError"
                     + " -Dorg.bytedeco.javacpp.maxbytes=256m -Dorg.bytedeco.javacpp.cachedir=/tmp/javacpp -Djava.io.tmpdir=/tmp");
@@ -122,19 +118,19 @@ class ContainerImageIT {
             kafka.sendAll("streamtrain.examples", Records.digits(data, 0, RECORDS));
         }
         awaitPosition(port, RECORDS);
-        long examples = get(port, "/v1/training/status").path("examples").asLong();
-        long step = post(port, "/v1/training/checkpoint", "", TOKEN).path("step").asLong();
+        long examples = at(port).json("/v1/training/status").path("examples").asLong();
+        long step = at(port).post("/v1/training/checkpoint", "", TOKEN).path("step").asLong();
         assertThat(step).as("steps trained from the records").isPositive();
         assertThat(checkpointObjects()).as("checkpoint objects in s3://" + BUCKET + "/checkpoints/")
                 .anyMatch(key -> key.startsWith(String.format("checkpoints/digits/%012d/", step)));
 
-        JsonNode rest = post(port, "/v2/models/digits/infer", probe(data, 0, 1), null);
+        JsonNode rest = at(port).post("/v2/models/digits/infer", probe(data, 0, 1), null);
         assertThat(rest.path("model_version").asText()).isEqualTo(Long.toString(step));
         assertThat(rest.path("outputs").get(0).path("data")).as("REST inference answer").hasSize(10);
         assertThat(grpcInfer(port, data, 0).getOutputs(0).getContents().getFp32ContentsList())
                 .as("gRPC inference answer").hasSize(10);
 
-        String metrics = text(port, "/q/metrics");
+        String metrics = at(port).text("/q/metrics");
         // examples trained: the records less those held out for the held-out loss
         assertThat(examples).as("examples trained").isBetween(RECORDS * 8L / 10, (long) RECORDS);
         assertThat(metrics).contains("streamtrain_examples_trained_total{model=\"digits\"} " + examples + ".0");
@@ -150,23 +146,23 @@ class ContainerImageIT {
         String probe = probe(data, 0, 3);
         long loaded = version(port);
         assertThat(loaded).as("the replica loaded the newest checkpoint at start").isEqualTo(version(trainerPort));
-        assertThat(post(port, "/v2/models/digits/infer", probe, null).path("outputs"))
-                .isEqualTo(post(trainerPort, "/v2/models/digits/infer", probe, null).path("outputs"));
-        assertThat(text(port, "/v1/training/status", 409)).as("training control on a replica").isNotNull();
+        assertThat(at(port).post("/v2/models/digits/infer", probe, null).path("outputs"))
+                .isEqualTo(at(trainerPort).post("/v2/models/digits/infer", probe, null).path("outputs"));
+        assertThat(at(port).text("/v1/training/status", 409)).as("training control on a replica").isNotNull();
 
         // it follows the trainer's next checkpoint (announced on the events topic)
         try (Records kafka = new Records(broker.bootstrapServers())) {
             kafka.sendAll("streamtrain.examples", Records.digits(data, RECORDS, RECORDS + 300));
         }
         awaitPosition(trainerPort, RECORDS + 300);
-        long next = post(trainerPort, "/v1/training/checkpoint", "", TOKEN).path("step").asLong();
+        long next = at(trainerPort).post("/v1/training/checkpoint", "", TOKEN).path("step").asLong();
         assertThat(next).isGreaterThan(loaded);
         await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(250)).until(() -> version(port) == next);
         await().atMost(Duration.ofSeconds(10)).until(() -> version(trainerPort) == next);
-        assertThat(post(port, "/v2/models/digits/infer", probe, null).path("outputs")).as("the replica answers with the trainer's weights")
-                .isEqualTo(post(trainerPort, "/v2/models/digits/infer", probe, null).path("outputs"));
+        assertThat(at(port).post("/v2/models/digits/infer", probe, null).path("outputs")).as("the replica answers with the trainer's weights")
+                .isEqualTo(at(trainerPort).post("/v2/models/digits/infer", probe, null).path("outputs"));
         assertThat(grpcInfer(port, data, 1).getModelVersion()).isEqualTo(Long.toString(next));
-        assertThat(text(port, "/q/metrics")).contains("streamtrain_model_staleness_seconds{model=\"digits\"}");
+        assertThat(at(port).text("/q/metrics")).contains("streamtrain_model_staleness_seconds{model=\"digits\"}");
         recordMemory("serving replica", replica);
     }
 
@@ -193,14 +189,14 @@ class ContainerImageIT {
                 throw new IllegalStateException("the container exited with " + container.inspect("{{.State.ExitCode}}")
                         + " while starting");
             }
-            return status(port, "/q/health/ready") == 200;
+            return at(port).status("/q/health/ready") == 200;
         });
     }
 
     /** Waits until the trainer has taken {@code records} records of the topic (trained or held out). */
     private static void awaitPosition(int port, long records) {
         await().atMost(Duration.ofSeconds(180)).pollInterval(Duration.ofMillis(500)).until(() ->
-                get(port, "/v1/training/status").path("records").path("streamtrain.examples-0").asLong() == records);
+                at(port).json("/v1/training/status").path("records").path("streamtrain.examples-0").asLong() == records);
     }
 
     private List<String> checkpointObjects() {
@@ -251,10 +247,10 @@ class ContainerImageIT {
     }
 
     private static long version(int port) throws Exception {
-        if (status(port, "/v2/models/digits/ready") != 200) {
+        if (at(port).status("/v2/models/digits/ready") != 200) {
             return -1;
         }
-        return get(port, "/v2/models/digits").path("versions").get(0).asLong();
+        return at(port).json("/v2/models/digits").path("versions").get(0).asLong();
     }
 
     private static java.util.Set<String> series(String metrics) {
@@ -301,53 +297,5 @@ class ContainerImageIT {
 
     private static String seconds(long startedNanos) {
         return String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - startedNanos) / 1e9);
-    }
-
-    private static JsonNode get(int port, String path) throws Exception {
-        return JSON.readTree(text(port, path));
-    }
-
-    private static String text(int port, String path) throws Exception {
-        return text(port, path, 200);
-    }
-
-    private static String text(int port, String path, int expected) throws Exception {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(10))
-                .build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("GET " + path + ": " + response.body()).isEqualTo(expected);
-        return response.body();
-    }
-
-    private static JsonNode post(int port, String path, String json, String token) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(30))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json));
-        if (token != null) {
-            request.header("Authorization", "Bearer " + token);
-        }
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(response.statusCode()).as("POST " + path + ": " + response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
-
-    private static int status(int port, String path) {
-        try {
-            return HTTP.send(HttpRequest.newBuilder(uri(port, path)).timeout(Duration.ofSeconds(2)).build(),
-                    HttpResponse.BodyHandlers.discarding()).statusCode();
-        } catch (IOException e) {
-            return -1;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return -1;
-        }
-    }
-
-    private static URI uri(int port, String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
-    }
-
-    private static int freePort() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0)) {
-            return socket.getLocalPort();
-        }
     }
 }
