@@ -122,12 +122,15 @@ spec:
           value: {{ printf "/etc/streamtrain/s3-ca/%s" $root.Values.checkpoint.s3.caSecretKey | quote }}
         {{- end }}
         {{- if $root.Values.tls.existingSecret }}
-        # HTTPS only (REST, gRPC, metrics, probes), on the same container port; the probes follow the scheme
-        - name: QUARKUS_TLS_KEY_STORE_PEM_0_CERT
+        # HTTPS only (REST, gRPC, metrics, probes), on the same container port; the probes follow the scheme.
+        # The TLS registry's keys by their property names: their environment form (QUARKUS_TLS_KEY_STORE_PEM_0_CERT)
+        # is ambiguous (the default TLS configuration sits next to named ones, and pem.<name> is a map), so Quarkus
+        # does not read it and would start without TLS
+        - name: quarkus.tls.key-store.pem.0.cert
           value: "/etc/streamtrain/tls/tls.crt"
-        - name: QUARKUS_TLS_KEY_STORE_PEM_0_KEY
+        - name: quarkus.tls.key-store.pem.0.key
           value: "/etc/streamtrain/tls/tls.key"
-        - name: QUARKUS_TLS_RELOAD_PERIOD
+        - name: quarkus.tls.reload-period
           value: "1h"
         - name: QUARKUS_HTTP_SSL_PORT
           value: "8080"

@@ -137,9 +137,9 @@ class HelmChartTest {
                     .isEqualTo("/etc/streamtrain/kafka-keystore/user.p12");
             assertThat(K8sPodChecks.env(container, "STREAMTRAIN_CHECKPOINT_S3_CA_FILE"))
                     .isEqualTo("/etc/streamtrain/s3-ca/ca.crt");
-            assertThat(K8sPodChecks.env(container, "QUARKUS_TLS_KEY_STORE_PEM_0_CERT"))
+            assertThat(K8sPodChecks.env(container, "quarkus.tls.key-store.pem.0.cert"))
                     .isEqualTo("/etc/streamtrain/tls/tls.crt");
-            assertThat(K8sPodChecks.env(container, "QUARKUS_TLS_KEY_STORE_PEM_0_KEY"))
+            assertThat(K8sPodChecks.env(container, "quarkus.tls.key-store.pem.0.key"))
                     .isEqualTo("/etc/streamtrain/tls/tls.key");
             assertThat(K8sPodChecks.env(container, "QUARKUS_HTTP_SSL_PORT")).as("HTTPS on the http container port")
                     .isEqualTo("8080");

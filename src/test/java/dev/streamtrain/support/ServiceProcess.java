@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
 
 import static org.awaitility.Awaitility.await;
 
@@ -28,11 +29,16 @@ public final class ServiceProcess implements AutoCloseable {
     private final Process process;
     private final int port;
     private final Path log;
+    private final HttpClient http;
+    private final String scheme;
 
-    private ServiceProcess(Process process, int port, Path log) {
+    private ServiceProcess(Process process, int port, Path log, SSLContext tls) {
         this.process = process;
         this.port = port;
         this.log = log;
+        this.http = tls == null ? HTTP
+                : HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls).build();
+        this.scheme = tls == null ? "http" : "https";
     }
 
     /** Starts the service with the given system properties and environment, and waits until it is ready. */
@@ -44,6 +50,15 @@ public final class ServiceProcess implements AutoCloseable {
     /** Starts the service and waits until {@code upPath} answers 200 (e.g. /q/health/live: started, maybe not ready). */
     public static ServiceProcess start(String name, Map<String, String> properties, Map<String, String> environment,
                                        String upPath) throws IOException {
+        return start(name, properties, environment, upPath, null);
+    }
+
+    /**
+     * Starts the service and waits until {@code upPath} answers 200; with {@code tls} not null over HTTPS on the one
+     * port (quarkus.http.ssl-port is set to it too), the client trusting what {@code tls} trusts.
+     */
+    public static ServiceProcess start(String name, Map<String, String> properties, Map<String, String> environment,
+                                       String upPath, SSLContext tls) throws IOException {
         Path jar = Path.of("target", "quarkus-app", "quarkus-run.jar");
         if (!Files.exists(jar)) {
             throw new IllegalStateException(jar + " is missing: integration tests run after `package`");
@@ -52,6 +67,9 @@ public final class ServiceProcess implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(
                 ProcessHandle.current().info().command().orElse("java"), "-Xmx1g", "-XX:+UseSerialGC"));
         command.add("-Dquarkus.http.port=" + port);
+        if (tls != null) {
+            command.add("-Dquarkus.http.ssl-port=" + port);
+        }
         properties.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
@@ -62,7 +80,7 @@ public final class ServiceProcess implements AutoCloseable {
         builder.environment().put("OMP_NUM_THREADS", "1");
         builder.environment().put("OMP_WAIT_POLICY", "PASSIVE");
         builder.environment().putAll(environment);
-        ServiceProcess service = new ServiceProcess(builder.start(), port, log);
+        ServiceProcess service = new ServiceProcess(builder.start(), port, log, tls);
         try {
             await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100)).until(() -> {
                 if (!service.process.isAlive()) {
@@ -80,7 +98,7 @@ public final class ServiceProcess implements AutoCloseable {
 
     /** GET a path; the body, or throws when the status is not 200. */
     public String get(String path) throws IOException, InterruptedException {
-        HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
+        HttpResponse<String> response = http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(10))
                 .build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IOException("GET " + path + " answered " + response.statusCode() + ": " + response.body());
@@ -91,7 +109,7 @@ public final class ServiceProcess implements AutoCloseable {
     /** The HTTP status of a GET; -1 when the service cannot be reached. */
     public int status(String path) {
         try {
-            return HTTP.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(2)).build(),
+            return http.send(HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(2)).build(),
                     HttpResponse.BodyHandlers.discarding()).statusCode();
         } catch (IOException e) {
             return -1;
@@ -108,7 +126,7 @@ public final class ServiceProcess implements AutoCloseable {
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
-        HttpResponse<String> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             throw new IOException("POST " + path + " answered " + response.statusCode() + ": " + response.body());
         }
@@ -116,7 +134,7 @@ public final class ServiceProcess implements AutoCloseable {
     }
 
     public URI uri(String path) {
-        return URI.create("http://127.0.0.1:" + port + path);
+        return URI.create(scheme + "://127.0.0.1:" + port + path);
     }
 
     /** SIGKILL: no shutdown hook, no final checkpoint, no commit. */
