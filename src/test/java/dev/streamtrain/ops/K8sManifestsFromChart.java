@@ -57,6 +57,10 @@ public final class K8sManifestsFromChart {
 
     /** Rewrites k8s/ (run from the repository root): the rendered files, and none of the old ones left over. */
     public static void main(String[] args) throws IOException {
+        if (!Files.isDirectory(HelmRender.CHART) || !Files.isDirectory(K8sManifestFiles.K8S)) {
+            throw new IllegalStateException("no " + HelmRender.CHART + " and " + K8sManifestFiles.K8S + " in "
+                    + Path.of("").toAbsolutePath() + ": run " + COMMAND + " from the repository root");
+        }
         var files = render();
         try (Stream<Path> old = Files.list(K8sManifestFiles.K8S)) {
             for (Path file : old.filter(f -> GENERATED_NAME.matcher(f.getFileName().toString()).matches()).toList()) {
