@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -47,10 +48,11 @@ public final class GroupRebalance implements AutoCloseable {
     }
 
     /**
-     * Joins the consumer's new generation and seeks its {@code partitions}; false when the join failed (the consumer
-     * then asks to rejoin, and its member trains nothing until a generation is joined).
+     * Joins the consumer's new generation and seeks its {@code partitions}; returns the offset each of them is read
+     * from now ("topic-N" names), or empty when the join failed (the consumer then asks to rejoin, and its member
+     * trains nothing until a generation is joined).
      */
-    public boolean assigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+    public Optional<Map<String, Long>> assigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         ConsumerGroupMetadata group = consumer.groupMetadata();
         Optional<Map<String, Long>> start;
         try {
@@ -58,35 +60,44 @@ public final class GroupRebalance implements AutoCloseable {
             if (!members.contains(group.memberId())) {
                 LOG.warnf("Consumer group %s does not list member %s in generation %d (it is rebalancing again)",
                         group.groupId(), group.memberId(), group.generationId());
-                return false;
+                return Optional.empty();
             }
             start = member.assigned(group.generationId(), group.memberId(), members, wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return false;
+            return Optional.empty();
         } catch (ExecutionException | TimeoutException | RuntimeException e) {
             LOG.warnf("Could not read the members of consumer group %s (%s); the member rejoins", group.groupId(),
                     e.getMessage());
-            return false;
+            return Optional.empty();
         }
         if (start.isEmpty()) {
-            return false;
+            return Optional.empty();
         }
+        Map<String, Long> reads = new TreeMap<>();
         List<TopicPartition> unread = new ArrayList<>();
         for (TopicPartition partition : partitions) {
-            Long offset = start.get().get(partition.topic() + "-" + partition.partition());
+            Long offset = start.get().get(name(partition));
             if (offset == null) {
                 unread.add(partition);
             } else {
                 consumer.seek(partition, offset);
+                reads.put(name(partition), offset);
             }
         }
         if (!unread.isEmpty()) {
-            consumer.seekToBeginning(unread);
+            for (Map.Entry<TopicPartition, Long> first : consumer.beginningOffsets(unread).entrySet()) {
+                consumer.seek(first.getKey(), first.getValue());
+                reads.put(name(first.getKey()), first.getValue());
+            }
         }
         LOG.infof("Generation %d of group %s: partitions %s read from the group's average (%s from their beginning)",
                 group.generationId(), group.groupId(), partitions, unread);
-        return true;
+        return Optional.of(reads);
+    }
+
+    private static String name(TopicPartition partition) {
+        return partition.topic() + "-" + partition.partition();
     }
 
     /** The consumers of {@code groupId} now: the members of the generation just assigned. */

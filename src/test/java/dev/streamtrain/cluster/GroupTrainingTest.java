@@ -234,7 +234,7 @@ class GroupTrainingTest {
 
                     @Override
                     public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
-                        rejoin[0] = !rebalance.assigned(consumer, partitions);
+                        rejoin[0] = rebalance.assigned(consumer, partitions).isEmpty();
                     }
                 });
                 while (!stopping) {
