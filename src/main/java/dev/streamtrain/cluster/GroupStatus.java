@@ -21,6 +21,7 @@ public final class GroupStatus {
     private final AtomicLong abandoned = new AtomicLong();
     private final AtomicLong timedOut = new AtomicLong();
     private final AtomicLong failedJoins = new AtomicLong();
+    private final AtomicLong roundNanos = new AtomicLong();
 
     void joined(String member, int generation, int members, boolean writer) {
         this.member = member;
@@ -42,6 +43,7 @@ public final class GroupStatus {
 
     void roundEnded(GroupSync.Outcome.Kind kind, long round, long nanos) {
         lastRoundNanos = nanos;
+        roundNanos.addAndGet(nanos);
         switch (kind) {
             case COMPLETE -> {
                 complete.incrementAndGet();
@@ -93,6 +95,15 @@ public final class GroupStatus {
 
     public long roundsTimedOut() {
         return timedOut.get();
+    }
+
+    /** Rounds ended (complete, abandoned or timed out) and the time they waited for the group, in all. */
+    public long roundsEnded() {
+        return complete.get() + abandoned.get() + timedOut.get();
+    }
+
+    public double roundSecondsTotal() {
+        return roundNanos.get() / 1e9;
     }
 
     public long failedJoins() {
