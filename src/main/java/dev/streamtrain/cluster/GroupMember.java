@@ -88,8 +88,9 @@ public final class GroupMember implements GroupRounds {
             return joining.start().get(wait.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException | ExecutionException e) {
             // too late for the training thread's join to count: it must not train on unsought partitions
-            joining.start().complete(Optional.empty());
-            this.generation = NONE;
+            if (joining.start().complete(Optional.empty())) {
+                this.generation = NONE;
+            }
             return joining.start().getNow(Optional.empty());
         }
     }
