@@ -4,12 +4,12 @@ import java.nio.file.Path;
 
 
 /** Opens the checkpoint store that the root's scheme names: {@code file:<path>} or {@code s3://bucket/prefix}. */
-final class CheckpointStores {
+public final class CheckpointStores {
 
     private CheckpointStores() {
     }
 
-    static CheckpointStore open(CheckpointConfig config) {
+    public static CheckpointStore open(CheckpointConfig config) {
         String root = config.root().trim();
         if (root.startsWith("file:")) {
             return new FileCheckpointStore(Path.of(root.substring("file:".length())));

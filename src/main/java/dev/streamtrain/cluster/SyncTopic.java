@@ -93,6 +93,13 @@ public final class SyncTopic implements AutoCloseable {
     /** Publishes this member's part of a round and waits until the broker has it (and the store, if it went there). */
     public SyncMessage publish(String model, String member, int generation, long round, Map<String, Long> offsets,
                                long examples, int steps, Network.Replica replica) throws IOException {
+        return publish(model, member, generation, round, offsets, examples, steps, 0, replica);
+    }
+
+    /** As above, with the member's trainer step. */
+    public SyncMessage publish(String model, String member, int generation, long round, Map<String, Long> offsets,
+                               long examples, int steps, long trainerStep, Network.Replica replica)
+            throws IOException {
         byte[] bytes = ReplicaCodec.encode(replica);
         String replicaKey = null;
         byte[] value = bytes;
@@ -108,6 +115,7 @@ public final class SyncTopic implements AutoCloseable {
         header(headers, "examples", Long.toString(examples));
         header(headers, "steps", Integer.toString(steps));
         header(headers, "offsets", encodeOffsets(offsets));
+        header(headers, "trainer-step", Long.toString(trainerStep));
         if (replicaKey != null) {
             header(headers, "replica-key", replicaKey);
         }
@@ -120,7 +128,7 @@ public final class SyncTopic implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IOException("interrupted while publishing to " + TOPIC, e);
         }
-        return new SyncMessage(model, member, generation, round, offsets, examples, steps,
+        return new SyncMessage(model, member, generation, round, offsets, examples, steps, trainerStep,
                 replicaKey == null ? bytes : null, replicaKey);
     }
 
@@ -139,6 +147,7 @@ public final class SyncTopic implements AutoCloseable {
                         Long.parseLong(text(record.headers(), "round", "")), decodeOffsets(text(record.headers(), "offsets", "")),
                         Long.parseLong(text(record.headers(), "examples", "")),
                         Integer.parseInt(text(record.headers(), "steps", "")),
+                        Long.parseLong(text(record.headers(), "trainer-step", "0")),
                         replicaKey == null ? record.value() : null, replicaKey));
             } catch (RuntimeException e) {
                 // not a member's message (another version, or written by hand): never a round's contribution

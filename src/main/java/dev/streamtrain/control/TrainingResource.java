@@ -21,6 +21,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.streamtrain.cluster.ClusterService;
+import dev.streamtrain.cluster.GroupStatus;
 import dev.streamtrain.checkpoint.CheckpointService;
 import dev.streamtrain.checkpoint.Checkpoints;
 import dev.streamtrain.checkpoint.Manifest;
@@ -49,12 +51,30 @@ public class TrainingResource {
     private final TrainingEvents events;
     private final TrainingMeters meters;
 
+    private final ClusterService cluster;
+
     TrainingResource(TrainerService service, CheckpointService checkpoints, TrainingEvents events,
-                     TrainingMeters meters) {
+                     TrainingMeters meters, ClusterService cluster) {
+        this.cluster = cluster;
         this.meters = meters;
         this.service = service;
         this.checkpoints = checkpoints;
         this.events = events;
+    }
+
+    /** A member of a group of trainers: who it is, its generation, round, the members, staleness. */
+    private static Map<String, Object> group(GroupStatus group) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("member", group.member());
+        out.put("generation", group.generation());
+        out.put("round", group.round());
+        out.put("members", group.members());
+        out.put("writer", group.writer());
+        out.put("steps-since-average", group.stepsSinceAverage());
+        out.put("rounds-complete", group.roundsComplete());
+        out.put("rounds-abandoned", group.roundsAbandoned());
+        out.put("rounds-timed-out", group.roundsTimedOut());
+        return out;
     }
 
     @GET
@@ -90,6 +110,7 @@ public class TrainingResource {
         holdout.put("gap", finite(held.recentLoss() - stats.recentLoss()));
         status.put("holdout", holdout);
         status.put("learning-rate", finite(trainer.learningRate()));
+        cluster.status().ifPresent(group -> status.put("group", group(group)));
         if (trainer.tuner() != null) {
             status.put("tuner", tuner(trainer.tuner()));
         }

@@ -23,6 +23,8 @@ public class ReadPosition {
 
     private final Supplier<StreamPosition> restored;
     private final Map<String, Long> handedOver = new ConcurrentHashMap<>();
+    // a group of trainers' generation (docs/scale-out.md): the partitions assigned and where they are read from
+    private volatile Map<String, Long> groupStart;
 
     @Inject
     ReadPosition(TrainerService trainer) {
@@ -51,6 +53,9 @@ public class ReadPosition {
      */
     ExampleBlock admit(ExampleBlock block) {
         String partition = block.source().partition();
+        if (groupStart != null) {
+            return admitInGroup(block, partition);
+        }
         Long next = handedOver.get(partition);
         if (next != null && block.source().offset() < next) {
             return null;
@@ -60,5 +65,26 @@ public class ReadPosition {
             handedOver.put(partition, block.source().offset() + 1);
         }
         return untrained;
+    }
+
+    /**
+     * A generation of a group of trainers starts: the assigned partitions are read from {@code start} (the group's
+     * average holds what is before), what this process read before is forgotten, and a record is admitted only at
+     * the next offset of an assigned partition: a poll fetched before the rebalance may still be delivered, and its
+     * records (read again from the start, or another member's now) are dropped.
+     */
+    void restartInGroup(Map<String, Long> start) {
+        handedOver.clear();
+        groupStart = Map.copyOf(start);
+    }
+
+    private ExampleBlock admitInGroup(ExampleBlock block, String partition) {
+        long offset = block.source().offset();
+        Long expected = handedOver.getOrDefault(partition, groupStart.get(partition));
+        if (expected == null || offset != expected) {
+            return null;
+        }
+        handedOver.put(partition, offset + 1);
+        return block;
     }
 }

@@ -13,8 +13,11 @@ import java.util.Collection;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
 
+import dev.streamtrain.cluster.ClusterService;
+import dev.streamtrain.cluster.GroupRebalance;
 import dev.streamtrain.training.TrainerService;
 import dev.streamtrain.training.TrainingEvents;
 
@@ -26,6 +29,8 @@ import dev.streamtrain.training.TrainingEvents;
  * A checkpoint offset beyond the partition's end means the topic is not the one the checkpoint read (it was
  * deleted and created again, or an ephemeral broker restarted): that offset is ignored and reported.
  * It also tells the {@link KafkaBacklog} where assigned partitions end, and which partitions are gone.
+ * In a group of trainers ({@code streamtrain.cluster.enabled}) the group's {@link GroupRebalance} decides instead:
+ * every member reads its partitions from the group's last average (docs/scale-out.md).
  * Called on the consumer's polling thread.
  */
 @ApplicationScoped
@@ -39,8 +44,11 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
     private final ReadPosition position;
     private final TrainingEvents events;
     private final KafkaBacklog backlog;
+    private final Optional<GroupRebalance> group;
 
-    ResumeSeeker(TrainerService trainer, ReadPosition position, TrainingEvents events, KafkaBacklog backlog) {
+    ResumeSeeker(TrainerService trainer, ReadPosition position, TrainingEvents events, KafkaBacklog backlog,
+                 ClusterService cluster) {
+        this.group = cluster.rebalance();
         this.trainer = trainer;
         this.position = position;
         this.events = events;
@@ -50,6 +58,17 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
     @Override
     public void onPartitionsAssigned(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
         Map<TopicPartition, Long> ends = consumer.endOffsets(partitions);
+        if (group.isPresent()) {
+            Optional<Map<String, Long>> start = group.get().assigned(consumer, partitions);
+            if (start.isPresent()) {
+                position.restartInGroup(start.get());
+            } else {
+                position.restartInGroup(Map.of());
+                consumer.enforceRebalance();
+            }
+            backlog.assigned(consumer, partitions, ends);
+            return;
+        }
         List<TopicPartition> unknown = new ArrayList<>();
         for (TopicPartition partition : partitions) {
             String name = Partitions.name(partition);
@@ -81,11 +100,13 @@ public class ResumeSeeker implements KafkaConsumerRebalanceListener {
 
     @Override
     public void onPartitionsRevoked(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        group.ifPresent(GroupRebalance::revoked);
         backlog.forget(partitions);
     }
 
     @Override
     public void onPartitionsLost(Consumer<?, ?> consumer, Collection<TopicPartition> partitions) {
+        group.ifPresent(GroupRebalance::revoked);
         backlog.forget(partitions);
     }
 

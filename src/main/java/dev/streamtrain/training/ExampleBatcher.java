@@ -214,6 +214,22 @@ public final class ExampleBatcher {
         }
     }
 
+    /**
+     * Drops every queued example, a partly taken record with them: a member of a group of trainers reads them again
+     * from where the group's next generation starts. Called on the training thread.
+     */
+    public void discard() {
+        lock.lock();
+        try {
+            blocks.clear();
+            queued = 0;
+            headRow = 0;
+            notFull.signalAll();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** Examples waiting to be trained. */
     public int queued() {
         lock.lock();

@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.LockSupport;
 import java.util.function.Supplier;
 
 import dev.streamtrain.model.MiniBatch;
@@ -39,6 +40,11 @@ import dev.streamtrain.tuning.TunerView;
  * become the best, that member is the network from the next step on (its state now the good one). A back-off of
  * the serving member's rate by the health answers scales the other members' rates down with it; the members' good
  * states are saved with the serving member's, so a checkpoint holds the whole population at its step.
+ *
+ * <p>As a member of a group of trainers of one model ({@link #trainInGroup}, docs/scale-out.md) it trains only in a
+ * generation of the group it has joined, ends its part of a round every few steps (at a record boundary), trains on
+ * from the group's average, and checkpoints only such averages (and only when it is the generation's writer): the
+ * checkpoint of a round is the average with every member's offsets. Alone (no group), none of this runs.
  */
 public final class OnlineTrainer implements Runnable {
 
@@ -79,6 +85,8 @@ public final class OnlineTrainer implements Runnable {
     private volatile long step;
     private volatile boolean stopping;
     private volatile boolean failed;
+    private volatile GroupRounds group;
+    private volatile CompletableFuture<Long> groupCheckpoint;
 
     /** A trainer that continues from {@code state} (a fresh run: step 0, {@link StreamPosition#START}). */
     public OnlineTrainer(Network network, TrainerState state, ExampleBatcher batcher, ServedModel served,
@@ -196,6 +204,10 @@ public final class OnlineTrainer implements Runnable {
      */
     public boolean trainOnce(long maxWaitNanos) throws InterruptedException {
         runRequests();
+        GroupRounds rounds = group;
+        if (rounds != null && !inGroup(rounds, maxWaitNanos)) {
+            return false;
+        }
         guard.beforeStep(step + 1);
         completed.clear();
         sources.clear();
@@ -205,6 +217,14 @@ public final class OnlineTrainer implements Runnable {
                 settings.linger().toNanos(), maxWaitNanos);
         for (RecordGuard.Refusal refusal : refused) {
             ledger.refuse(refusal.source(), "out-of-range", refusal.cause());
+        }
+        if (batch.isEmpty() && rounds != null) {
+            // a quiet member still ends its rounds (with what it has), so that the others are not held up
+            if (rounds.dueAtRest()) {
+                endRound(rounds);
+            }
+            publishIfBehind();
+            return false;
         }
         if (batch.isEmpty()) {
             // at rest (the live edge): what has been trained becomes the good state, so that its checkpoint, and
@@ -246,8 +266,58 @@ public final class OnlineTrainer implements Runnable {
         if (gate.due(step)) {
             publish(false);
         }
-        checkpointIfDue();
+        if (rounds == null) {
+            checkpointIfDue();
+        } else if (rounds.stepped(batch.size()) && batcher.partialHead() == null) {
+            // only at a record boundary: the offsets of a round then say exactly which records its average holds
+            endRound(rounds);
+        }
         return true;
+    }
+
+    /**
+     * Trains as a member of {@code rounds}' group from now on (before {@link #run}): nothing is trained until the
+     * first generation is joined.
+     */
+    public void trainInGroup(GroupRounds rounds) {
+        this.group = rounds;
+    }
+
+    /** Whether this trainer is in a generation of its group it has joined; joins a pending one first. */
+    private boolean inGroup(GroupRounds rounds, long maxWaitNanos) {
+        if (rounds.joinPending()) {
+            // what was read in the generation before is read again from where the group starts
+            batcher.discard();
+            GroupRounds.Start start = rounds.join(network, ledger.position().next(), step);
+            if (start != null) {
+                network.assign(start.replica());
+                ledger.restart(start.offsets());
+                // above every member's last step: no checkpoint of the group is ever written twice under one step
+                step = Math.max(step, start.step()) + 1;
+                guard.reset(network, step);
+            }
+        }
+        if (rounds.joined()) {
+            return true;
+        }
+        // between generations: what arrives is read again once the next one is joined
+        batcher.discard();
+        LockSupport.parkNanos(Math.min(maxWaitNanos, IDLE_WAIT_NANOS / 5));
+        return false;
+    }
+
+    /** Ends this member's part of the round; on an average, trains on from it, and the writer checkpoints it. */
+    private void endRound(GroupRounds rounds) {
+        GroupRounds.Average average = rounds.endRound(network, ledger.position().next(), step);
+        if (average == null) {
+            return;
+        }
+        ledger.adopt(average.offsets());
+        step = Math.max(step, average.step());
+        guard.reset(network, step);
+        if (average.writer() && checkpoints.due(step)) {
+            groupCheckpoint = checkpoints.checkpoint(step, holdoutStats.summary(), this::snapshot);
+        }
     }
 
     /**
@@ -399,6 +469,9 @@ public final class OnlineTrainer implements Runnable {
         if (!checkpoints.enabled()) {
             return CompletableFuture.failedFuture(new IllegalStateException("no checkpoint store"));
         }
+        if (group != null) {
+            return lastGroupCheckpoint();
+        }
         return onTrainingThread(() -> checkpoint(true));
     }
 
@@ -408,8 +481,18 @@ public final class OnlineTrainer implements Runnable {
             return CompletableFuture.failedFuture(new IllegalStateException(
                     "the training thread failed mid-step; the last checkpoint stands"));
         }
+        if (group != null) {
+            return lastGroupCheckpoint();
+        }
         runRequests();
         return checkpoint(true);
+    }
+
+    // a member's own state between two averages is no checkpoint of the group: the last average's stands
+    private CompletableFuture<Long> lastGroupCheckpoint() {
+        CompletableFuture<Long> last = groupCheckpoint;
+        return last != null ? last : CompletableFuture.failedFuture(new IllegalStateException("a member of a group"
+                + " of trainers checkpoints only the group's averages, as the generation's writer; it has written none"));
     }
 
     /**
@@ -420,6 +503,10 @@ public final class OnlineTrainer implements Runnable {
      * result is checkpointed at once; the future completes with the new step once that is durable.
      */
     public CompletableFuture<Long> rollBackTo(SavedTraining saved) {
+        if (group != null) {
+            return CompletableFuture.failedFuture(new IllegalStateException("a member of a group of trainers cannot"
+                    + " roll back alone: the next average would undo it; stop the group and restore the checkpoint"));
+        }
         return onTrainingThread(() -> {
             if (!saved.network().stateFinite()) {
                 return CompletableFuture.failedFuture(new IllegalArgumentException(

@@ -84,6 +84,22 @@ final class StreamLedger {
         return Map.copyOf(records);
     }
 
+    /**
+     * Continues from {@code offsets}, where a group of trainers starts a generation: what was read beyond them is
+     * read again, so nothing of it is held for settled.
+     */
+    void restart(Map<String, Long> offsets) {
+        next.clear();
+        next.putAll(offsets);
+        restoredPartials.clear();
+        quarantined.clear();
+    }
+
+    /** The group's average holds the records before {@code offsets}: this member's own and the other members'. */
+    void adopt(Map<String, Long> offsets) {
+        offsets.forEach((partition, offset) -> next.merge(partition, offset, Math::max));
+    }
+
     /** Forgets a partition whose saved offsets turned out not to belong to the topic read now. */
     void forget(String partition) {
         next.remove(partition);

@@ -100,7 +100,7 @@ public class TrainerService {
     // Runs before the messaging channels start (they start at a later observer priority), so records find a
     // trainer, and the consumer finds the position to seek to.
     void start(@Observes @Priority(10) StartupEvent event, ServedModel served, Instance<TrainingListener> listeners,
-               Instance<Checkpointer> checkpointers, TrainingEvents events) {
+               Instance<Checkpointer> checkpointers, TrainingEvents events, Instance<GroupRounds> groups) {
         require(java.util.Set.of("train", "serve").contains(service.mode()), "streamtrain.mode",
                 "must be train or serve, not '" + service.mode() + "'");
         // a replica's forward passes need the same thread settings: ND4J's defaults lose 2-4x on few cores
@@ -131,6 +131,11 @@ public class TrainerService {
                 network.engine().label, tuner == null ? "" : ", learning rate auto: a population of " + tuner.size()
                         + " members at rates " + tuner.rates() + (tuner.pinned() == null ? ""
                         : " (pinned by an operator at " + tuner.pinned() + ")"));
+        // a member of a group of trainers (streamtrain.cluster.enabled) trains only in a generation it has joined
+        GroupRounds group = groups.isResolvable() ? groups.get() : null;
+        if (group != null) {
+            trainer.trainInGroup(group);
+        }
         thread = new Thread(trainer, "streamtrain-trainer");
         thread.setDaemon(true);
         thread.start();
