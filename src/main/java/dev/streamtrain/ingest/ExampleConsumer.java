@@ -105,6 +105,11 @@ public class ExampleConsumer {
     /** Hands one record to the trainer; returns the sending of its dead letter if it cannot be used, else null. */
     private CompletionStage<Void> consume(PolledBatch.Record handle) throws InterruptedException {
         KafkaRecord<byte[], byte[]> record = handle.kafka();
+        if (!position.inSequence(handle.partition(), handle.offset())) {
+            backlog.delivered(handle.partition(), handle.offset());
+            handle.skipped();
+            return null;
+        }
         try {
             ExampleBlock block = decode(record, handle);
             ExampleBlock untrained = position.admit(block);

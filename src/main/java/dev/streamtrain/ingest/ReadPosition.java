@@ -54,7 +54,7 @@ public class ReadPosition {
     ExampleBlock admit(ExampleBlock block) {
         String partition = block.source().partition();
         if (groupStart != null) {
-            return admitInGroup(block, partition);
+            return block; // inSequence admitted its offset before it was decoded
         }
         Long next = handedOver.get(partition);
         if (next != null && block.source().offset() < next) {
@@ -78,13 +78,22 @@ public class ReadPosition {
         groupStart = Map.copyOf(start);
     }
 
-    private ExampleBlock admitInGroup(ExampleBlock block, String partition) {
-        long offset = block.source().offset();
-        Long expected = handedOver.getOrDefault(partition, groupStart.get(partition));
+    /**
+     * In a group's generation, whether the record at {@code offset} is the next of an assigned partition, asked
+     * before the record is decoded: a yes advances the partition whether the record then trains or is
+     * dead-lettered (a bad record must not stall its partition); a no is a record of a poll fetched before the
+     * rebalance, dropped. Outside a group every record is in sequence and {@link #admit} decides.
+     */
+    boolean inSequence(String partition, long offset) {
+        Map<String, Long> start = groupStart;
+        if (start == null) {
+            return true;
+        }
+        Long expected = handedOver.getOrDefault(partition, start.get(partition));
         if (expected == null || offset != expected) {
-            return null;
+            return false;
         }
         handedOver.put(partition, offset + 1);
-        return block;
+        return true;
     }
 }

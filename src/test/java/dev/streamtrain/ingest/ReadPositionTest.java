@@ -40,6 +40,25 @@ class ReadPositionTest {
         assertThat(position.admit(block("t-0", 12))).isNotNull();
     }
 
+    @Test
+    void inAGroupABadRecordDoesNotStallItsPartitionAndStalePollsAreDropped() {
+        assertThat(position.inSequence("t-0", 3)).as("outside a group every record is in sequence").isTrue();
+        position.restartInGroup(Map.of("t-0", 20L));
+        // a poll fetched before the rebalance, from where this process had read
+        for (long offset = 5; offset < 12; offset++) {
+            assertThat(position.inSequence("t-0", offset)).as("stale offset %d", offset).isFalse();
+        }
+        assertThat(position.inSequence("t-2", 0)).as("a partition not assigned").isFalse();
+        assertThat(position.inSequence("t-0", 20)).isTrue();
+        assertThat(position.admit(block("t-0", 20))).isNotNull();
+        // offset 21 is a bad record: in sequence, then dead-lettered, never admitted
+        assertThat(position.inSequence("t-0", 21)).isTrue();
+        assertThat(position.inSequence("t-0", 22)).as("the record after a dead-lettered one").isTrue();
+        assertThat(position.admit(block("t-0", 22))).isNotNull();
+        assertThat(position.inSequence("t-0", 22)).as("delivered again").isFalse();
+        assertThat(position.inSequence("t-0", 24)).as("a gap: not the next offset").isFalse();
+    }
+
     private static ExampleBlock block(String partition, long offset) {
         return new ExampleBlock(2, new float[4], new float[2], null, new TestRecord(partition, offset));
     }
