@@ -53,14 +53,16 @@ public record TunerSettings(int population, double lowest, double highest, int i
     }
 
     /**
-     * The defaults, measured on the digits, waveform, rbf and sea-drift streams (docs/learning-rate-auto.md):
-     * four members from 0.1 to 100 times the spec's rate (online, a short stream rewards rates well above an
-     * optimizer's textbook default; a narrower span, 0.3 to 30, did as well from Adam's default but recovered too
-     * slowly from a rate ten times too small), a decision every 4 steps on a loss with a half-life of 8 steps, the worst
-     * member replaced by a copy of the best at twice or half its rate, within 1e-3 to 1e3 times the spec's rate.
+     * The defaults, measured in the trainer on the digits, waveform, rbf, sea-drift and the permuted digits, three
+     * seeds each (docs/learning-rate-auto.md): four members from 1 to 30 times the optimizer's rate (online, a short
+     * stream rewards rates well above an optimizer's textbook default; 0.1 to 100 wasted a member on rates no stream
+     * wanted), a decision every 4 steps on a loss with a half-life of 8 steps (faster decisions at the start did not
+     * help on top of that span), the worst member replaced by a copy of the best at twice or half its rate, within
+     * 1e-3 to 1e3 times the optimizer's rate, and on a detected drift the others copied from the serving member at up
+     * to 10 times its rate.
      */
     public static TunerSettings defaults(long seed) {
-        return new TunerSettings(4, 0.1, 100, 4, 8, 0.25, 2.0, 1e-3, 1e3, seed);
+        return new TunerSettings(4, 1, 30, 4, 8, 0.25, 2.0, 1e-3, 1e3, seed, 0, 0, 10);
     }
 
     /** The same settings with another population size (the rates still span {@code lowest}..{@code highest}). */

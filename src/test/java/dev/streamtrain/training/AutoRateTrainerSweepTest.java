@@ -60,6 +60,10 @@ class AutoRateTrainerSweepTest {
         v.put("s30-e2x16-d10-p1.5-t0.5", s -> new TunerSettings(4, 1, 30, 4, 8, 0.5, 1.5, 1e-3, 1e3, s, 2, 16, 10));
         v.put("s30-e2x16-d10-p1.5-n6", s -> new TunerSettings(6, 1, 30, 4, 8, 0.25, 1.5, 1e-3, 1e3, s, 2, 16, 10));
         v.put("s30-e2x16-d10-p1.5-i8", s -> new TunerSettings(4, 1, 30, 8, 16, 0.25, 1.5, 1e-3, 1e3, s, 2, 16, 10));
+        v.put("s30-e2x16-d10-i8", s -> new TunerSettings(4, 1, 30, 8, 16, 0.25, 2.0, 1e-3, 1e3, s, 2, 16, 10));
+        v.put("s30-e2x16-d10-f1", s -> new TunerSettings(4, 1, 30, 4, 8, 0.25, 2.0, 1, 1e3, s, 2, 16, 10));
+        v.put("s30-e2x16-d10-p1.5-i8-f1", s -> new TunerSettings(4, 1, 30, 8, 16, 0.25, 1.5, 1, 1e3, s, 2, 16, 10));
+        v.put("s30-d10", s -> new TunerSettings(4, 1, 30, 4, 8, 0.25, 2.0, 1e-3, 1e3, s, 0, 0, 10));
         return v;
     }
 
