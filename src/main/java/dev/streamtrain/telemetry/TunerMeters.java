@@ -10,7 +10,7 @@ import java.util.function.ToDoubleFunction;
 
 import dev.streamtrain.model.spec.ModelSpec;
 import dev.streamtrain.training.TrainerService;
-import dev.streamtrain.tuning.TunerSettings;
+import dev.streamtrain.tuning.TunerConfig;
 import dev.streamtrain.tuning.TunerView;
 
 /**
@@ -25,7 +25,7 @@ public class TunerMeters {
 
     private final TrainerService trainer;
 
-    TunerMeters(MeterRegistry registry, ModelSpec spec, TrainerService trainer) {
+    TunerMeters(MeterRegistry registry, ModelSpec spec, TrainerService trainer, TunerConfig config) {
         this.trainer = trainer;
         String model = spec.name();
         // there from the start for every model (0 without the tuner), so that increase() over it always has a series
@@ -43,8 +43,8 @@ public class TunerMeters {
         gauge(registry, "streamtrain.tuner.pinned", model,
                 "1 while an operator's learning rate is pinned (the tuner paused), 0 while the tuner chooses",
                 v -> v.pinned() == null ? 0 : 1);
-        // the population's size is the default's: the same on every start of this spec
-        int members = TunerSettings.defaults(spec.seed()).population();
+        // the configured population's size (a checkpoint's population of another size shows the configured members)
+        int members = config.population();
         for (int m = 0; m < members; m++) {
             int member = m;
             Gauge.builder("streamtrain.tuner.member.learning.rate", this,

@@ -252,6 +252,10 @@ public final class OnlineTrainer implements Runnable {
             // an explosion the monitors reported and answered with a back-off: undone to before it, at the new rate
             boolean explosion = health.afterStep(step, result, stats.summary(), holdoutStats.summary(), network)
                     && network.learningRateScale() < scale;
+            if (population != null && health.lastDriftStep() == step) {
+                // a drift is the tuner's signal to search upwards again, beside the serving member's warm restart
+                population = population.withExploits(tuner.respread());
+            }
             // the records of this step are done with before a good state (and so a checkpoint) can include them
             ledger.settle(completed);
             guard.afterStep(step, explosion, sampled, result.train().meanLoss());
@@ -329,7 +333,11 @@ public final class OnlineTrainer implements Runnable {
         for (Exploit exploit : population.exploits()) {
             servingCopied |= tuner.member(exploit.member()) == network;
             Map<String, Object> detail = new LinkedHashMap<>();
-            detail.put("reason", exploit.reason().equals("ranked") ? "tuner-exploit" : "tuner-non-finite");
+            detail.put("reason", "tuner-" + switch (exploit.reason()) {
+                case "ranked" -> "exploit";
+                case "drift" -> "drift";
+                default -> "non-finite";
+            });
             detail.put("learning-rate", Map.of("from", exploit.previousRate(), "to", exploit.rate()));
             detail.put("member", exploit.member());
             detail.put("donor", exploit.donor());

@@ -34,6 +34,7 @@ import dev.streamtrain.model.spec.ModelConfig;
 import dev.streamtrain.serving.ServingConfig;
 import dev.streamtrain.training.health.HealthConfig;
 import dev.streamtrain.tuning.PopulationTuner;
+import dev.streamtrain.tuning.TunerConfig;
 import dev.streamtrain.tuning.TunerSettings;
 
 /**
@@ -54,6 +55,7 @@ public class TrainerService {
     private final HealthConfig healthConfig;
     private final ComputeConfig compute;
     private final RangeConfig range;
+    private final TunerConfig tunerConfig;
     private final ModelSpec spec;
     private final ExampleBatcher batcher;
     private volatile OnlineTrainer trainer;
@@ -64,7 +66,7 @@ public class TrainerService {
 
     TrainerService(ServiceConfig service, ModelConfig model, TrainingConfig training, ServingConfig serving,
                    CheckpointConfig checkpoint, HealthConfig healthConfig, ComputeConfig compute, RangeConfig range,
-                   Backlog backlog) {
+                   Backlog backlog, TunerConfig tunerConfig) {
         this.service = service;
         this.training = training;
         this.serving = serving;
@@ -72,6 +74,7 @@ public class TrainerService {
         this.healthConfig = healthConfig;
         this.compute = compute;
         this.range = range;
+        this.tunerConfig = tunerConfig;
         try {
             this.spec = ModelSpecParser.load(model.spec().orElse(null));
         } catch (InvalidSpecException e) {
@@ -146,12 +149,23 @@ public class TrainerService {
      * it was trained without the tuner).
      */
     private PopulationTuner population(Optional<SavedTraining> saved) {
-        TunerSettings settings = TunerSettings.defaults(spec.seed());
+        TunerSettings settings = tunerConfig.settings(spec.seed());
         if (saved.isEmpty()) {
             return PopulationTuner.create(spec, settings, engine(compute));
         }
-        return saved.get().tuner() != null ? saved.get().tuner()
-                : PopulationTuner.from(saved.get().network(), settings, engine(compute));
+        PopulationTuner restored = saved.get().tuner();
+        if (restored == null) {
+            return PopulationTuner.from(saved.get().network(), settings, engine(compute));
+        }
+        if (!restored.settings().equals(settings)) {
+            // the search goes on as it was checkpointed (a restore continues bit for bit); new settings need a new
+            // population
+            LOG.warnf("Model %s: the checkpoint's learning-rate tuner searches with %s, not the configured %s "
+                    + "(streamtrain.tuner.*): it continues with its own; a new population (a fresh start, or a "
+                    + "checkpoint trained at a fixed rate) takes the configured ones", spec.name(),
+                    restored.settings(), settings);
+        }
+        return restored;
     }
 
     /** The engine the configuration asks for; an unknown name is refused with the key that holds it. */

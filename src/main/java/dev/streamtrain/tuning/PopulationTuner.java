@@ -41,10 +41,11 @@ public final class PopulationTuner {
     private int leader;
     private long exploits;
     private Double pinned;
+    private long fastUntil;
     private TunerState good;
 
     private PopulationTuner(ModelSpec spec, TunerSettings settings, List<Member> members, long steps,
-                            long decisions, int leader, long exploits, Double pinned) {
+                            long decisions, int leader, long exploits, Double pinned, long fastUntil) {
         this.spec = spec;
         this.settings = settings;
         this.decay = Math.pow(0.5, 1 / settings.halfLife());
@@ -54,6 +55,7 @@ public final class PopulationTuner {
         this.leader = leader;
         this.exploits = exploits;
         this.pinned = pinned;
+        this.fastUntil = fastUntil;
     }
 
     /** A new population for the spec: every member starts from the spec's initial weights, at its own rate. */
@@ -90,7 +92,7 @@ public final class PopulationTuner {
             member.applyFactor(settings.initialFactor(i));
             members.add(member);
         }
-        return new PopulationTuner(spec, settings, members, 0, 0, 0, 0, null);
+        return new PopulationTuner(spec, settings, members, 0, 0, 0, 0, null, settings.earlySteps());
     }
 
     /** A tuner's state with its members' networks, serialised: what {@link #saved()} returns. */
@@ -120,7 +122,7 @@ public final class PopulationTuner {
             members.add(member);
         }
         return new PopulationTuner(spec, state.settings(), members, state.steps(), state.decisions(),
-                state.leader(), state.exploits(), state.pinned());
+                state.leader(), state.exploits(), state.pinned(), state.fastUntil());
     }
 
     /**
@@ -160,7 +162,7 @@ public final class PopulationTuner {
         if (anyFinite) {
             replaceBroken(results, moves);
         }
-        if (pinned == null && steps % settings.interval() == 0) {
+        if (pinned == null && steps % settings.intervalAt(steps, fastUntil) == 0) {
             decide(moves);
         }
         Member best = ranked().get(0);
@@ -192,14 +194,43 @@ public final class PopulationTuner {
         SplittableRandom random = new SplittableRandom(settings.seed() ^ (decisions++ * 0x9E3779B97F4A7C15L));
         List<Member> ranked = ranked();
         int count = settings.replaced();
+        int interval = settings.intervalAt(steps, fastUntil);
         for (int i = ranked.size() - count; i < ranked.size(); i++) {
             Member member = ranked.get(i);
             Member donor = ranked.get(random.nextInt(count));
             double factor = donor.factor * (random.nextBoolean() ? settings.perturbation() : 1 / settings.perturbation());
-            if (steps - member.since >= settings.interval() && donor.recentLoss() < member.recentLoss()) {
+            if (steps - member.since >= interval && donor.recentLoss() < member.recentLoss()) {
                 moves.add(exploit(member, donor, factor, "ranked"));
             }
         }
+    }
+
+    /**
+     * The trainer's drift detector fired: what the members learnt about the rate is of the old concept, and they
+     * are all close to one rate by now. Every member but the serving one becomes a copy of it at its rate times up to
+     * {@code driftSpread} (log-spaced), and decisions come at the early interval again for {@code earlySteps} steps:
+     * a drift calls for larger steps for a while, and the population finds out how much larger on the new concept.
+     * The serving member is left alone (the trainer's own drift answer, a warm restart, is on it). No moves while an
+     * operator's rate is pinned or when the settings turn the answer off.
+     */
+    public List<Exploit> respread() {
+        if (!settings.respreadsOnDrift() || pinned != null) {
+            return List.of();
+        }
+        Member serving = members.get(leader);
+        List<Exploit> moves = new ArrayList<>();
+        int others = members.size() - 1;
+        int k = 0;
+        for (Member member : members) {
+            if (member.id != leader) {
+                k++;
+                double factor = serving.factor * Math.pow(settings.driftSpread(), (double) k / others);
+                moves.add(exploit(member, serving, factor, "drift"));
+            }
+        }
+        exploits += moves.size();
+        fastUntil = steps + settings.earlySteps();
+        return List.copyOf(moves);
     }
 
     private Exploit exploit(Member member, Member donor, double factor, String reason) {
@@ -311,7 +342,7 @@ public final class PopulationTuner {
     public TunerState state() {
         List<TunerState.MemberState> saved = members.stream().map(m -> new TunerState.MemberState(m.id, m.factor,
                 m.lossSum, m.lossWeight, m.since)).toList();
-        return new TunerState(settings, steps, decisions, leader, exploits, pinned, saved);
+        return new TunerState(settings, steps, decisions, leader, exploits, pinned, saved, fastUntil);
     }
 
     /** The whole state: the record and every member's network state, serialised. */

@@ -15,9 +15,15 @@ package dev.streamtrain.tuning;
  * @param floor        the lowest rate the search may reach, as a multiple of the spec's
  * @param ceiling      the highest rate the search may reach, as a multiple of the spec's
  * @param seed         seeds the exploit and perturbation choices: same seed + same batches = same run
+ * @param earlyInterval steps between two decisions during the first {@code earlySteps} steps, and as long again
+ *                      after a drift (0: {@code interval} throughout)
+ * @param earlySteps    how long the early, faster decisions last (0: none)
+ * @param driftSpread   on a detected drift, the other members become copies of the serving one at its rate times
+ *                      up to this factor, spaced in log scale (0 or 1: a drift leaves the population alone)
  */
 public record TunerSettings(int population, double lowest, double highest, int interval, double halfLife,
-                            double truncation, double perturbation, double floor, double ceiling, long seed) {
+                            double truncation, double perturbation, double floor, double ceiling, long seed,
+                            int earlyInterval, int earlySteps, double driftSpread) {
 
     public TunerSettings {
         if (population < 2) {
@@ -32,23 +38,47 @@ public record TunerSettings(int population, double lowest, double highest, int i
             throw new IllegalArgumentException("need interval ≥ 1, half-life > 0, 0 < truncation ≤ 0.5 and "
                     + "perturbation > 1, got " + interval + ", " + halfLife + ", " + truncation + ", " + perturbation);
         }
+        // a record saved before these settings existed reads them as 0: off
+        if (earlyInterval < 0 || earlySteps < 0 || (earlySteps > 0 && earlyInterval < 1)
+                || !(driftSpread == 0 || driftSpread >= 1)) {
+            throw new IllegalArgumentException("need early-interval ≥ 1 when early-steps > 0 (both ≥ 0) and a drift "
+                    + "spread of 0 or ≥ 1, got " + earlyInterval + ", " + earlySteps + ", " + driftSpread);
+        }
+    }
+
+    /** Settings without the early decisions and the drift answer (as the tuner's first version had them). */
+    public TunerSettings(int population, double lowest, double highest, int interval, double halfLife,
+                         double truncation, double perturbation, double floor, double ceiling, long seed) {
+        this(population, lowest, highest, interval, halfLife, truncation, perturbation, floor, ceiling, seed, 0, 0, 0);
     }
 
     /**
-     * The defaults, measured on the digits, waveform, rbf and sea-drift streams (docs/learning-rate-auto.md):
-     * four members from 0.1 to 100 times the spec's rate (online, a short stream rewards rates well above an
-     * optimizer's textbook default; a narrower span, 0.3 to 30, did as well from Adam's default but recovered too
-     * slowly from a rate ten times too small), a decision every 4 steps on a loss with a half-life of 8 steps, the worst
-     * member replaced by a copy of the best at twice or half its rate, within 1e-3 to 1e3 times the spec's rate.
+     * The defaults, measured in the trainer on the digits, waveform, rbf, sea-drift and the permuted digits, three
+     * seeds each (docs/learning-rate-auto.md): four members from 1 to 30 times the optimizer's rate (online, a short
+     * stream rewards rates well above an optimizer's textbook default; 0.1 to 100 wasted a member on rates no stream
+     * wanted), a decision every 4 steps on a loss with a half-life of 8 steps (faster decisions at the start did not
+     * help on top of that span), the worst member replaced by a copy of the best at twice or half its rate, within
+     * 1e-3 to 1e3 times the optimizer's rate, and on a detected drift the others copied from the serving member at up
+     * to 10 times its rate.
      */
     public static TunerSettings defaults(long seed) {
-        return new TunerSettings(4, 0.1, 100, 4, 8, 0.25, 2.0, 1e-3, 1e3, seed);
+        return new TunerSettings(4, 1, 30, 4, 8, 0.25, 2.0, 1e-3, 1e3, seed, 0, 0, 10);
     }
 
     /** The same settings with another population size (the rates still span {@code lowest}..{@code highest}). */
     public TunerSettings withPopulation(int size) {
         return new TunerSettings(size, lowest, highest, interval, halfLife, truncation, perturbation, floor, ceiling,
-                seed);
+                seed, earlyInterval, earlySteps, driftSpread);
+    }
+
+    /** The interval between decisions at {@code step}, while faster decisions last until {@code fastUntil}. */
+    int intervalAt(long step, long fastUntil) {
+        return step < fastUntil && earlyInterval > 0 ? earlyInterval : interval;
+    }
+
+    /** Whether the drift answer is on. */
+    boolean respreadsOnDrift() {
+        return driftSpread > 1;
     }
 
     /** The initial rate multiple of member {@code index}. */

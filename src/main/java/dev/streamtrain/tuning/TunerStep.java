@@ -1,5 +1,6 @@
 package dev.streamtrain.tuning;
 
+import java.util.ArrayList;
 import java.util.List;
 
 import dev.streamtrain.model.BatchScore;
@@ -19,4 +20,14 @@ import dev.streamtrain.model.StepResult;
  */
 public record TunerStep(BatchScore served, int servedBy, int leader, List<StepResult> results,
                         List<Exploit> exploits, boolean broken) {
+
+    /** The same step with {@code more} moves made after it (a drift's answer), reported with its own. */
+    public TunerStep withExploits(List<Exploit> more) {
+        if (more.isEmpty()) {
+            return this;
+        }
+        List<Exploit> all = new ArrayList<>(exploits);
+        all.addAll(more);
+        return new TunerStep(served, servedBy, leader, results, List.copyOf(all), broken);
+    }
 }

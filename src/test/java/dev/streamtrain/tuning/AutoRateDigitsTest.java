@@ -12,9 +12,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The issue's setup (digits, one shuffled pass, test-then-train, 64-128-10 ReLU, Adam, batch 32), three seeds:
- * started from a rate ten times too small (1e-4, where a fixed rate reaches about 11 %), the population's served
- * first-pass accuracy is within 3 points of the hindsight-best fixed rate of the half-decade grid (1e-2, about
- * 88 %; docs/learning-rate-auto.md), and from Adam's default (1e-3, about 54 % fixed) within 1.5 points.
+ * from Adam's default (1e-3, about 54 % fixed) the population's served first-pass accuracy with the default settings
+ * is within 1.5 points of the hindsight-best fixed rate of the half-decade grid (1e-2, about 88 %;
+ * docs/learning-rate-auto.md), and started from a rate ten times too small (1e-4, where a fixed rate reaches about
+ * 11 %), with the wide span configured for such a case, within 3 points.
  */
 class AutoRateDigitsTest {
 
@@ -41,12 +42,12 @@ class AutoRateDigitsTest {
             bad += TunerStreams.fixed(s, s.spec(1e-4, 7 + seed)).accuracy() / SEEDS;
             fromDefault += TunerStreams.tuned(s, s.spec(1e-3, 7 + seed), TunerSettings.defaults(11 + seed))
                     .accuracy() / SEEDS;
-            fromBad += TunerStreams.tuned(s, s.spec(1e-4, 7 + seed), TunerSettings.defaults(11 + seed))
+            fromBad += TunerStreams.tuned(s, s.spec(1e-4, 7 + seed), TunerStreams.wideSpan(11 + seed))
                     .accuracy() / SEEDS;
         }
         assertThat(bad).as("the bad fixed rate").isLessThan(0.3);
         assertThat(best).as("the best fixed rate").isGreaterThan(0.85);
-        assertThat(fromBad).as("auto from 1e-4 (best fixed %s)", best).isGreaterThan(best - 0.03);
+        assertThat(fromBad).as("auto from 1e-4, wide span (best fixed %s)", best).isGreaterThan(best - 0.03);
         assertThat(fromDefault).as("auto from 1e-3 (best fixed %s)", best).isGreaterThan(best - 0.015);
     }
 }

@@ -17,6 +17,7 @@ import dev.streamtrain.tuning.TunerStreams.Stream;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.offset;
 
 /** The population's mechanics on the digits: exploit copies the whole state, restores continue exactly. */
 class PopulationTunerTest {
@@ -96,6 +97,54 @@ class PopulationTunerTest {
             assertThat(restored.member(m).parameters()).isEqualTo(whole.member(m).parameters());
             assertThat(restored.member(m).optimizerState()).isEqualTo(whole.member(m).optimizerState());
         }
+    }
+
+    /**
+     * A drift re-spreads the population: every member but the serving one becomes a copy of it (weights and
+     * optimizer state) at its rate times 10^(k/3), k = 1..3; decisions then come every early-interval steps again, and
+     * a restore in the middle of that keeps the pace. Pinned or with the answer off, a drift moves nothing.
+     */
+    @Test
+    void driftRespreadsTheOthersUpwardsFromTheServingMember() throws IOException {
+        ModelSpec spec = digits.spec(1e-3, 7);
+        TunerSettings settings = new TunerSettings(4, 1, 30, 8, 8, 0.25, 2, 1e-3, 1e3, 3, 1, 6, 10);
+        PopulationTuner tuner = PopulationTuner.create(spec, settings);
+        for (int b = 0; b < 20; b++) {
+            tuner.step(batch(b, spec));
+        }
+        Network serving = tuner.leader();
+        double rate = serving.learningRate();
+        List<Exploit> moves = tuner.respread();
+        assertThat(moves).hasSize(3).allSatisfy(m -> {
+            assertThat(m.reason()).isEqualTo("drift");
+            assertThat(m.donor()).isEqualTo(tuner.leaderId());
+        });
+        List<Double> multiples = new ArrayList<>();
+        for (int m = 0; m < 4; m++) {
+            if (m != tuner.leaderId()) {
+                assertThat(tuner.member(m).parameters()).isEqualTo(serving.parameters());
+                assertThat(tuner.member(m).optimizerState()).isEqualTo(serving.optimizerState());
+                multiples.add(tuner.member(m).learningRate() / rate);
+            }
+        }
+        assertThat(multiples).zipSatisfy(List.of(Math.pow(10, 1 / 3.0), Math.pow(10, 2 / 3.0), 10.0),
+                (actual, expected) -> assertThat(actual).isCloseTo(expected, offset(1e-6)));
+        // early interval 1 for 6 steps: the steps after the drift (interval 8 otherwise) may each decide
+        PopulationTuner restored = PopulationTuner.restore(spec, tuner.saved());
+        long decided = 0;
+        for (int b = 20; b < 26; b++) {
+            TunerStep a = tuner.step(batch(b, spec));
+            TunerStep c = restored.step(batch(b, spec));
+            assertThat(c.exploits()).isEqualTo(a.exploits());
+            decided += a.exploits().stream().filter(e -> e.step() % 8 != 0).count();
+        }
+        assertThat(decided).as("moves at steps that are not multiples of the interval").isPositive();
+
+        tuner.pin(1e-2);
+        assertThat(tuner.respread()).isEmpty();
+        PopulationTuner off = PopulationTuner.create(spec, new TunerSettings(2, 1, 30, 4, 8, 0.25, 2, 1e-3, 1e3, 3));
+        off.step(batch(0, spec));
+        assertThat(off.respread()).isEmpty();
     }
 
     /** A batch no member can score (non-finite features) is reported as broken, and nothing is copied. */

@@ -48,7 +48,8 @@ class TunerOptimizersTest {
                 + (optimizer.endsWith("schedule-step") ? "schedule: {type: step, factor: 0.5, every: 20}\n" : "");
         ModelSpec spec = ModelSpecParser.parse(text);
         Curve fixed = TunerStreams.fixed(digits, spec);
-        Curve tuned = TunerStreams.tuned(digits, spec, TunerSettings.defaults(5));
+        // a hundred times too small: the wide span an operator configures for an optimizer whose rate may be far off
+        Curve tuned = TunerStreams.tuned(digits, spec, TunerStreams.wideSpan(5));
         assertThat(tuned.accuracy()).as("served accuracy of the population vs the fixed rate %s (%s)", rate,
                 fixed.accuracy()).isGreaterThan(fixed.accuracy() + 0.2);
         assertThat(tuned.exploits()).isPositive();

@@ -27,6 +27,15 @@ final class TunerStreams {
         }
     }
 
+    /**
+     * The wide span an operator configures when the optimizer's rate may be far off ({@code streamtrain.tuner.lowest}
+     * 0.1, {@code highest} 100): from a rate ten to a hundred times too small the default span (1 to 30 times) does
+     * not reach the useful rates within the digits' 56 steps (docs/learning-rate-auto.md).
+     */
+    static TunerSettings wideSpan(long seed) {
+        return new TunerSettings(4, 0.1, 100, 4, 8, 0.25, 2.0, 1e-3, 1e3, seed, 0, 0, 10);
+    }
+
     static final String DIGITS_SPEC = "name: digits\ninputs: 64\ntask: classification\noutputs: 10\nnormalize: true\n"
             + "seed: %d\nlayers: [{dense: {units: 128, activation: relu}}]\nloss: cross-entropy\n"
             + "optimizer: {type: adam, learning-rate: %s}\nbatch-size: 32\n";

@@ -218,6 +218,11 @@ public final class TrainingHealth {
         return lastExplosionStep;
     }
 
+    /** The step of the last drift detected; {@code Long.MIN_VALUE / 2} when there has been none. */
+    public long lastDriftStep() {
+        return lastDriftStep;
+    }
+
     /**
      * After a step whose loss or parameters were not finite and which the trainer has undone ({@code action});
      * backs the learning rate off and reports {@code non-finite-loss}.
