@@ -15,6 +15,13 @@ import java.util.List;
  */
 final class BatchBuffers implements AutoCloseable {
 
+    /** The products {@link #multiply} keeps per layer, and their places among them. */
+    static final int PRODUCTS_PER_LAYER = 4;
+    static final int FORWARD_TRAINING = 0;
+    static final int FORWARD_INFERENCE = 1;
+    static final int WEIGHT_GRADIENT = 2;
+    static final int ERROR_BELOW = 3;
+
     final int rows;
     final INDArray input;
     final FloatBuffer inputData;
@@ -44,6 +51,11 @@ final class BatchBuffers implements AutoCloseable {
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
+    /**
+     * Per layer, the products of the step by {@link #multiply}: x·W in training and in inference (their inputs differ
+     * with dropout), the weight gradient and the error of the layer below.
+     */
+    private final MatrixProduct[] products;
 
     BatchBuffers(int rows, List<DenseShape> layers) {
         this.rows = rows;
@@ -92,12 +104,33 @@ final class BatchBuffers implements AutoCloseable {
                 droppedInputs[l] = Nd4j.create(DataType.FLOAT, in, 'c');
             }
         }
+        this.products = new MatrixProduct[count * PRODUCTS_PER_LAYER];
         this.outputs = activations[count - 1].data().asNioFloat();
         this.outputDelta = errors[count - 1].data().asNioFloat();
     }
 
+    /**
+     * {@code c = op(a)·op(b)} as {@code Nd4j.gemm} computes it, through the {@link MatrixProduct} kept for layer
+     * {@code layer}'s product {@code kind} (one of the constants above): made on the first call, again only when the
+     * arrays change (a dropout pass reads another input). Arrays it does not cover go to {@code Nd4j.gemm}.
+     */
+    void multiply(int layer, int kind, INDArray a, boolean transposeA, INDArray b, boolean transposeB, INDArray c) {
+        int slot = layer * PRODUCTS_PER_LAYER + kind;
+        MatrixProduct product = products[slot];
+        if (product == null || !product.multiplies(a, b, c)) {
+            if (!MatrixProduct.covers(a, b, c)) {
+                Nd4j.gemm(a, b, c, transposeA, transposeB, 1.0, 0.0);
+                return;
+            }
+            product = MatrixProduct.of(a, transposeA, b, transposeB, c);
+            products[slot] = product;
+        }
+        product.run();
+    }
+
     @Override
     public void close() {
+        java.util.Arrays.fill(products, null);
         input.close();
         for (int l = 0; l < preActivations.length; l++) {
             preActivations[l].close();

@@ -395,9 +395,10 @@ public final class LeanNetwork implements AutoCloseable {
             b.inputs[l] = in;
             INDArray z = b.preActivations[l];
             INDArray a = b.activations[l];
+            int product = training ? BatchBuffers.FORWARD_TRAINING : BatchBuffers.FORWARD_INFERENCE;
             if (loopKinds[l] != FloatLoops.Kind.OTHER
                     && (long) b.rows * layers.get(l).outputs() <= FloatLoops.LAYER_LOOP_MAX) {
-                Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+                b.multiply(l, product, in, false, weights[l], false, z);
                 FloatLoops.biasActivate(FloatLoops.buffer(z), parameterData, (int) layers.get(l).biasOffset(), b.rows,
                         layers.get(l).outputs(), loopKinds[l], FloatLoops.buffer(a));
                 in = a;
@@ -406,7 +407,7 @@ public final class LeanNetwork implements AutoCloseable {
             if (batchNorms[l] != null) {
                 batchNormForward(b, l, in, z, training);
             } else {
-                preActivate(b, l, in, z);
+                preActivate(b, l, product, in, z);
             }
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
@@ -415,13 +416,13 @@ public final class LeanNetwork implements AutoCloseable {
     }
 
     /** Layer {@code l}'s pre-activations of {@code in} into {@code z}: x·W (layer-normalised), the bias, the skip. */
-    private void preActivate(BatchBuffers b, int l, INDArray in, INDArray z) {
+    private void preActivate(BatchBuffers b, int l, int product, INDArray in, INDArray z) {
         if (gains[l] == null) {
-            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+            b.multiply(l, product, in, false, weights[l], false, z);
         } else {
             // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
             // product before the norm is kept for the norm's backward pass
-            Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
+            b.multiply(l, product, in, false, weights[l], false, b.preNorms[l]);
             Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
         }
         z.addiRowVector(biases[l]);
@@ -484,7 +485,7 @@ public final class LeanNetwork implements AutoCloseable {
                 Nd4j.getExecutioner().exec(new LayerNormBp(b.preNorms[l], gains[l], delta, delta, gainGradients[l],
                         true, 1));
             }
-            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
+            b.multiply(l, BatchBuffers.WEIGHT_GRADIENT, below, true, delta, false, weightGradients[l]);
             if (l > 0) {
                 INDArray error = errorBelow(b, l, delta);
                 FloatLoops.Kind kindBelow = loopKinds[l - 1];
@@ -549,7 +550,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** dLoss/d(the activations below layer {@code l}), from its delta: back through its weights, skip and dropout. */
     private INDArray errorBelow(BatchBuffers b, int l, INDArray delta) {
         INDArray error = b.errors[l - 1];
-        Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+        b.multiply(l, BatchBuffers.ERROR_BELOW, delta, false, weights[l], true, error);
         if (skipReaders[l] >= 0) {
             // the input also went round the block: the two paths' gradients add
             error.addi(b.skipErrors[skipReaders[l]]);
