@@ -40,6 +40,11 @@ final class BatchBuffers implements AutoCloseable {
     /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
     final INDArray[] skipErrors;
     /**
+     * Per layer closing a residual block: its own output before the skip is added (x·W + b, or batch norm's output),
+     * what the layer's health signals describe; null elsewhere.
+     */
+    final INDArray[] branchOutputs;
+    /**
      * Per batch-norm layer: x − mean, x̂, and a working array, row-major as DL4J's are (they are dup()s there); null
      * elsewhere.
      */
@@ -69,6 +74,7 @@ final class BatchBuffers implements AutoCloseable {
         this.dropoutMasks = new INDArray[count][];
         this.droppedInputs = new INDArray[count];
         this.skipErrors = new INDArray[count];
+        this.branchOutputs = new INDArray[count];
         this.inputs = new INDArray[count];
         this.centred = new INDArray[count];
         this.scaled = new INDArray[count];
@@ -86,6 +92,7 @@ final class BatchBuffers implements AutoCloseable {
             }
             if (layers.get(l).residualFrom() >= 0) {
                 skipErrors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+                branchOutputs[l] = Nd4j.create(DataType.FLOAT, shape, outputOrder);
             }
             if (layers.get(l).batchNorm() != null) {
                 centred[l] = Nd4j.create(DataType.FLOAT, shape, 'c');
@@ -141,6 +148,7 @@ final class BatchBuffers implements AutoCloseable {
             }
             if (skipErrors[l] != null) {
                 skipErrors[l].close();
+                branchOutputs[l].close();
             }
             if (dropoutMasks[l] != null) {
                 for (INDArray mask : dropoutMasks[l]) {

@@ -426,8 +426,16 @@ public final class LeanNetwork implements AutoCloseable {
             Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
         }
         z.addiRowVector(biases[l]);
+        addSkip(b, l, z);
+    }
+
+    /**
+     * Closing a residual block, layer {@code l}'s output {@code z} plus the block's input (then comes the block's
+     * activation); the output before the add is kept first, for the layer's health signals ({@link #activations}).
+     */
+    private void addSkip(BatchBuffers b, int l, INDArray z) {
         if (layers.get(l).residualFrom() >= 0) {
-            // the block's last layer is linear: its output plus the block's input, then the block's activation
+            b.branchOutputs[l].assign(z);
             z.addi(b.inputs[layers.get(l).residualFrom()]);
         }
     }
@@ -435,9 +443,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** Batch-norm layer {@code l}'s output of {@code in} into {@code z}, plus the skip if it closes a residual block. */
     private void batchNormForward(BatchBuffers b, int l, INDArray in, INDArray z, boolean training) {
         batchNorms[l].forward(in, b.centred[l], b.scaled[l], z, training);
-        if (layers.get(l).residualFrom() >= 0) {
-            z.addi(b.inputs[layers.get(l).residualFrom()]);
-        }
+        addSkip(b, l, z);
     }
 
     /**
@@ -503,11 +509,14 @@ public final class LeanNetwork implements AutoCloseable {
     }
 
     /**
-     * The activations of layer {@code layer} (0 = the first hidden layer) of the last {@link #output} or step, a live
-     * column-major [rows, units] buffer that the next call overwrites.
+     * The outputs of layer {@code layer} (0 = the first hidden layer) of the last {@link #output} or step, as its
+     * health signals describe that layer: its activations, or, for the last layer of a residual block, its own output
+     * before the block's input is added and the block's activation applied (the branch the layer computes, as DL4J's
+     * graph reports that layer: see docs/engine.md). A live [rows, units] buffer that the next call overwrites.
      */
     public INDArray activations(int layer) {
-        return buffers.activations[layer];
+        INDArray branch = buffers.branchOutputs[layer];
+        return branch != null ? branch : buffers.activations[layer];
     }
 
     /** The number of layers with parameters, the output layer included. */
