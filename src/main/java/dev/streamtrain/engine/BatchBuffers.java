@@ -15,6 +15,13 @@ import java.util.List;
  */
 final class BatchBuffers implements AutoCloseable {
 
+    /** The products {@link #multiply} keeps per layer, and their places among them. */
+    static final int PRODUCTS_PER_LAYER = 4;
+    static final int FORWARD_TRAINING = 0;
+    static final int FORWARD_INFERENCE = 1;
+    static final int WEIGHT_GRADIENT = 2;
+    static final int ERROR_BELOW = 3;
+
     final int rows;
     final INDArray input;
     final FloatBuffer inputData;
@@ -33,6 +40,11 @@ final class BatchBuffers implements AutoCloseable {
     /** Per layer closing a residual block: dLoss/d(its output before the block's activation), for the skip. */
     final INDArray[] skipErrors;
     /**
+     * Per layer closing a residual block: its own output before the skip is added (x·W + b, or batch norm's output),
+     * what the layer's health signals describe; null elsewhere.
+     */
+    final INDArray[] branchOutputs;
+    /**
      * Per batch-norm layer: x − mean, x̂, and a working array, row-major as DL4J's are (they are dup()s there); null
      * elsewhere.
      */
@@ -44,6 +56,11 @@ final class BatchBuffers implements AutoCloseable {
     /** The output layer's activations: probabilities or regression values. */
     final FloatBuffer outputs;
     final FloatBuffer outputDelta;
+    /**
+     * Per layer, the products of the step by {@link #multiply}: x·W in training and in inference (their inputs differ
+     * with dropout), the weight gradient and the error of the layer below.
+     */
+    private final MatrixProduct[] products;
 
     BatchBuffers(int rows, List<DenseShape> layers) {
         this.rows = rows;
@@ -57,6 +74,7 @@ final class BatchBuffers implements AutoCloseable {
         this.dropoutMasks = new INDArray[count][];
         this.droppedInputs = new INDArray[count];
         this.skipErrors = new INDArray[count];
+        this.branchOutputs = new INDArray[count];
         this.inputs = new INDArray[count];
         this.centred = new INDArray[count];
         this.scaled = new INDArray[count];
@@ -74,6 +92,7 @@ final class BatchBuffers implements AutoCloseable {
             }
             if (layers.get(l).residualFrom() >= 0) {
                 skipErrors[l] = Nd4j.create(DataType.FLOAT, shape, 'f');
+                branchOutputs[l] = Nd4j.create(DataType.FLOAT, shape, outputOrder);
             }
             if (layers.get(l).batchNorm() != null) {
                 centred[l] = Nd4j.create(DataType.FLOAT, shape, 'c');
@@ -92,12 +111,33 @@ final class BatchBuffers implements AutoCloseable {
                 droppedInputs[l] = Nd4j.create(DataType.FLOAT, in, 'c');
             }
         }
+        this.products = new MatrixProduct[count * PRODUCTS_PER_LAYER];
         this.outputs = activations[count - 1].data().asNioFloat();
         this.outputDelta = errors[count - 1].data().asNioFloat();
     }
 
+    /**
+     * {@code c = op(a)·op(b)} as {@code Nd4j.gemm} computes it, through the {@link MatrixProduct} kept for layer
+     * {@code layer}'s product {@code kind} (one of the constants above): made on the first call, again only when the
+     * arrays change (a dropout pass reads another input). Arrays it does not cover go to {@code Nd4j.gemm}.
+     */
+    void multiply(int layer, int kind, INDArray a, boolean transposeA, INDArray b, boolean transposeB, INDArray c) {
+        int slot = layer * PRODUCTS_PER_LAYER + kind;
+        MatrixProduct product = products[slot];
+        if (product == null || !product.multiplies(a, b, c)) {
+            if (!MatrixProduct.covers(a, b, c)) {
+                Nd4j.gemm(a, b, c, transposeA, transposeB, 1.0, 0.0);
+                return;
+            }
+            product = MatrixProduct.of(a, transposeA, b, transposeB, c);
+            products[slot] = product;
+        }
+        product.run();
+    }
+
     @Override
     public void close() {
+        java.util.Arrays.fill(products, null);
         input.close();
         for (int l = 0; l < preActivations.length; l++) {
             preActivations[l].close();
@@ -108,6 +148,7 @@ final class BatchBuffers implements AutoCloseable {
             }
             if (skipErrors[l] != null) {
                 skipErrors[l].close();
+                branchOutputs[l].close();
             }
             if (dropoutMasks[l] != null) {
                 for (INDArray mask : dropoutMasks[l]) {

@@ -395,9 +395,10 @@ public final class LeanNetwork implements AutoCloseable {
             b.inputs[l] = in;
             INDArray z = b.preActivations[l];
             INDArray a = b.activations[l];
+            int product = training ? BatchBuffers.FORWARD_TRAINING : BatchBuffers.FORWARD_INFERENCE;
             if (loopKinds[l] != FloatLoops.Kind.OTHER
                     && (long) b.rows * layers.get(l).outputs() <= FloatLoops.LAYER_LOOP_MAX) {
-                Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+                b.multiply(l, product, in, false, weights[l], false, z);
                 FloatLoops.biasActivate(FloatLoops.buffer(z), parameterData, (int) layers.get(l).biasOffset(), b.rows,
                         layers.get(l).outputs(), loopKinds[l], FloatLoops.buffer(a));
                 in = a;
@@ -406,7 +407,7 @@ public final class LeanNetwork implements AutoCloseable {
             if (batchNorms[l] != null) {
                 batchNormForward(b, l, in, z, training);
             } else {
-                preActivate(b, l, in, z);
+                preActivate(b, l, product, in, z);
             }
             a.assign(z);
             layers.get(l).activation().getActivation(a, true);
@@ -415,18 +416,26 @@ public final class LeanNetwork implements AutoCloseable {
     }
 
     /** Layer {@code l}'s pre-activations of {@code in} into {@code z}: x·W (layer-normalised), the bias, the skip. */
-    private void preActivate(BatchBuffers b, int l, INDArray in, INDArray z) {
+    private void preActivate(BatchBuffers b, int l, int product, INDArray in, INDArray z) {
         if (gains[l] == null) {
-            Nd4j.gemm(in, weights[l], z, false, false, 1.0, 0.0);
+            b.multiply(l, product, in, false, weights[l], false, z);
         } else {
             // DL4J's BaseLayer: x·W standardised over each row's outputs times the gain, then the bias; the
             // product before the norm is kept for the norm's backward pass
-            Nd4j.gemm(in, weights[l], b.preNorms[l], false, false, 1.0, 0.0);
+            b.multiply(l, product, in, false, weights[l], false, b.preNorms[l]);
             Nd4j.getExecutioner().exec(new LayerNorm(b.preNorms[l], gains[l], z, true, 1));
         }
         z.addiRowVector(biases[l]);
+        addSkip(b, l, z);
+    }
+
+    /**
+     * Closing a residual block, layer {@code l}'s output {@code z} plus the block's input (then comes the block's
+     * activation); the output before the add is kept first, for the layer's health signals ({@link #activations}).
+     */
+    private void addSkip(BatchBuffers b, int l, INDArray z) {
         if (layers.get(l).residualFrom() >= 0) {
-            // the block's last layer is linear: its output plus the block's input, then the block's activation
+            b.branchOutputs[l].assign(z);
             z.addi(b.inputs[layers.get(l).residualFrom()]);
         }
     }
@@ -434,9 +443,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** Batch-norm layer {@code l}'s output of {@code in} into {@code z}, plus the skip if it closes a residual block. */
     private void batchNormForward(BatchBuffers b, int l, INDArray in, INDArray z, boolean training) {
         batchNorms[l].forward(in, b.centred[l], b.scaled[l], z, training);
-        if (layers.get(l).residualFrom() >= 0) {
-            z.addi(b.inputs[layers.get(l).residualFrom()]);
-        }
+        addSkip(b, l, z);
     }
 
     /**
@@ -484,7 +491,7 @@ public final class LeanNetwork implements AutoCloseable {
                 Nd4j.getExecutioner().exec(new LayerNormBp(b.preNorms[l], gains[l], delta, delta, gainGradients[l],
                         true, 1));
             }
-            Nd4j.gemm(below, delta, weightGradients[l], true, false, 1.0, 0.0);
+            b.multiply(l, BatchBuffers.WEIGHT_GRADIENT, below, true, delta, false, weightGradients[l]);
             if (l > 0) {
                 INDArray error = errorBelow(b, l, delta);
                 FloatLoops.Kind kindBelow = loopKinds[l - 1];
@@ -502,11 +509,14 @@ public final class LeanNetwork implements AutoCloseable {
     }
 
     /**
-     * The activations of layer {@code layer} (0 = the first hidden layer) of the last {@link #output} or step, a live
-     * column-major [rows, units] buffer that the next call overwrites.
+     * The outputs of layer {@code layer} (0 = the first hidden layer) of the last {@link #output} or step, as its
+     * health signals describe that layer: its activations, or, for the last layer of a residual block, its own output
+     * before the block's input is added and the block's activation applied (the branch the layer computes, as DL4J's
+     * graph reports that layer: see docs/engine.md). A live [rows, units] buffer that the next call overwrites.
      */
     public INDArray activations(int layer) {
-        return buffers.activations[layer];
+        INDArray branch = buffers.branchOutputs[layer];
+        return branch != null ? branch : buffers.activations[layer];
     }
 
     /** The number of layers with parameters, the output layer included. */
@@ -549,7 +559,7 @@ public final class LeanNetwork implements AutoCloseable {
     /** dLoss/d(the activations below layer {@code l}), from its delta: back through its weights, skip and dropout. */
     private INDArray errorBelow(BatchBuffers b, int l, INDArray delta) {
         INDArray error = b.errors[l - 1];
-        Nd4j.gemm(delta, weights[l], error, false, true, 1.0, 0.0);
+        b.multiply(l, BatchBuffers.ERROR_BELOW, delta, false, weights[l], true, error);
         if (skipReaders[l] >= 0) {
             // the input also went round the block: the two paths' gradients add
             error.addi(b.skipErrors[skipReaders[l]]);

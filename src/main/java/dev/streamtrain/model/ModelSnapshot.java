@@ -1,61 +1,43 @@
 package dev.streamtrain.model;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.graph.ComputationGraph;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 
 import java.time.Instant;
 
 import dev.streamtrain.engine.DenseForward;
-import dev.streamtrain.engine.UnsupportedSpecException;
 import dev.streamtrain.model.explain.Baseline;
 import dev.streamtrain.model.explain.Explanation;
-import dev.streamtrain.model.explain.GradientGraph;
 import dev.streamtrain.model.explain.InputGradients;
 import dev.streamtrain.model.explain.IntegratedGradients;
 import dev.streamtrain.model.explain.InvalidExplanationException;
 import dev.streamtrain.model.spec.ModelSpec;
-import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
  * An immutable copy of the model at one training step: what serving answers from. The trainer never touches
  * it after publishing, so a request is answered wholly by one version of the weights.
  * <p>
- * A snapshot made by {@link #of} of a spec {@link DenseForward} covers (dense layers with layer norm, dropout and
- * residual blocks) predicts and explains with it: plain Java over a float[] copy, without a lock and without a DL4J
- * graph, so any number of requests predict and explain at once, on any thread. Other specs (batch norm) predict
- * with a DL4J graph, one request at a time, and explain by differentiating an inference-mode copy of it
- * ({@link GradientGraph}), built on the first explanation.
+ * It predicts and explains with {@link DenseForward}, which covers every spec the service accepts (dense layers with
+ * layer norm, batch norm, dropout and residual blocks): plain Java over a float[] copy, without a lock and without a
+ * DL4J graph, so any number of requests predict and explain at once, on any thread. DL4J's graph is the reference
+ * the tests hold it to (their {@code GraphSnapshot}); no production path builds one.
  */
 public final class ModelSnapshot {
 
     private final ModelSpec spec;
-    /** The lock-free pass, or null when the graph predicts. */
+    /** The lock-free pass. */
     private final DenseForward forward;
-    /** DL4J's flat parameters {@link #forward} was built from; null when the graph predicts. */
+    /** DL4J's flat parameters {@link #forward} was built from. */
     private final float[] parameters;
-    /** Predicts and is explained when {@link #forward} is null; null otherwise. */
-    private final ComputationGraph graph;
     private final OnlineNormalizer normalizer;
     private final long step;
     private final Instant createdAt;
-    /** The inference-mode copy of {@link #graph} explanations differentiate; built on first use, under its lock. */
-    private GradientGraph gradients;
-    private final Object gradientsLock = new Object();
 
-    ModelSnapshot(ModelSpec spec, ComputationGraph graph, OnlineNormalizer normalizer, long step, Instant createdAt) {
-        this(spec, null, null, graph, normalizer, step, createdAt);
-    }
-
-    private ModelSnapshot(ModelSpec spec, DenseForward forward, float[] parameters, ComputationGraph graph,
-                          OnlineNormalizer normalizer, long step, Instant createdAt) {
+    private ModelSnapshot(ModelSpec spec, DenseForward forward, float[] parameters, OnlineNormalizer normalizer,
+                          long step, Instant createdAt) {
         this.spec = spec;
         this.forward = forward;
         this.parameters = parameters;
-        this.graph = graph;
         this.normalizer = normalizer;
         this.step = step;
         this.createdAt = createdAt;
@@ -63,8 +45,10 @@ public final class ModelSnapshot {
 
     /**
      * A snapshot of {@code parameters} (a graph's {@code params()} of {@code spec}, DL4J's flat layout), copied: the
-     * caller may go on changing them. {@code normalizer} is kept as it is: pass a copy. A spec that
-     * {@link DenseForward} covers predicts without a lock; any other with a DL4J graph built here.
+     * caller may go on changing them. {@code normalizer} is kept as it is: pass a copy.
+     *
+     * @throws dev.streamtrain.engine.UnsupportedSpecException for a spec {@link DenseForward} does not cover (none that
+     *                                                         the spec parser accepts: {@code EveryAcceptedSpecTest})
      */
     public static ModelSnapshot of(ModelSpec spec, INDArray parameters, OnlineNormalizer normalizer, long step,
                                    Instant createdAt) {
@@ -82,37 +66,12 @@ public final class ModelSnapshot {
     /** A snapshot that keeps {@code copy} itself: nobody else may hold it. */
     private static ModelSnapshot owning(ModelSpec spec, float[] copy, OnlineNormalizer normalizer, long step,
                                         Instant createdAt) {
-        DenseForward forward;
-        try {
-            forward = DenseForward.of(spec, copy);
-        } catch (UnsupportedSpecException e) {
-            return new ModelSnapshot(spec, null, null, graphOf(spec, copy), normalizer, step, createdAt);
-        }
-        return new ModelSnapshot(spec, forward, copy, null, normalizer, step, createdAt);
+        return new ModelSnapshot(spec, DenseForward.of(spec, copy), copy, normalizer, step, createdAt);
     }
 
-    private static ComputationGraph graphOf(ModelSpec spec, float[] parameters) {
-        ComputationGraphConfiguration configuration = NetworkBuilder.configuration(spec);
-        // serving runs on many HTTP threads: per-thread workspaces would each keep the largest request's memory
-        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
-        ComputationGraph graph = new ComputationGraph(configuration);
-        graph.init(Nd4j.create(parameters, new long[] {1, parameters.length}, 'c'), false);
-        return graph;
-    }
-
-    /** A copy of the flat parameters, DL4J's layout, whichever pass predicts. */
+    /** A copy of the flat parameters, DL4J's layout. */
     float[] parameters() {
-        if (forward != null) {
-            return parameters.clone();
-        }
-        synchronized (graph) {
-            return graph.params().castTo(DataType.FLOAT).reshape(graph.numParams()).toFloatVector();
-        }
-    }
-
-    /** Whether this snapshot holds a DL4J graph: only for a spec {@link DenseForward} does not cover. */
-    boolean holdsGraph() {
-        return graph != null;
+        return parameters.clone();
     }
 
     /** The normaliser (raw features to the network's inputs) this snapshot applies. */
@@ -122,18 +81,16 @@ public final class ModelSnapshot {
 
     /**
      * Whether {@link #predict} runs without a lock or native code ({@link DenseForward}): cheap enough, for a few rows,
-     * to run on the thread that received the request.
+     * to run on the thread that received the request. Always true since every spec predicts in plain Java; kept for
+     * its callers.
      */
     public boolean predictsWithoutLock() {
-        return forward != null;
+        return true;
     }
 
     /** Multiply-adds of a forward pass over {@code rows} rows through the dense layers: the measure of its cost. */
     public long multiplyAdds(int rows) {
-        if (forward != null) {
-            return forward.multiplyAddsPerRow() * rows;
-        }
-        return graph.numParams() * rows;
+        return forward.multiplyAddsPerRow() * rows;
     }
 
     /**
@@ -145,14 +102,7 @@ public final class ModelSnapshot {
         if (spec.normalize()) {
             normalizer.apply(x, rows);
         }
-        if (forward != null) {
-            return forward.output(x, rows);
-        }
-        INDArray input = Nd4j.create(x, new long[] {rows, spec.inputs()}, DataType.FLOAT);
-        // DL4J layers keep per-call state, so one graph answers one request at a time
-        synchronized (graph) {
-            return graph.outputSingle(false, input).data().asFloat();
-        }
+        return forward.output(x, rows);
     }
 
     /**
@@ -197,8 +147,7 @@ public final class ModelSnapshot {
      * trapezoid intervals (1..{@value Explanation#MAX_STEPS}). {@code targets} names the explained output of
      * each row (or one for all; null: the predicted class, or the only regression output); {@code baseline} is
      * null for the default, the running mean (zeros for a model that does not normalise). Arguments are checked
-     * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; predictions do not wait
-     * for explanations: with {@link DenseForward} nothing waits, with a graph explanations run on a copy of it.
+     * before any work and refused with an {@link InvalidExplanationException}. Thread-safe; nothing waits.
      */
     public Explanation explain(float[] features, int rows, int[] targets, Baseline baseline, int steps) {
         if (rows < 1 || features.length != rows * spec.inputs()) {
@@ -208,26 +157,9 @@ public final class ModelSnapshot {
         return IntegratedGradients.explain(inputGradients(), spec, normalizer, features, rows, targets, baseline, steps);
     }
 
-    /** What explanations differentiate: the plain-Java pass, or the graph's inference-mode copy. */
+    /** What explanations differentiate: the plain-Java pass. */
     InputGradients inputGradients() {
-        return forward != null ? InputGradients.of(forward) : gradientGraph();
-    }
-
-    /**
-     * The inference-mode copy of the graph explanations use when the graph predicts (tests compare its gradients with
-     * finite differences).
-     */
-    GradientGraph gradientGraph() {
-        if (graph == null) {
-            throw new IllegalStateException("snapshot of '" + spec.name() + "' explains with the plain-Java pass");
-        }
-        // predictions never write the weights the copy reads, so they need not wait for it
-        synchronized (gradientsLock) {
-            if (gradients == null) {
-                gradients = GradientGraph.of(graph);
-            }
-            return gradients;
-        }
+        return InputGradients.of(forward);
     }
 
     /**
@@ -249,17 +181,12 @@ public final class ModelSnapshot {
 
     /** Whether every weight (and batch-norm statistic) of the snapshot is finite. */
     public boolean parametersFinite() {
-        if (forward != null) {
-            for (float p : parameters) {
-                if (!Float.isFinite(p)) {
-                    return false;
-                }
+        for (float p : parameters) {
+            if (!Float.isFinite(p)) {
+                return false;
             }
-            return true;
         }
-        synchronized (graph) {
-            return Double.isFinite(graph.params().sumNumber().doubleValue());
-        }
+        return true;
     }
 
     public ModelSpec spec() {

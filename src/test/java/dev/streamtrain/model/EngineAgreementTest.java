@@ -35,6 +35,8 @@ class EngineAgreementTest {
         "waveform | [{dense: {units: 24}}, {dense: {units: 12}}]                    | {type: adamw, learning-rate: 0.005}               | {type: exponential, gamma: 0.99}",
         "digits   | [{dense: {units: 32, activation: tanh}}, {batch-norm: {}}, {dense: {units: 16, activation: tanh}}] | {type: adam, learning-rate: 0.01} | {type: constant}",
         "waveform | [{dense: {units: 24, activation: tanh}}, {batch-norm: {decay: 0.8}}, {dense: {units: 12, activation: tanh}}, {batch-norm: {}}] | {type: sgd, learning-rate: 0.05, momentum: 0.9} | {type: step, factor: 0.5, every: 15}",
+        // a block's last layer reports its own output, before the add and the block's activation, on both engines
+        "digits   | [{dense: {units: 32}}, {residual: {units: 32, activation: relu, depth: 2}}, {residual: {units: 16, activation: tanh, depth: 1, norm: layer}}] | {type: adam, learning-rate: 0.01} | {type: constant}",
     })
     void bothEnginesTakeTheSameTestThenTrainSteps(String data, String layers, String optimizer, String schedule) {
         ModelSpec spec = spec(data, layers, optimizer, schedule);

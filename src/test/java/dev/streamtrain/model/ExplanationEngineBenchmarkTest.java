@@ -34,7 +34,7 @@ class ExplanationEngineBenchmarkTest {
                 + " {residual: {units: 256, activation: relu, norm: layer, depth: 2}}]"})
     void plainAgainstGraph(String layers) {
         ModelSnapshot plain = DigitsNetworks.trained(DigitsNetworks.spec(layers), 1).snapshot(1);
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         float[] x = DigitsNetworks.rows(0, ROWS);
         float[] one = Arrays.copyOf(x, 64);
         IntConsumer[] calls = {

@@ -1,12 +1,6 @@
 package dev.streamtrain.model;
 
-import org.deeplearning4j.nn.conf.ComputationGraphConfiguration;
-import org.deeplearning4j.nn.conf.WorkspaceMode;
-import org.deeplearning4j.nn.graph.ComputationGraph;
-import org.nd4j.linalg.factory.Nd4j;
-
 import dev.streamtrain.model.explain.GradientGraph;
-import dev.streamtrain.model.spec.NetworkBuilder;
 
 /**
  * Snapshots made by {@link ModelSnapshot#of} (the plain-Java pass wherever it covers the spec) from those
@@ -25,17 +19,11 @@ public final class FactorySnapshots {
     }
 
     /**
-     * The same snapshot on DL4J's graph of its spec: it predicts with the graph and explains with
-     * {@link GradientGraph}, as every snapshot did before the plain-Java pass covered the spec.
+     * The reference for {@code snapshot}: its parameters and normaliser on DL4J's graph of its spec, which predicts
+     * with the graph and explains with {@link GradientGraph}, as every snapshot did before the plain-Java pass covered
+     * the spec.
      */
-    static ModelSnapshot onGraph(ModelSnapshot snapshot) {
-        ComputationGraphConfiguration configuration = NetworkBuilder.configuration(snapshot.spec());
-        // as the factory builds a serving graph: no per-thread inference workspaces
-        configuration.setInferenceWorkspaceMode(WorkspaceMode.NONE);
-        ComputationGraph graph = new ComputationGraph(configuration);
-        float[] parameters = snapshot.parameters();
-        graph.init(Nd4j.createFromArray(parameters).reshape(1, parameters.length), true);
-        return new ModelSnapshot(snapshot.spec(), graph, snapshot.normalizer().copy(), snapshot.step(),
-                snapshot.createdAt());
+    static GraphSnapshot onGraph(ModelSnapshot snapshot) {
+        return new GraphSnapshot(snapshot.spec(), snapshot.parameters(), snapshot.normalizer().copy());
     }
 }

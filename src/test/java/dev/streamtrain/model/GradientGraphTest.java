@@ -44,7 +44,7 @@ class GradientGraphTest {
         String[] s = setting.split(" ");
         ModelSpec spec = spec(s[0], Integer.parseInt(s[1]), s[2], LAYERS);
         // the graph's own gradient (the reference the plain pass is held to below)
-        ModelSnapshot snapshot = FactorySnapshots.onGraph(trained(spec));
+        GraphSnapshot snapshot = FactorySnapshots.onGraph(trained(spec));
         int outputs = spec.outputs();
         float[] x = gaussian(ROWS * INPUTS, 99);
         for (int target = 0; target < outputs; target++) {
@@ -102,7 +102,7 @@ class GradientGraphTest {
         ModelSpec spec = spec(s[0], Integer.parseInt(s[1]), s[2], layers);
         ModelSnapshot plain = trained(spec);
         assertThat(plain.predictsWithoutLock()).isTrue();
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         float[] x = gaussian(ROWS * INPUTS, 99);
         for (int target = 0; target < spec.outputs(); target++) {
             int[] targets = new int[ROWS];
@@ -153,7 +153,7 @@ class GradientGraphTest {
         return network.snapshot(30);
     }
 
-    private static double[] finiteDifferences(ModelSnapshot snapshot, float[] x, int outputs, int target) {
+    private static double[] finiteDifferences(GraphSnapshot snapshot, float[] x, int outputs, int target) {
         double[] gradient = new double[x.length];
         for (int i = 0; i < x.length; i++) {
             float[] up = x.clone();

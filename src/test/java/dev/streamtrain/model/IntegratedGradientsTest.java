@@ -65,11 +65,10 @@ class IntegratedGradientsTest {
     })
     void theAttributionsAreThoseOfTheGraph(String layers) {
         ModelSnapshot plain = DigitsNetworks.trained(DigitsNetworks.spec(layers), 1).snapshot(1);
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         float[] x = DigitsNetworks.rows(500, ROWS);
         Explanation expected = graph.explain(x, ROWS, null, null, 64);
         Explanation actual = plain.explain(x, ROWS, null, null, 64);
-        assertThat(plain.holdsGraph()).isFalse();
         double worst = 0;
         for (int row = 0; row < ROWS; row++) {
             Explanation.Row e = expected.rows().get(row);

@@ -90,17 +90,12 @@ class ModelSnapshotTest {
     void theFactoryPredictsADenseStackWithoutALockAsTheGraphDoes() {
         ModelSpec spec = DigitsNetworks.spec("[{dense: {units: 64, activation: relu}}, {dense: {units: 32, activation: tanh}}]");
         Network network = DigitsNetworks.trained(spec, 1);
-        // the network's own snapshots are the factory's now: the graph one is built here, as they were before
+        // the network's own snapshots are the factory's; the graph is the reference
         ModelSnapshot served = network.snapshot(7);
-        org.deeplearning4j.nn.graph.ComputationGraph copy = new org.deeplearning4j.nn.graph.ComputationGraph(
-                NetworkBuilder.configuration(spec));
-        float[] parameters = network.parameters();
-        copy.init(org.nd4j.linalg.factory.Nd4j.createFromArray(parameters).reshape(1, parameters.length), true);
-        ModelSnapshot graph = new ModelSnapshot(spec, copy, served.normalizer().copy(), 7, served.createdAt());
+        GraphSnapshot graph = new GraphSnapshot(spec, network.parameters(), served.normalizer().copy());
         assertThat(served.predictsWithoutLock()).isTrue();
-        ModelSnapshot plain = ModelSnapshot.of(spec, network.parameters(), graph.normalizer().copy(), 7, graph.createdAt());
+        ModelSnapshot plain = ModelSnapshot.of(spec, network.parameters(), graph.normalizer().copy(), 7, served.createdAt());
         assertThat(plain.predictsWithoutLock()).isTrue();
-        assertThat(graph.predictsWithoutLock()).isFalse();
         assertThat(plain.multiplyAdds(3)).isEqualTo(3L * (64 * 64 + 64 * 32 + 32 * 10));
         float[] x = DigitsNetworks.rows(0, 500);
         assertClose(graph.predict(x, 500), plain.predict(x, 500));
@@ -119,7 +114,6 @@ class ModelSnapshotTest {
             assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
             assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
         }
-        assertThat(plain.holdsGraph()).isFalse();
 
         // a copy: training on does not change what the snapshot answers
         float[] before = plain.predict(x, 500);
@@ -139,7 +133,7 @@ class ModelSnapshotTest {
                 + " {residual: {units: 32, activation: relu, norm: batch}}]");
         Network network = DigitsNetworks.trained(spec, 1);
         ModelSnapshot plain = network.snapshot(3);
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         assertThat(plain.predictsWithoutLock()).isTrue();
         assertPredictsAndExplainsAsTheGraph(plain, graph);
     }
@@ -154,9 +148,8 @@ class ModelSnapshotTest {
                 + " {residual: {units: 32, activation: tanh, norm: layer}}, {residual: {units: 16, activation: relu, depth: 1}}]");
         Network network = DigitsNetworks.trained(spec, 1);
         ModelSnapshot plain = network.snapshot(3);
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         assertThat(plain.predictsWithoutLock()).isTrue();
-        assertThat(plain.holdsGraph()).isFalse();
         assertThat(plain.multiplyAdds(1)).isEqualTo(64 * 32 + 2 * 32 * 32 + 32 * 16 + 16 * 16 + 16 * 10);
         assertPredictsAndExplainsAsTheGraph(plain, graph);
         assertThat(plain.parametersFinite()).isTrue();
@@ -184,8 +177,7 @@ class ModelSnapshotTest {
         }
         ModelSnapshot plain = network.snapshot(5);
         assertThat(plain.predictsWithoutLock()).isTrue();
-        assertThat(plain.holdsGraph()).isFalse();
-        ModelSnapshot graph = FactorySnapshots.onGraph(plain);
+        GraphSnapshot graph = FactorySnapshots.onGraph(plain);
         float[] x = TestNetworks.randomBatch(spec, 100).featureRows();
         assertClose(graph.predict(x, TestNetworks.BATCH), plain.predict(x, TestNetworks.BATCH));
     }
@@ -203,7 +195,7 @@ class ModelSnapshotTest {
     }
 
     /** The plain snapshot's predictions and explanations are the graph's, and answering them built no graph. */
-    private static void assertPredictsAndExplainsAsTheGraph(ModelSnapshot plain, ModelSnapshot graph) {
+    private static void assertPredictsAndExplainsAsTheGraph(ModelSnapshot plain, GraphSnapshot graph) {
         float[] x = DigitsNetworks.rows(0, 500);
         assertClose(graph.predict(x, 500), plain.predict(x, 500));
         float[] rows = DigitsNetworks.rows(20, 3);
@@ -213,7 +205,6 @@ class ModelSnapshotTest {
             assertThat(actual.rows().get(row).target()).isEqualTo(expected.rows().get(row).target());
             assertClose(expected.rows().get(row).attributions(), actual.rows().get(row).attributions());
         }
-        assertThat(plain.holdsGraph()).isFalse();
     }
 
     /** Within 1e-5 of the largest value: the plain pass sums in another order than BLAS. */

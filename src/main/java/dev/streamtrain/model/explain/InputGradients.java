@@ -5,8 +5,8 @@ import dev.streamtrain.engine.DenseForward;
 /**
  * What {@link IntegratedGradients} differentiates: a snapshot's network in inference mode, its outputs and the gradient
  * of one output per row (the output itself, not a loss) with respect to the row's standardised input.
- * {@link DenseForward} computes it in plain Java for every spec it covers, without a lock; {@link GradientGraph}, by
- * DL4J's backpropagation on a graph copy, for the rest (batch norm), one pass at a time.
+ * {@link DenseForward} computes it in plain Java for every spec, without a lock; the tests' {@code GradientGraph}, by
+ * DL4J's backpropagation on an inference-mode graph copy, is the reference it is held to.
  */
 public interface InputGradients {
 
