@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +18,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import dev.streamtrain.checkpoint.Checkpoints;
 import dev.streamtrain.checkpoint.FileCheckpointStore;
@@ -225,9 +228,12 @@ class ThroughputBenchmarkTest {
         double[] trainerCpu = new double[WINDOWS];
         double[] restCpu = new double[WINDOWS];
         long trainerThread = threadNamed("streamtrain-trainer");
+        Map<String, Long> threadCpu = new TreeMap<>();
+        long measured = 0;
         for (int w = 0; w < WINDOWS; w++) {
             long start = System.nanoTime();
             long from = service.trainer().stats().examples();
+            Map<Long, Long> threadsFrom = threadCpuNanos();
             long processFrom = processCpuNanos();
             long trainerFrom = THREADS.getThreadCpuTime(trainerThread);
             await().atMost(WINDOW.plusSeconds(5)).pollInterval(Duration.ofMillis(20))
@@ -235,6 +241,8 @@ class ThroughputBenchmarkTest {
             long to = service.trainer().stats().examples();
             long trainer = THREADS.getThreadCpuTime(trainerThread) - trainerFrom;
             long process = processCpuNanos() - processFrom;
+            addThreadCpu(threadCpu, threadsFrom, threadCpuNanos());
+            measured += to - from;
             assertThat(to - before).as("the backlog lasted the whole measurement").isLessThan(records);
             rates[w] = (to - from) / ((System.nanoTime() - start) / 1e9);
             trainerCpu[w] = trainer / 1e3 / (to - from);
@@ -245,7 +253,38 @@ class ThroughputBenchmarkTest {
         // the process is ingest (consumer, decode, hand-off), the embedded broker and the JVM's own threads
         LOG.infof("end-to-end CPU per example (us, medians of windows): training thread %.2f, rest of the process"
                 + " %.2f", Measure.median(trainerCpu), Measure.median(restCpu));
+        StringBuilder table = new StringBuilder();
+        long examples = measured;
+        threadCpu.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> table.append(String.format("%n| %s | %.2f |", e.getKey(), e.getValue() / 1e3 / examples)));
+        LOG.infof("end-to-end CPU per example by thread (us, all windows):%s", table);
         return Measure.median(rates);
+    }
+
+    /** CPU time of every live thread, by thread id. */
+    private static Map<Long, Long> threadCpuNanos() {
+        Map<Long, Long> cpu = new HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long nanos = THREADS.getThreadCpuTime(id);
+            if (nanos >= 0) {
+                cpu.put(id, nanos);
+            }
+        }
+        return cpu;
+    }
+
+    /**
+     * Adds each thread's CPU time between the two snapshots to {@code byRole}, under its name with the numbers
+     * left out (a pool's threads are one role); a thread that started in between counts from 0.
+     */
+    private static void addThreadCpu(Map<String, Long> byRole, Map<Long, Long> from, Map<Long, Long> to) {
+        to.forEach((id, nanos) -> {
+            ThreadInfo info = THREADS.getThreadInfo(id);
+            if (info != null) {
+                String role = info.getThreadName().replaceAll("[0-9]+", "N");
+                byRole.merge(role, nanos - from.getOrDefault(id, 0L), Long::sum);
+            }
+        });
     }
 
     private static long threadNamed(String name) {
