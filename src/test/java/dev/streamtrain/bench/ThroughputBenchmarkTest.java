@@ -66,6 +66,8 @@ class ThroughputBenchmarkTest {
     private static final Logger LOG = Logger.getLogger(ThroughputBenchmarkTest.class);
     private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 40));
     private static final long MAX_BACKLOG_BYTES = Long.getLong("bench.max-backlog-bytes", 1_500_000_000L);
+    /** The rate the backlog is sized for at least (examples/s), whatever (a) measured. */
+    private static final long MIN_RATE = Long.getLong("bench.min-rate", 25_000);
     private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("bench.window", 5));
     private static final int WINDOWS = Integer.getInteger("bench.windows", 5);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -212,9 +214,9 @@ class ThroughputBenchmarkTest {
         Duration warmup = WARMUP.dividedBy(2);
         long seconds = warmup.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
         long recordBytes = json.get(0)[1].length();
-        // at least 25k/s: on a shared machine (a) may have run in a slow spell, and a backlog trained out before
-        // the last window ends measures nothing
-        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, Math.max(expectedRate, 25_000) * seconds * 2);
+        // at least bench.min-rate: on a shared machine (a) may have run in a slow spell, and a backlog trained out
+        // before the last window ends measures nothing
+        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, Math.max(expectedRate, MIN_RATE) * seconds * 2);
         long before = service.trainer().stats().examples();
         try (Records kafka = new Records(bootstrapServers)) {
             for (int sent = 0; sent < records; sent += json.size()) {
