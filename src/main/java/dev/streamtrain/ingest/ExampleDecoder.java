@@ -24,7 +24,8 @@ import dev.streamtrain.training.RecordHandle;
  * <ul>
  * <li>{@code application/json} (the default): {@code {"features": [...], "label": y}} for one example,
  * {@code {"features": [[...], ...], "labels": [...]}} for a batch, with optional {@code weight}/{@code weights}.
- * Streams through the bytes once with Jackson's parser, straight into float arrays.</li>
+ * Streams through the bytes once, straight into float arrays: a plain one-example record without a tokenizer
+ * ({@link OneExampleJson}), anything else with Jackson's parser.</li>
  * <li>{@code application/x-protobuf}: one {@code TrainBatch} (src/main/proto/train_batch.proto).</li>
  * <li>no header and a first byte 0: the Confluent wire format (magic byte, 4-byte schema id, for Protobuf the
  * message indexes, then the Avro or Protobuf payload), its schema looked up in the {@link SchemaRegistry}.</li>
@@ -167,6 +168,15 @@ public final class ExampleDecoder {
     }
 
     private ExampleBlock decodeJson(byte[] value, RecordHandle source) {
+        OneExampleJson example = OneExampleJson.read(value, spec.inputs());
+        if (example != null) {
+            return assembler.assemble(example.features(), example.label(), example.weight(), false, source);
+        }
+        return decodeWithJackson(value, source);
+    }
+
+    /** A JSON record through Jackson alone: the reference that {@link OneExampleJson} is held to in the tests. */
+    ExampleBlock decodeWithJackson(byte[] value, RecordHandle source) {
         try (JsonParser parser = JSON.createParser(value)) {
             return read(parser, source);
         } catch (JsonProcessingException e) {

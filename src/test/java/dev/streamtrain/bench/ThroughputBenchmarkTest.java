@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
 import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,9 +18,11 @@ import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.TreeMap;
 
 import dev.streamtrain.checkpoint.Checkpoints;
 import dev.streamtrain.checkpoint.FileCheckpointStore;
@@ -63,6 +66,8 @@ class ThroughputBenchmarkTest {
     private static final Logger LOG = Logger.getLogger(ThroughputBenchmarkTest.class);
     private static final Duration WARMUP = Duration.ofSeconds(Long.getLong("bench.warmup", 40));
     private static final long MAX_BACKLOG_BYTES = Long.getLong("bench.max-backlog-bytes", 1_500_000_000L);
+    /** The rate the backlog is sized for at least (examples/s), whatever (a) measured. */
+    private static final long MIN_RATE = Long.getLong("bench.min-rate", 25_000);
     private static final Duration WINDOW = Duration.ofSeconds(Long.getLong("bench.window", 5));
     private static final int WINDOWS = Integer.getInteger("bench.windows", 5);
     private static final ThreadMXBean THREADS = ManagementFactory.getThreadMXBean();
@@ -209,9 +214,9 @@ class ThroughputBenchmarkTest {
         Duration warmup = WARMUP.dividedBy(2);
         long seconds = warmup.toSeconds() + WINDOW.toSeconds() * WINDOWS + 20;
         long recordBytes = json.get(0)[1].length();
-        // at least 25k/s: on a shared machine (a) may have run in a slow spell, and a backlog trained out before
-        // the last window ends measures nothing
-        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, Math.max(expectedRate, 25_000) * seconds * 2);
+        // at least bench.min-rate: on a shared machine (a) may have run in a slow spell, and a backlog trained out
+        // before the last window ends measures nothing
+        int records = (int) Math.min(MAX_BACKLOG_BYTES / recordBytes, Math.max(expectedRate, MIN_RATE) * seconds * 2);
         long before = service.trainer().stats().examples();
         try (Records kafka = new Records(bootstrapServers)) {
             for (int sent = 0; sent < records; sent += json.size()) {
@@ -225,9 +230,12 @@ class ThroughputBenchmarkTest {
         double[] trainerCpu = new double[WINDOWS];
         double[] restCpu = new double[WINDOWS];
         long trainerThread = threadNamed("streamtrain-trainer");
+        Map<String, Long> threadCpu = new TreeMap<>();
+        long measured = 0;
         for (int w = 0; w < WINDOWS; w++) {
             long start = System.nanoTime();
             long from = service.trainer().stats().examples();
+            Map<Long, Long> threadsFrom = threadCpuNanos();
             long processFrom = processCpuNanos();
             long trainerFrom = THREADS.getThreadCpuTime(trainerThread);
             await().atMost(WINDOW.plusSeconds(5)).pollInterval(Duration.ofMillis(20))
@@ -235,6 +243,8 @@ class ThroughputBenchmarkTest {
             long to = service.trainer().stats().examples();
             long trainer = THREADS.getThreadCpuTime(trainerThread) - trainerFrom;
             long process = processCpuNanos() - processFrom;
+            addThreadCpu(threadCpu, threadsFrom, threadCpuNanos());
+            measured += to - from;
             assertThat(to - before).as("the backlog lasted the whole measurement").isLessThan(records);
             rates[w] = (to - from) / ((System.nanoTime() - start) / 1e9);
             trainerCpu[w] = trainer / 1e3 / (to - from);
@@ -245,7 +255,38 @@ class ThroughputBenchmarkTest {
         // the process is ingest (consumer, decode, hand-off), the embedded broker and the JVM's own threads
         LOG.infof("end-to-end CPU per example (us, medians of windows): training thread %.2f, rest of the process"
                 + " %.2f", Measure.median(trainerCpu), Measure.median(restCpu));
+        StringBuilder table = new StringBuilder();
+        long examples = measured;
+        threadCpu.entrySet().stream().sorted(Map.Entry.<String, Long>comparingByValue().reversed())
+                .forEach(e -> table.append(String.format("%n| %s | %.2f |", e.getKey(), e.getValue() / 1e3 / examples)));
+        LOG.infof("end-to-end CPU per example by thread (us, all windows):%s", table);
         return Measure.median(rates);
+    }
+
+    /** CPU time of every live thread, by thread id. */
+    private static Map<Long, Long> threadCpuNanos() {
+        Map<Long, Long> cpu = new HashMap<>();
+        for (long id : THREADS.getAllThreadIds()) {
+            long nanos = THREADS.getThreadCpuTime(id);
+            if (nanos >= 0) {
+                cpu.put(id, nanos);
+            }
+        }
+        return cpu;
+    }
+
+    /**
+     * Adds each thread's CPU time between the two snapshots to {@code byRole}, under its name with the numbers
+     * left out (a pool's threads are one role); a thread that started in between counts from 0.
+     */
+    private static void addThreadCpu(Map<String, Long> byRole, Map<Long, Long> from, Map<Long, Long> to) {
+        to.forEach((id, nanos) -> {
+            ThreadInfo info = THREADS.getThreadInfo(id);
+            if (info != null) {
+                String role = info.getThreadName().replaceAll("[0-9]+", "N");
+                byRole.merge(role, nanos - from.getOrDefault(id, 0L), Long::sum);
+            }
+        });
     }
 
     private static long threadNamed(String name) {

@@ -13,8 +13,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Arbitrary bytes as a training record's value (JSON): the decoder either returns a block that fits the spec or
  * refuses the record with a {@link RejectedRecordException} (a dead-letter reason); nothing else escapes, and its
- * heap cost is bounded by the record's size. The kept corpus ({@code ExampleDecoderFuzzTestInputs/decode/}) starts
- * from real records of the digits data set and holds what fuzzing found. Fuzzing: docs/hardening.md.
+ * heap cost is bounded by the record's size; a JSON record it accepts decodes as through Jackson alone. The kept
+ * corpus ({@code ExampleDecoderFuzzTestInputs/decode/}) starts from real records of the digits data set and holds
+ * what fuzzing found. Fuzzing: docs/hardening.md.
  */
 class ExampleDecoderFuzzTest {
 
@@ -53,6 +54,13 @@ class ExampleDecoderFuzzTest {
             }
             assertThat(block.count()).isBetween(1, MAX_EXAMPLES);
             assertThat(block.features()).hasSizeGreaterThanOrEqualTo(block.count() * DIGITS.inputs());
+            if (value[0] != 0) {
+                // JSON: a record the one-example reader took decodes to the very floats Jackson gives
+                ExampleBlock reference = decoder.decodeWithJackson(value, SOURCE);
+                assertThat(block.features()).isEqualTo(reference.features());
+                assertThat(block.labels()).isEqualTo(reference.labels());
+                assertThat(block.weights()).isEqualTo(reference.weights());
+            }
         });
     }
 }
