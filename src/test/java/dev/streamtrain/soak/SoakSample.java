@@ -20,6 +20,20 @@ record SoakSample(double seconds, long rssBytes, long heapUsedBytes, double heap
             + "inference_ok,inference_errors,phase,heap_committed_bytes,nonheap_used_bytes,direct_buffer_bytes,"
             + JvmSample.CSV_HEADER;
 
+    /** A row of {@code soak.csv}, as {@link #csv()} wrote it: a finished run's chart can be drawn again. */
+    static SoakSample parse(String line) {
+        String[] f = line.split(",", -1);
+        return new SoakSample(Double.parseDouble(f[0]), Long.parseLong(f[1]), Long.parseLong(f[2]),
+                f[3].isEmpty() ? Double.NaN : Double.parseDouble(f[3]), Long.parseLong(f[4]), Double.parseDouble(f[5]),
+                Long.parseLong(f[6]), Long.parseLong(f[7]), Long.parseLong(f[8]), Long.parseLong(f[9]),
+                Long.parseLong(f[10]), Double.parseDouble(f[11]), Double.parseDouble(f[12]), Double.parseDouble(f[13]),
+                Double.parseDouble(f[14]), Long.parseLong(f[15]), Long.parseLong(f[16]), f[17], Long.parseLong(f[18]),
+                Long.parseLong(f[19]), Long.parseLong(f[20]), new JvmSample(Long.parseLong(f[21]),
+                Long.parseLong(f[22]), Long.parseLong(f[23]), Long.parseLong(f[24]), Long.parseLong(f[25]),
+                Long.parseLong(f[26]), Long.parseLong(f[27]), Long.parseLong(f[28]), Long.parseLong(f[29]),
+                Double.parseDouble(f[30])));
+    }
+
     double minutes() {
         return seconds / 60;
     }
