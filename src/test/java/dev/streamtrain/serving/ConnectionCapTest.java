@@ -9,6 +9,7 @@ import org.junit.jupiter.api.Test;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
+import java.net.SocketException;
 import java.net.URL;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -98,19 +99,18 @@ class ConnectionCapTest {
             socket.getOutputStream().flush();
             InputStream in = socket.getInputStream();
             StringBuilder head = new StringBuilder();
-            int length = 0;
             for (int b = in.read(); b >= 0; b = in.read()) {
                 head.append((char) b);
                 if (head.length() >= 4 && head.substring(head.length() - 4).equals("\r\n\r\n")) {
                     String text = head.toString().toLowerCase();
                     int at = text.indexOf("content-length:");
-                    length = at < 0 ? 0 : Integer.parseInt(text.substring(at + 15, text.indexOf('\r', at)).trim());
+                    int length = at < 0 ? 0 : Integer.parseInt(text.substring(at + 15, text.indexOf('\r', at)).trim());
                     in.readNBytes(length);
                     return head.toString();
                 }
             }
             return head.toString();
-        } catch (java.net.SocketException reset) {
+        } catch (SocketException reset) {
             return ""; // closed by the service while writing or reading: no answer
         }
     }
