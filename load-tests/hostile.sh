@@ -1,18 +1,18 @@
 #!/usr/bin/env bash
 # Hostile clients against a training service: while the trainer works through a backlog and an ordinary client
-# sends single-row REST requests at a fixed rate, HostileClients attacks (slow bodies, idle connections, endless
-# bodies, deep nesting, million-row claims, or all at once). Windows with and without an attack alternate, so each
+# sends single-row REST requests at a fixed rate, HostileClients attacks (slow bodies, slow headers, idle or
+# silent connections, endless bodies, deep nesting, million-row claims, or all at once). Windows with and without an attack alternate, so each
 # attack is compared with the baseline windows around it; prints the trainer's examples/s and the ordinary
 # client's latency per window and the medians per attack. See docs/hardening.md.
 #
-#   load-tests/hostile.sh [rounds, default 3] [seconds per window, default 20] [attacks, default "slow idle oversized nested rows mixed"]
+#   load-tests/hostile.sh [rounds, default 3] [seconds per window, default 20] [attacks, default "slow headers idle connections oversized nested rows mixed"]
 #
 # HOSTILE_CLIENTS (200): attacking connections; HOSTILE_RATE (200): the ordinary client's requests per second.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-3}
 DURATION=${2:-20}
-ATTACKS=${3:-slow idle oversized nested rows mixed}
+ATTACKS=${3:-slow headers idle connections oversized nested rows mixed}
 CLIENTS=${HOSTILE_CLIENTS:-200}
 RATE=${HOSTILE_RATE:-200}
 PORT=${LOADTEST_PORT:-18080}

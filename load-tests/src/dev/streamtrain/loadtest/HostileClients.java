@@ -26,7 +26,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * Attacks: {@code slow} (each client sends a request's body one byte a second, and reconnects when cut off),
  * {@code idle} (each client holds a keep-alive connection open after one request, and reconnects when closed),
  * {@code oversized} (each client streams an endless chunked body), {@code nested} (bodies of 100,000 nested
- * brackets), {@code rows} (requests that claim a million rows), {@code mixed} (a fifth of the clients each).
+ * brackets), {@code rows} (requests that claim a million rows), {@code headers} (each client sends a request's line
+ * and headers one byte a second, the slowloris), {@code connections} (each client opens a connection and sends
+ * nothing), {@code mixed} (a fifth of the clients each of the first five).
  */
 public final class HostileClients {
 
@@ -84,6 +86,8 @@ public final class HostileClients {
                     case "oversized" -> oversized(socket);
                     case "nested" -> send(socket, body("[1,64]", "[".repeat(100_000) + "]".repeat(100_000)));
                     case "rows" -> send(socket, body("[1000000,64]", "[" + row() + "]"));
+                    case "headers" -> slowHeaders(socket);
+                    case "connections" -> silent(socket);
                     default -> throw new IllegalArgumentException("unknown attack " + kind);
                 }
             } catch (IOException e) {
@@ -107,6 +111,39 @@ public final class HostileClients {
             // the service closed the connection; its answer says why
         }
         count("slow " + statusLine(socket.getInputStream()));
+    }
+
+    private void slowHeaders(Socket socket) throws IOException {
+        byte[] head = ("GET /v2/health/live HTTP/1.1\r\nHost: x\r\n" + "X-Padding: 1\r\n".repeat(2000))
+                .getBytes(StandardCharsets.US_ASCII);
+        long opened = System.nanoTime();
+        try {
+            OutputStream out = socket.getOutputStream();
+            for (int i = 0; i < head.length && running(); i++) {
+                out.write(head[i]);
+                out.flush();
+                sleepQuietly(1000);
+            }
+        } catch (IOException cutOff) {
+            count("headers cut off after " + Duration.ofNanos(System.nanoTime() - opened).toSeconds() + " s");
+            return;
+        }
+        count("headers still sending at the end");
+    }
+
+    private void silent(Socket socket) throws IOException {
+        long opened = System.nanoTime();
+        socket.setSoTimeout((int) Math.max(1, Duration.ofNanos(deadline - opened).toMillis()));
+        InputStream in = socket.getInputStream();
+        try {
+            while (running() && in.read() >= 0) {
+                // nothing is asked, so nothing should come
+            }
+        } catch (java.net.SocketTimeoutException end) {
+            // the attack's end
+        }
+        count(running() ? "connections closed by the service after "
+                + Duration.ofNanos(System.nanoTime() - opened).toSeconds() + " s" : "connections open at the end");
     }
 
     private void idle(Socket socket) throws IOException {

@@ -42,8 +42,9 @@ public class RequestBodyDeadline {
                 return;
             }
             long timer = vertx.setTimer(millis, id -> expire(request, timeout));
+            // called when the response ends or the connection closes first; never the connection's own close handler,
+            // which holds one handler only: Quarkus's connection cap counts connections down in it
             context.addEndHandler(done -> vertx.cancelTimer(timer));
-            request.connection().closeHandler(closed -> vertx.cancelTimer(timer));
             context.next();
         });
     }

@@ -10,9 +10,10 @@ import java.util.Locale;
 import java.util.function.ToDoubleFunction;
 
 /**
- * The soak run as an SVG drawn by hand (no plotting library is needed to build or to view it): four panels over
- * time in minutes, memory, training throughput, inference latency and GC time, with the broker restart and the
- * storage outage shaded.
+ * The soak run as an SVG drawn by hand (no plotting library is needed to build or to view it): six panels over
+ * time in minutes, memory, training throughput, inference latency, GC time, the JVM's own memory (metaspace, code
+ * cache) and the JIT's compile time with the classes loaded, with the broker restart and the storage outage shaded.
+ * {@link #main} draws it again from a finished run's {@code soak.csv}.
  */
 final class SoakChart {
 
@@ -36,12 +37,18 @@ final class SoakChart {
         this.xMax = Math.max(1, Math.ceil(x[x.length - 1]));
     }
 
+    /** {@code SoakChart <soak.csv> <title> <soak.svg>}: the chart of a finished run, from its samples. */
+    public static void main(String[] args) throws IOException {
+        List<SoakSample> samples = Files.readAllLines(Path.of(args[0])).stream().skip(1).map(SoakSample::parse).toList();
+        write(samples, args[1], Path.of(args[2]));
+    }
+
     static void write(List<SoakSample> samples, String title, Path file) throws IOException {
         Files.writeString(file, new SoakChart(samples).render(title), StandardCharsets.UTF_8);
     }
 
     private String render(String title) {
-        int height = TOP + 4 * (PANEL + 40) + 20;
+        int height = TOP + 6 * (PANEL + 40) + 20;
         svg.append(String.format(Locale.ROOT, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
                 + "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n", WIDTH, height));
         svg.append(String.format(Locale.ROOT, "<text x=\"%d\" y=\"18\" font-size=\"14\">%s</text>\n", LEFT, escape(title)));
@@ -61,6 +68,16 @@ final class SoakChart {
                 new Series("gRPC p50", "#c5b0d5", column(SoakSample::grpcP50Ms), false)));
         panel(3, "GC pause (ms per s)", List.of(
                 new Series("GC (forced left out)", "#8c564b", rate(s -> (long) (s.gcSeconds() * 1e3)), false)));
+        panel(4, "the JVM's own (MiB)", List.of(
+                new Series("metaspace used", "#17becf", column(s -> s.jvm().metaspaceUsedBytes() / mb), false),
+                new Series("code cache used", "#bcbd22", column(s -> s.jvm().codeCacheUsedBytes() / mb), false),
+                new Series("RSS less both", "#d62728", column(s -> (s.rssBytes() - s.jvm().metaspaceCommittedBytes()
+                        - s.jvm().codeCacheCommittedBytes()) / mb), false)));
+        double firstClasses = samples.get(0).jvm().classesEverLoaded();
+        panel(5, "JIT and classes", List.of(
+                new Series("JIT compile ms per s", "#7f7f7f", rate(s -> (long) (s.jvm().compileSeconds() * 1e3)), false),
+                new Series("classes loaded, new", "#e377c2",
+                        column(s -> s.jvm().classesEverLoaded() - firstClasses), false)));
         svg.append("</svg>\n");
         return svg.toString();
     }

@@ -58,8 +58,9 @@ import static org.awaitility.Awaitility.await;
  * which offsets hold good records and which bad; the dead-letter topic holds each bad offset exactly once and no
  * good one; the final checkpoint's position is the topic's end, its record count is the number of good records, and
  * it scored (trained or held out) that many examples, one each. Memory must be flat after warm-up: over the second
- * half, the Theil–Sen slopes of heap after full GC, off-heap and RSS stay under bounds a leak of a few hundred
- * KB/min would exceed. Run it with {@code ./mvnw -Psoak verify -Dsoak.minutes=30} (see docs/soak.md).
+ * half, the Theil–Sen slopes of heap after full GC, off-heap, classes ever loaded and RSS less the JIT's memory
+ * (metaspace, code cache) stay under bounds a leak of a few hundred KB/min, or of a class a minute, would exceed; the
+ * code cache may grow only while the JIT compiles. Run it with {@code ./mvnw -Psoak verify -Dsoak.minutes=30} (see docs/soak.md).
  */
 @Tag("soak")
 class SoakIT {
@@ -85,6 +86,9 @@ class SoakIT {
     private static final double HEAP_SLOPE_BOUND = 200 * 1024;
     private static final double OFF_HEAP_SLOPE_BOUND = 128 * 1024;
     private static final double RSS_SLOPE_BOUND = 256 * 1024;
+    // classes ever loaded per minute: a class loaded per request, per record or per checkpoint (one a minute) and
+    // never unloaded, or loaded and unloaded over and over, exceeds it; a flat count has a slope of 0
+    private static final double CLASS_SLOPE_BOUND = 1;
     private static final ObjectMapper JSON = new ObjectMapper()
             .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
@@ -105,7 +109,11 @@ class SoakIT {
             s3.createBucket(BUCKET);
             ExecutorService disruptions = Executors.newSingleThreadExecutor();
             try (ServiceProcess service = ServiceProcess.start("soak", properties(broker, s3),
-                    Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey()))) {
+                    Map.of("AWS_ACCESS_KEY_ID", s3.accessKey(), "AWS_SECRET_ACCESS_KEY", s3.secretKey(),
+                            // which classes load late, and when: a class count that keeps growing names its culprit
+                            "JDK_JAVA_OPTIONS", System.getenv().getOrDefault("JDK_JAVA_OPTIONS", "")
+                                    + " -Xlog:class+load=info,class+unload=info:file="
+                                    + dir.resolve("classes.log").toAbsolutePath() + ":uptime"))) {
                 SoakProducer producer = new SoakProducer(broker.bootstrapServers(), EXAMPLES, DigitsDataset.load(),
                         RECORDS_PER_SECOND, BAD_EVERY);
                 try (SteadyInference rest = SteadyInference.start(service.uri("").toString(), "rest", "digits",
@@ -247,20 +255,55 @@ class SoakIT {
                 .isPositive();
     }
 
+    /**
+     * Flat after warm-up, over the second half: the live heap, off-heap and the count of classes ever loaded grow by
+     * no more than a slow leak would; the resident set less what the JIT holds (metaspace and code cache, committed)
+     * likewise. The JIT's own memory is judged apart: the code cache is bounded by its reserved size, and it may grow
+     * only while the JIT still compiles (its compile time growing); the JIT's profiles of warm methods live in
+     * metaspace, so metaspace grows with them while no class is loaded, and is reported, not bounded.
+     */
     private void assertMemoryFlat(List<SoakSample> secondHalf) throws IOException {
         double[] minutes = secondHalf.stream().mapToDouble(SoakSample::minutes).toArray();
         List<SoakSample> gc = secondHalf.stream().filter(s -> !Double.isNaN(s.heapAfterGcBytes())).toList();
         double heap = Trend.slope(gc.stream().mapToDouble(SoakSample::minutes).toArray(),
                 gc.stream().mapToDouble(SoakSample::heapAfterGcBytes).toArray());
-        double offHeap = Trend.slope(minutes, secondHalf.stream().mapToDouble(SoakSample::offHeapBytes).toArray());
-        double rss = Trend.slope(minutes, secondHalf.stream().mapToDouble(SoakSample::rssBytes).toArray());
-        double nonHeap = Trend.slope(minutes, secondHalf.stream().mapToDouble(SoakSample::nonHeapUsedBytes).toArray());
+        double offHeap = Trend.slope(minutes, column(secondHalf, SoakSample::offHeapBytes));
+        double rss = Trend.slope(minutes, column(secondHalf, SoakSample::rssBytes));
+        double rssBesidesJit = Trend.slope(minutes, column(secondHalf, s -> s.rssBytes()
+                - s.jvm().metaspaceCommittedBytes() - s.jvm().codeCacheCommittedBytes()));
+        double nonHeap = Trend.slope(minutes, column(secondHalf, SoakSample::nonHeapUsedBytes));
+        double metaspace = Trend.slope(minutes, column(secondHalf, s -> s.jvm().metaspaceUsedBytes()));
+        double codeCache = Trend.slope(minutes, column(secondHalf, s -> s.jvm().codeCacheUsedBytes()));
+        double classes = Trend.slope(minutes, column(secondHalf, s -> s.jvm().classesEverLoaded()));
+        double compile = Trend.slope(minutes, secondHalf.stream().mapToDouble(s -> s.jvm().compileSeconds()).toArray());
+        JvmSample first = secondHalf.get(0).jvm();
+        JvmSample last = secondHalf.get(secondHalf.size() - 1).jvm();
         Files.writeString(dir.resolve("memory.txt"), String.format(java.util.Locale.ROOT, "over the second half (%d samples),"
-                + " KiB/min: heap after full GC %.1f (%d readings), off-heap %.1f, RSS %.1f, non-heap used %.1f%n",
-                secondHalf.size(), heap / 1024, gc.size(), offHeap / 1024, rss / 1024, nonHeap / 1024));
+                + " KiB/min: heap after full GC %.1f (%d readings), off-heap %.1f, RSS %.1f, RSS less metaspace and"
+                + " code cache %.1f, non-heap used %.1f, metaspace used %.1f, code cache used %.1f%n"
+                + "classes ever loaded: %.2f/min (%d -> %d; loaded now %d -> %d, unloaded %d -> %d)%n"
+                + "JIT compile time: %.2f s/min (%.1f -> %.1f s); code cache %d of %d KiB at the end%n",
+                secondHalf.size(), heap / 1024, gc.size(), offHeap / 1024, rss / 1024, rssBesidesJit / 1024,
+                nonHeap / 1024, metaspace / 1024, codeCache / 1024, classes, first.classesEverLoaded(),
+                last.classesEverLoaded(), first.classesLoaded(), last.classesLoaded(), first.classesUnloaded(),
+                last.classesUnloaded(), compile, first.compileSeconds(), last.compileSeconds(),
+                last.codeCacheUsedBytes() / 1024, last.codeCacheMaxBytes() / 1024));
         assertThat(heap).as("heap after full GC, bytes/min over the second half").isLessThan(HEAP_SLOPE_BOUND);
         assertThat(offHeap).as("off-heap, bytes/min over the second half").isLessThan(OFF_HEAP_SLOPE_BOUND);
-        assertThat(rss).as("RSS, bytes/min over the second half").isLessThan(RSS_SLOPE_BOUND);
+        assertThat(classes).as("classes ever loaded (loaded + unloaded), per minute over the second half")
+                .isLessThan(CLASS_SLOPE_BOUND);
+        assertThat(rssBesidesJit).as("RSS less metaspace and code cache (committed), bytes/min over the second half")
+                .isLessThan(RSS_SLOPE_BOUND);
+        assertThat(last.codeCacheUsedBytes()).as("code cache used, within its reserved size")
+                .isLessThan(last.codeCacheMaxBytes());
+        if (compile == 0) {
+            assertThat(codeCache).as("code cache, bytes/min over a second half in which the JIT compiled nothing")
+                    .isLessThan(OFF_HEAP_SLOPE_BOUND);
+        }
+    }
+
+    private static double[] column(List<SoakSample> samples, java.util.function.ToDoubleFunction<SoakSample> value) {
+        return samples.stream().mapToDouble(value).toArray();
     }
 
     /** The trainer state of the newest valid checkpoint in the store. */

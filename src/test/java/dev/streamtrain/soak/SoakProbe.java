@@ -65,10 +65,7 @@ final class SoakProbe {
                 r.ok() + g.ok(), r.errors() + g.errors(), phase,
                 (long) metrics.sum("jvm_memory_committed_bytes", "area=\"heap\""),
                 (long) metrics.sum("jvm_memory_used_bytes", "area=\"nonheap\""),
-                (long) metrics.sum("jvm_memory_used_bytes", "id=\"Metaspace\""),
-                (long) metrics.sum("jvm_memory_used_bytes", "id=\"CodeHeap"),
-                (long) metrics.sum("jvm_classes_loaded_classes", ""),
-                (long) metrics.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""));
+                (long) metrics.sum("jvm_buffer_memory_used_bytes", "id=\"direct\""), JvmSample.from(metrics));
     }
 
     /** The first error of an inference request in the run, if any: the test names it when it fails. */
