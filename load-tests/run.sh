@@ -130,6 +130,7 @@ for scenario in $SCENARIOS; do
   # idle: the liveness route as well, over the same stack in the same run, as the ceiling inference can reach
   operations="infer"
   if [ "$scenario" = idle ]; then operations="live infer"; fi
+  operations=${LOADTEST_OPERATIONS:-$operations} # e.g. "infer" alone, to compare service options quickly
   for client in $REST_CLIENTS grpc; do
     protocol=rest
     if [ "$client" = grpc ]; then protocol=grpc; fi
