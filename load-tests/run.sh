@@ -20,6 +20,8 @@ WARMUP=${LOADTEST_WARMUP:-20}
 REST_CLIENTS=${LOADTEST_REST_CLIENTS:-vertx}
 # training: passes over the digits in the backlog (1,797 examples each); it must outlast the whole scenario
 PASSES=${LOADTEST_PASSES:-2500}
+# extra JVM options of the service (e.g. a collector to compare: LOADTEST_JAVA_OPTS="-XX:+UseParallelGC")
+JAVA_OPTS_SERVICE=${LOADTEST_JAVA_OPTS:-}
 # as in ./demo and the container image: idle OpenMP threads must sleep, not spin against BLAS
 export OMP_WAIT_POLICY="${OMP_WAIT_POLICY:-PASSIVE}"
 
@@ -41,7 +43,7 @@ trap 'stop_service; rm -rf "$WORK"' EXIT
 
 start_service() { # $1: extra -D options
   rm -f "$WORK/gc.log"
-  (cd "$WORK" && rm -rf data && exec java -Xlog:gc:file="$WORK/gc.log":timemillis $1 -Dquarkus.http.port="$PORT" -jar "$OLDPWD/target/quarkus-app/quarkus-run.jar" \
+  (cd "$WORK" && rm -rf data && exec java -Xlog:gc:file="$WORK/gc.log":timemillis $JAVA_OPTS_SERVICE $1 -Dquarkus.http.port="$PORT" -jar "$OLDPWD/target/quarkus-app/quarkus-run.jar" \
       > "$WORK/service.log" 2>&1) &
   SERVICE_PID=$!
   for _ in $(seq 1 360); do # 3 minutes: a start on a machine loaded by others can take one or two
@@ -128,6 +130,7 @@ for scenario in $SCENARIOS; do
   # idle: the liveness route as well, over the same stack in the same run, as the ceiling inference can reach
   operations="infer"
   if [ "$scenario" = idle ]; then operations="live infer"; fi
+  operations=${LOADTEST_OPERATIONS:-$operations} # e.g. "infer" alone, to compare service options quickly
   for client in $REST_CLIENTS grpc; do
     protocol=rest
     if [ "$client" = grpc ]; then protocol=grpc; fi
@@ -138,11 +141,12 @@ for scenario in $SCENARIOS; do
       start=$(date +%s.%N)
       output=$(java -Xmx512m -cp "$CLASSPATH" dev.streamtrain.loadtest.LoadTest --url="$URL" --protocol="$protocol" \
           --client="$client" --operation="$operation" --rate="$RATE" --duration="${DURATION}s" --warmup=5s \
-          --label="$scenario" --results="$RESULTS")
+          --label="$scenario" --results="$RESULTS" --service-pid="$SERVICE_PID")
       after=$(examples || echo 0)
       cpu_after=$(service_cpu)
       end=$(date +%s.%N)
       echo "$output" | grep -v '^answered in all' | tail -n +2
+      echo "service JVM options: ${JAVA_OPTS_SERVICE:-(defaults)}"
       answered=$(echo "$output" | sed -n 's/^answered in all: //p')
       echo "load average $load -> $(cut -d' ' -f1 /proc/loadavg); service GC: $(gc_pauses "$(awk -v t="$start" 'BEGIN { printf "%.0f", t * 1000 }')" "$(date +%s%3N)")"
       echo "service CPU: $(awk -v a="$cpu_after" -v b="$cpu_before" -v s="$start" -v e="$end" -v n="$answered" \

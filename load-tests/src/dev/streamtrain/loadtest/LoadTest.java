@@ -58,7 +58,7 @@ public final class LoadTest {
 
     record Options(String url, String protocol, String operation, double rate, Duration duration, Duration warmup,
                    int rows, String model, int features, String label, Path results, int maxOutstanding,
-                   String client, int connections) {
+                   String client, int connections, long servicePid) {
 
         static Options parse(String... args) {
             Map<String, String> o = new HashMap<>();
@@ -74,7 +74,8 @@ public final class LoadTest {
                     o.getOrDefault("model", "digits"), Integer.parseInt(o.getOrDefault("features", "64")),
                     o.getOrDefault("label", ""), Path.of(o.getOrDefault("results", "target/load-test-results.md")),
                     Integer.parseInt(o.getOrDefault("max-outstanding", "20000")), o.getOrDefault("client", "vertx"),
-                    Integer.parseInt(o.getOrDefault("connections", "8")));
+                    Integer.parseInt(o.getOrDefault("connections", "8")),
+                    Long.parseLong(o.getOrDefault("service-pid", "0")));
         }
 
         private static Duration duration(String text) {
@@ -105,8 +106,23 @@ public final class LoadTest {
         }) {
             client.send().get();
             Result warmup = run(client, options.rate(), options.warmup(), options.maxOutstanding());
+            ServiceProbe probe = options.servicePid() > 0 ? ServiceProbe.attach(options.servicePid()) : null;
+            ServiceProbe.Reading quiet = null;
+            ServiceProbe.Reading before = null;
+            if (probe != null) {
+                // what the service spends without requests (broker, consumer, timers), to take off the run's figures
+                quiet = probe.read();
+                Thread.sleep(3000);
+                before = probe.read();
+            }
             Result result = run(client, options.rate(), options.duration(), options.maxOutstanding());
             report(options, result);
+            if (probe != null) {
+                ServiceProbe.Reading after = probe.read();
+                System.out.println(ServiceProbe.perRequest(before, after, result.ok()));
+                System.out.println(ServiceProbe.net(quiet, before, after, result.ok()));
+                probe.close();
+            }
             // for the service's CPU per request: every request this process sent, warm-up included
             System.out.println("answered in all: " + (1 + warmup.ok() + result.ok()));
         }

@@ -98,7 +98,15 @@ public final class ModelSnapshot {
      * row-major outputs (class probabilities or regression values). Thread-safe.
      */
     public float[] predict(float[] features, int rows) {
-        float[] x = features.clone();
+        return predictInPlace(features.clone(), rows);
+    }
+
+    /**
+     * {@link #predict}, normalising {@code features} in place: for a caller that owns the array and does not read it
+     * again (a request's decoded input), which saves a copy per request. Thread-safe for distinct arrays.
+     */
+    public float[] predictInPlace(float[] features, int rows) {
+        float[] x = features;
         if (spec.normalize()) {
             normalizer.apply(x, rows);
         }

@@ -101,11 +101,15 @@ public class GrpcInferenceService extends GRPCInferenceServiceGrpc.GRPCInference
     private ModelInferResponse infer(ModelInferRequest request) {
         ModelSnapshot snapshot = inference.snapshot(request.getModelName(), request.getModelVersion());
         int features = inference.spec().inputs();
-        inference.requireOutputs(request.getOutputsList().stream().map(InferRequestedOutputTensor::getName).toList());
+        if (request.getOutputsCount() > 0) {
+            inference.requireOutputs(request.getOutputsList().stream().map(InferRequestedOutputTensor::getName)
+                    .toList());
+        }
         float[] values = GrpcTensors.input(request, features, inference.maxRows());
         int rows = values.length / features;
         boolean raw = request.getRawInputContentsCount() > 0;
-        float[] output = inference.predict(snapshot, values, rows);
+        // the decoded input is this call's own: normalised in place, not copied
+        float[] output = inference.predictOwned(snapshot, values, rows);
         InferOutputTensor.Builder tensor = InferOutputTensor.newBuilder()
                 .setName(Inference.OUTPUT)
                 .setDatatype("FP32")

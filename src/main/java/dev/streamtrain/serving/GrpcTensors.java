@@ -42,7 +42,10 @@ final class GrpcTensors {
                     + Inference.INPUT + "' with shape [N, " + features + "]; got " + request.getInputsCount());
         }
         InferInputTensor input = request.getInputs(0);
-        long[] shape = input.getShapeList().stream().mapToLong(Long::longValue).toArray();
+        long[] shape = new long[input.getShapeCount()];
+        for (int i = 0; i < shape.length; i++) {
+            shape[i] = input.getShape(i);
+        }
         int rows = InputTensor.rows(input.getName(), input.getDatatype(), shape, features, maxRows);
         return values(request, rows * features);
     }

@@ -151,6 +151,19 @@ public class Inference {
     }
 
     /**
+     * {@link #predict} of features the caller owns and gives up (a request's decoded input): a lock-free snapshot
+     * normalises them in place instead of copying them first.
+     */
+    public float[] predictOwned(ModelSnapshot snapshot, float[] features, int rows) {
+        if (snapshot.predictsWithoutLock()) {
+            float[] outputs = snapshot.predictInPlace(features, rows);
+            meters.batch(rows);
+            return outputs;
+        }
+        return predictor.predict(snapshot, features, rows);
+    }
+
+    /**
      * Whether a request carrying {@code values} input values is answered on the thread that received it (an HTTP
      * or gRPC event loop) rather than handed to a worker thread: when the serving snapshot predicts without a lock and
      * the pass is at most {@code streamtrain.serving.inline-max-multiply-adds} multiply-adds, a few microseconds,

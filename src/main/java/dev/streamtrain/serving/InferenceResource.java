@@ -26,10 +26,8 @@ import dev.streamtrain.model.explain.Explanation;
 import dev.streamtrain.serving.V2Messages.ExplainBaseline;
 import dev.streamtrain.serving.V2Messages.ExplainResponse;
 import dev.streamtrain.serving.V2Messages.InferRequest;
-import dev.streamtrain.serving.V2Messages.InferResponse;
 import dev.streamtrain.serving.V2Messages.ModelMetadata;
 import dev.streamtrain.serving.V2Messages.ModelReady;
-import dev.streamtrain.serving.V2Messages.ResponseOutput;
 import dev.streamtrain.serving.V2Messages.RowExplanation;
 import dev.streamtrain.serving.V2Messages.ServerMetadata;
 
@@ -50,6 +48,7 @@ public class InferenceResource {
 
     private final Inference inference;
     private final ObjectReader requests;
+    private final InferResponseJson answers = new InferResponseJson();
 
     InferenceResource(Inference inference, ObjectMapper mapper) {
         this.inference = inference;
@@ -107,19 +106,20 @@ public class InferenceResource {
     @POST
     @Path("/models/{model}/infer")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<InferResponse> infer(@PathParam("model") String model, byte[] body) {
+    public Uni<byte[]> infer(@PathParam("model") String model, byte[] body) {
         return infer(model, null, body);
     }
 
     /**
      * The body is taken as bytes and read here, so that where it is read is decided here too: a small one on the
-     * event loop, a large one on a worker thread, and the pass likewise ({@link Inference#answersInline}).
+     * event loop, a large one on a worker thread, and the pass likewise ({@link Inference#answersInline}). The answer
+     * is {@link V2Messages.InferResponse}'s JSON, written by {@link InferResponseJson}.
      */
     @POST
     @Path("/models/{model}/versions/{version}/infer")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<InferResponse> infer(@PathParam("model") String model, @PathParam("version") String version,
-                                    byte[] body) {
+    public Uni<byte[]> infer(@PathParam("model") String model, @PathParam("version") String version,
+                             byte[] body) {
         if (body.length > INLINE_MAX_BODY_BYTES) {
             return onWorker(() -> infer(model, version, read(body)));
         }
@@ -130,14 +130,14 @@ public class InferenceResource {
         return onWorker(() -> infer(model, version, request));
     }
 
-    private InferResponse infer(String model, String version, InferRequest request) {
+    private byte[] infer(String model, String version, InferRequest request) {
         return inference.measured(PROTOCOL, "infer", () -> {
             ModelSnapshot snapshot = inference.snapshot(model, version);
             InputTensor input = input(request);
-            float[] output = inference.predict(snapshot, input.data, input.rows);
-            return new InferResponse(inference.spec().name(), snapshot.version(), request.id(), List.of(
-                    new ResponseOutput(Inference.OUTPUT, new long[] {input.rows, inference.spec().outputs()}, "FP32",
-                            output)));
+            // the decoded input is this request's own: normalised in place, not copied
+            float[] output = inference.predictOwned(snapshot, input.data, input.rows);
+            return answers.write(inference.spec().name(), snapshot.version(), request.id(), input.rows,
+                    inference.spec().outputs(), output);
         });
     }
 

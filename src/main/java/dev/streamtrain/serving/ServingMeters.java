@@ -23,7 +23,8 @@ public class ServingMeters {
 
     private final MeterRegistry registry;
     private final String model;
-    private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+    /** protocol, then operation, then outcome: looked up without building a key, so a request allocates nothing here. */
+    private final Map<String, Map<String, Map<String, Timer>>> timers = new ConcurrentHashMap<>();
     private final DistributionSummary batchRows;
 
     ServingMeters(MeterRegistry registry, ModelSpec spec) {
@@ -39,13 +40,23 @@ public class ServingMeters {
     }
 
     void record(String protocol, String operation, String outcome, long nanos) {
-        timers.computeIfAbsent(protocol + '|' + operation + '|' + outcome, k -> Timer.builder("streamtrain.inference")
-                        .tag("model", model).tag("protocol", protocol).tag("operation", operation).tag("outcome", outcome)
-                        .description("Inference requests: latency and count by protocol, operation and outcome")
-                        .publishPercentileHistogram()
-                        .minimumExpectedValue(Duration.ofNanos(100_000))
-                        .maximumExpectedValue(Duration.ofSeconds(10))
-                        .register(registry))
-                .record(nanos, TimeUnit.NANOSECONDS);
+        timer(protocol, operation, outcome).record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** The timer of one protocol, operation and outcome, registered on first use and kept bound after it. */
+    Timer timer(String protocol, String operation, String outcome) {
+        Map<String, Timer> outcomes = timers.computeIfAbsent(protocol, p -> new ConcurrentHashMap<>())
+                .computeIfAbsent(operation, o -> new ConcurrentHashMap<>());
+        Timer timer = outcomes.get(outcome);
+        if (timer == null) {
+            timer = outcomes.computeIfAbsent(outcome, o -> Timer.builder("streamtrain.inference")
+                    .tag("model", model).tag("protocol", protocol).tag("operation", operation).tag("outcome", outcome)
+                    .description("Inference requests: latency and count by protocol, operation and outcome")
+                    .publishPercentileHistogram()
+                    .minimumExpectedValue(Duration.ofNanos(100_000))
+                    .maximumExpectedValue(Duration.ofSeconds(10))
+                    .register(registry));
+        }
+        return timer;
     }
 }
