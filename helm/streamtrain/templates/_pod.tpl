@@ -65,6 +65,11 @@ spec:
         {{- if eq .component "trainer" }}
         - name: STREAMTRAIN_CHECKPOINT_SHUTDOWN_TIMEOUT
           value: {{ printf "%vs" $root.Values.checkpoint.shutdownTimeoutSeconds | quote }}
+        {{- if gt (int $root.Values.trainer.replicas) 1 }}
+        # trainer.replicas > 1: a group of trainers of one model (docs/scale-out.md)
+        - name: STREAMTRAIN_CLUSTER_ENABLED
+          value: "true"
+        {{- end }}
         {{- end }}
         - name: OMP_WAIT_POLICY
           value: "PASSIVE"

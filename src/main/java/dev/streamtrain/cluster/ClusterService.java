@@ -45,7 +45,8 @@ public class ClusterService {
     ClusterService(ClusterConfig config, ModelSpec spec, CheckpointConfig checkpoint, KafkaClientService clients,
                    @Identifier("default-kafka-broker") Map<String, Object> kafka,
                    @ConfigProperty(name = "mp.messaging.incoming.examples.session.timeout.ms", defaultValue = "45000")
-                   long sessionTimeoutMs) {
+                   long sessionTimeoutMs,
+                   @ConfigProperty(name = "mp.messaging.incoming.examples.topic") String examplesTopic) {
         if (!config.enabled()) {
             member = null;
             rebalance = null;
@@ -62,6 +63,7 @@ public class ClusterService {
                 "must be longer than the examples consumer's session.timeout.ms (" + sessionTimeoutMs + " ms), or"
                         + " live members leave the group before Kafka has removed a dead one");
         Map<String, Object> client = new HashMap<>(kafka);
+        ExamplesTopicCheck.requireNotCompacted(client, examplesTopic);
         SyncTopic.ensureTopic(client, (short) config.syncReplication());
         store = CheckpointStores.open(checkpoint);
         topic = new SyncTopic(client, store, config.inlineLimit());

@@ -2,6 +2,8 @@ package dev.streamtrain.ops;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -20,6 +22,8 @@ import java.util.regex.Pattern;
 final class DashboardQueries {
 
     static final Path DASHBOARD = Path.of("monitoring", "grafana", "streamtrain-dashboard.json");
+    /** The row of a group of trainers' panels: no data from a trainer that trains alone (GroupDashboardIT). */
+    static final String GROUP_ROW = "Training group";
 
     /** A query: where it comes from (a valid recording-rule name), the panel or variable, and its PromQL. */
     record Query(String id, String source, String expr) {
@@ -72,6 +76,18 @@ final class DashboardQueries {
             }
         }
         return queries;
+    }
+
+    /** The queries of the panels in the row titled {@code row}, with their Grafana variables still in. */
+    static List<Query> rowQueries(JsonNode dashboard, String row) {
+        ObjectNode only = new ObjectMapper().createObjectNode();
+        ArrayNode panels = only.putArray("panels");
+        for (JsonNode panel : dashboard.path("panels")) {
+            if (panel.path("type").asText().equals("row") && panel.path("title").asText().equals(row)) {
+                panels.add(panel);
+            }
+        }
+        return queries(only);
     }
 
     /** The PromQL behind a variable query: label_values(selector, label) as Prometheus would be asked it. */

@@ -81,7 +81,8 @@ class DashboardTest {
                 rows.add(p.path("title").asText());
             }
         });
-        assertThat(rows).containsExactly("Training", "Gradient health", "Checkpoints", "Serving", "Resources");
+        assertThat(rows).containsExactly("Training", "Gradient health", "Checkpoints", "Serving", "Resources",
+                "Training group");
     }
 
     @Test

@@ -255,10 +255,42 @@ class HelmChartTest {
     }
 
     @Test
-    void refusesTwoTrainers() {
-        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.replicas", 2)))
-                .hasMessageContaining("trainer.replicas must be 0 or 1");
-        assertThat(HelmRender.template("streamtrain", Map.of("trainer.replicas", 0))).contains("replicas: 0");
+    void moreThanOneTrainerIsAGroupOfTrainers() {
+        Map<String, Object> three = Map.of("trainer.replicas", 3);
+        var objects = K8sObjects.parse(Map.of("trainer.replicas=3", HelmRender.template("streamtrain", three)));
+        Deployment trainer = objects.deployment("trainer");
+        assertThat(trainer.getSpec().getReplicas()).isEqualTo(3);
+        assertThat(trainer.getSpec().getStrategy().getType()).as("no two versions average together").isEqualTo("Recreate");
+        assertThat(K8sPodChecks.env(K8sPodChecks.container(trainer), "STREAMTRAIN_CLUSTER_ENABLED")).isEqualTo("true");
+        assertThat(K8sPodChecks.container(objects.deployment("serving")).getEnv()).extracting(EnvVar::getName)
+                .as("serving replicas are no members").doesNotContain("STREAMTRAIN_CLUSTER_ENABLED");
+        assertThat(HelmRender.notes("streamtrain", three)).contains("a group of 3 members",
+                "Give streamtrain.examples at least 3 partitions", "not compacted");
+
+        for (int replicas : new int[] {0, 1}) {
+            var alone = K8sObjects.parse(Map.of("trainer.replicas=" + replicas,
+                    HelmRender.template("streamtrain", Map.of("trainer.replicas", replicas))));
+            assertThat(alone.deployment("trainer").getSpec().getReplicas()).isEqualTo(replicas);
+            assertThat(K8sPodChecks.container(alone.deployment("trainer")).getEnv()).extracting(EnvVar::getName)
+                    .as("one trainer trains alone exactly as before").doesNotContain("STREAMTRAIN_CLUSTER_ENABLED");
+        }
+        assertThat(HelmRender.notes("streamtrain", Map.of())).contains("The trainer (one replica)");
+    }
+
+    @Test
+    void refusesAGroupOfTrainersThatCouldNotWork() {
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.replicas", -1)))
+                .hasMessageContaining("at '/trainer/replicas'");
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.replicas", 2,
+                "extraEnv[0].name", "STREAMTRAIN_CLUSTER_ENABLED", "extraEnv[0].value", "false")))
+                .hasMessageContaining("extraEnv must not set STREAMTRAIN_CLUSTER_ENABLED");
+        String autoSpec = "name: digits\ninputs: 64\noptimizer:\n  type: adam\n  learning-rate: auto\n";
+        assertThatThrownBy(() -> HelmRender.template("streamtrain", Map.of("trainer.replicas", 2, "model.spec", autoSpec)))
+                .hasMessageContaining("cannot train a spec with learning-rate: auto");
+        assertThat(HelmRender.template("streamtrain", Map.of("trainer.replicas", 1, "model.spec", autoSpec)))
+                .as("one trainer tunes its own rate").contains("learning-rate: auto");
+        assertThat(HelmRender.template("streamtrain", Map.of("trainer.replicas", 2, "model.existingConfigMap", "spec")))
+                .as("a spec the chart cannot see is the service's to check").contains("STREAMTRAIN_CLUSTER_ENABLED");
     }
 
     @Test
