@@ -33,7 +33,7 @@ class DebianBaseLauncherTest {
     Path work;
 
     @Test
-    void theImagesEnvironmentStartsTheJarWithTheUbiDefaultsThenJavaOptsAppend() throws Exception {
+    void theImagesEnvironmentStartsTheJarWithTheUbiDefaultsItsCollectorThenJavaOptsAppend() throws Exception {
         Map<String, String> image = DockerfileInstructions.read(Path.of("docker", "Dockerfile")).environment();
         Map<String, String> environment = new HashMap<>(image);
         Path jar = app().resolve("quarkus-run.jar");
@@ -42,6 +42,9 @@ class DebianBaseLauncherTest {
         Launch launch = launch(environment, "--an-argument");
         assertThat(launch.exitCode()).as(launch.output()).isZero();
         List<String> expected = new ArrayList<>(UBI_DEFAULTS);
+        // the image's collector in place of the script's default (docs/serving-load.md: Shenandoah in the image)
+        assertThat(image).containsEntry("GC_CONTAINER_OPTIONS", "-XX:+UseShenandoahGC");
+        expected.set(0, "-XX:+UseShenandoahGC");
         expected.addAll(List.of(image.get("JAVA_OPTS_APPEND").trim().split("\\s+")));
         expected.addAll(List.of("-cp", ".", "-jar", jar.toString(), "--an-argument"));
         assertThat(launch.arguments()).isEqualTo(expected);
